@@ -1,0 +1,81 @@
+"""Notes: a self-hosted notes service.
+
+``create_app`` is the one factory behind every app: tests, a laptop and
+gunicorn in production (``gunicorn "app:create_app()"``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import cli, errors, requestlog, security, sqlite  # noqa: F401  (sqlite registers a listener)
+from .config import BaseConfig, TestConfig, config_for_environment
+
+# Aliased: importing the app.api package rebinds the name ``api`` in this module.
+from .extensions import api as rest_api
+from .extensions import csrf, db, login_manager, migrate
+from .models import render_alembic_type
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = None) -> Flask:
+    """Build a Notes app.
+
+    ``config`` may be:
+    - None: APP_ENV picks DevConfig (default) or ProdConfig, which raises
+      ``ConfigError`` when a required secret is missing or a placeholder;
+    - a config class or object, used as it is;
+    - a dict, applied last over TestConfig when it sets TESTING, otherwise
+      over the configuration APP_ENV picks (the flaskr tutorial's test override).
+    """
+    app = Flask(__name__, instance_relative_config=True)
+
+    if isinstance(config, dict):
+        base = TestConfig if config.get("TESTING") else config_for_environment()
+        app.config.from_object(base)
+        app.config.update(config)
+    else:
+        app.config.from_object(config if config is not None else config_for_environment())
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "notes.db")
+
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        # Exactly as many proxies as we run (nginx), so a client cannot forge
+        # its address or scheme with headers of its own.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_item=render_alembic_type)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    rest_api.init_app(app)
+
+    from .account import bp as account_bp
+    from .api import register_api
+    from .auth import bp as auth_bp
+    from .health import bp as health_bp
+    from .notes import bp as notes_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.register_blueprint(notes_bp)
+    app.register_blueprint(health_bp)
+    register_api(app)
+
+    @app.get("/")
+    def index():  # type: ignore[no-untyped-def]
+        return redirect(url_for("notes.index"))
+
+    errors.init_app(app)
+    requestlog.init_app(app)
+    security.init_app(app)
+    cli.init_app(app)
+    return app

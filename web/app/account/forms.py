@@ -1,0 +1,44 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from ..models import MAX_TOKEN_NAME_LENGTH
+from ..passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ..tokens import SCOPES
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH)])
+    scope = SelectField(
+        "Access", choices=[(s, {"read": "Read only", "write": "Read and write"}[s]) for s in SCOPES], default="write"
+    )
+    expires_in_days = IntegerField(
+        "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=3650)]
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class EmptyForm(FlaskForm):
+    """Carries only the CSRF token, for buttons that POST."""

@@ -1,0 +1,58 @@
+"""Who is calling the API: a Bearer token or the browser session.
+
+Runs before every API view. Token calls skip CSRF (browsers never attach
+them on their own); cookie calls that change state must send X-CSRFToken.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, request
+from flask_login import current_user
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+from ..extensions import csrf
+from ..models import User
+from ..tokens import find_usable_token
+from . import bp
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
+
+
+def _unauthorized(detail: str) -> Unauthorized:
+    return Unauthorized(detail, www_authenticate=WWWAuthenticate("Bearer", {"realm": "notes"}))
+
+
+@bp.before_request
+def authenticate() -> None:
+    g.api_token = None
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise _unauthorized("Send the token as 'Authorization: Bearer <token>'.")
+        token = find_usable_token(secret.strip())
+        if token is None:
+            raise _unauthorized(
+                "This API token is unknown, revoked or expired; create a new one in your account settings."
+            )
+        if token.scope != "write" and request.method not in SAFE_METHODS:
+            abort(403, "This token is read-only; create a token with write access to change notes.")
+        g.api_token = token
+        g.api_user = token.owner
+    elif current_user.is_authenticated:
+        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        g.api_user = current_user._get_current_object()
+    else:
+        raise _unauthorized("Log in, or send a personal API token as 'Authorization: Bearer <token>'.")
+
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    if request.method not in SAFE_METHODS and has_body and request.mimetype not in JSON_TYPES:
+        abort(415, f"Send the body as JSON with 'Content-Type: application/json' (got {request.mimetype or 'none'!r}).")
+
+
+def api_user() -> User:
+    """The user this API request acts for (set by ``authenticate``)."""
+    return g.api_user

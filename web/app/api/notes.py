@@ -1,0 +1,161 @@
+"""/api/v1/notes: list, create, read, update, trash, restore, delete forever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request, url_for
+from flask.views import MethodView
+
+from ..models import Note
+from ..notes.service import (
+    EditConflict,
+    create_note,
+    get_owned_note,
+    list_notes,
+    purge_note,
+    restore_note,
+    trash_note,
+    update_note,
+)
+from ..pagination import CursorError
+from . import bp
+from .auth import api_user
+from .schemas import NoteCreateSchema, NoteListArgs, NotePageSchema, NoteSchema, NoteUpdateSchema
+
+STALE = (
+    "The note changed since you read it: your If-Match is stale. "
+    "GET it again, reapply your change and retry with the new ETag."
+)
+
+
+def etag_of(note: Note) -> str:
+    return f"{note.id}-{note.version}"
+
+
+def _etag_header(note: Note) -> dict[str, str]:
+    return {"ETag": f'"{etag_of(note)}"'}
+
+
+def expected_version(note: Note, *, required: bool) -> int | None:
+    """The note version the client's If-Match vouches for.
+
+    None when there is no If-Match (and ``required`` is False) or it is ``*``.
+    Aborts 428 when required and missing, 412 when it names another version.
+    """
+    if not request.if_match:
+        if required:
+            abort(
+                428,
+                "Send 'If-Match' with the ETag from your last GET of this note, so edits cannot overwrite each other.",
+            )
+        return None
+    if request.if_match.star_tag:
+        return None
+    if request.if_match.contains(etag_of(note)):
+        return note.version
+    abort(412, STALE)
+
+
+@bp.route("/notes")
+class NoteCollection(MethodView):
+    @bp.arguments(NoteListArgs, location="query")
+    @bp.response(200, NotePageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List notes, pinned first then most recently updated.
+
+        Live notes by default; filter with archived, trashed and pinned.
+        Follow next_cursor for more.
+        """
+        archived = args.get("archived", None if args["trashed"] else False)
+        try:
+            page = list_notes(
+                api_user(),
+                archived=archived,
+                trashed=args["trashed"],
+                pinned=args.get("pinned"),
+                cursor=args.get("cursor"),
+                limit=args["limit"],
+            )
+        except CursorError:
+            abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
+        return {"items": page.items, "next_cursor": page.next_cursor}
+
+    @bp.arguments(NoteCreateSchema)
+    @bp.response(
+        201, NoteSchema, headers={"Location": {"schema": {"type": "string"}}, "ETag": {"schema": {"type": "string"}}}
+    )
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a note."""
+        note = create_note(api_user(), data["title"], data["content"], pinned=data["pinned"], archived=data["archived"])
+        headers = {"Location": url_for("api.NoteItem", note_id=note.id, _external=True), **_etag_header(note)}
+        return note, 201, headers
+
+
+@bp.route("/notes/<int:note_id>")
+class NoteItem(MethodView):
+    @bp.response(200, NoteSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @bp.alt_response(304, description="Not modified: If-None-Match matches the current ETag")
+    def get(self, note_id: int) -> Any:
+        """Read a note (also one in the trash). Sends an ETag for If-Match."""
+        note = get_owned_note(note_id, api_user())
+        if request.if_none_match.contains(etag_of(note)):
+            return "", 304, _etag_header(note)
+        return note, 200, _etag_header(note)
+
+    @bp.arguments(NoteUpdateSchema)
+    @bp.response(200, NoteSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @bp.alt_response(412, description="If-Match is stale: someone else changed the note")
+    @bp.alt_response(428, description="If-Match is missing")
+    @bp.doc(parameters=[{"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}])
+    def patch(self, data: dict[str, Any], note_id: int) -> Any:
+        """Change some fields of a live note. Requires If-Match."""
+        note = get_owned_note(note_id, api_user(), trashed=False)
+        version = expected_version(note, required=True)
+        try:
+            update_note(note, data, version)
+        except EditConflict:
+            abort(412, STALE)
+        return note, 200, _etag_header(note)
+
+    @bp.response(204)
+    @bp.alt_response(412, description="If-Match is stale")
+    @bp.doc(parameters=[{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}}])
+    def delete(self, note_id: int) -> Any:
+        """Move a note to the trash (restorable)."""
+        note = get_owned_note(note_id, api_user(), trashed=False)
+        try:
+            trash_note(note, expected_version(note, required=False))
+        except EditConflict:
+            abort(412, STALE)
+        return "", 204
+
+
+@bp.route("/notes/<int:note_id>/restore", methods=["POST"])
+@bp.response(200, NoteSchema)
+@bp.alt_response(409, description="The note is not in the trash")
+def restore(note_id: int) -> Any:
+    """Take a note out of the trash."""
+    note = get_owned_note(note_id, api_user())
+    if not note.in_trash:
+        abort(409, "This note is not in the trash; there is nothing to restore.")
+    try:
+        restore_note(note, expected_version(note, required=False))
+    except EditConflict:
+        abort(412, STALE)
+    return note, 200, _etag_header(note)
+
+
+@bp.route("/trash/<int:note_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.alt_response(409, description="The note is not in the trash")
+def delete_forever(note_id: int) -> Any:
+    """Delete a note in the trash forever. This cannot be undone."""
+    note = get_owned_note(note_id, api_user())
+    if not note.in_trash:
+        abort(409, f"Move the note to the trash first (DELETE /api/v1/notes/{note_id}), then delete it forever.")
+    expected = expected_version(note, required=False)
+    if expected is not None and expected != note.version:
+        abort(412, STALE)
+    purge_note(note)
+    return "", 204

@@ -1,0 +1,49 @@
+"""/api/v1/tokens: personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, url_for
+from flask.views import MethodView
+
+from ..tokens import create_token, get_user_token, revoke_token, user_tokens
+from . import bp
+from .auth import api_user
+from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
+
+
+@bp.route("/tokens")
+class TokenCollection(MethodView):
+    @bp.response(200, TokenListSchema)
+    def get(self) -> Any:
+        """List your tokens (never their secrets)."""
+        return {"items": user_tokens(api_user())}
+
+    @bp.arguments(TokenCreateSchema)
+    @bp.response(201, TokenCreatedSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a token. The secret is in this response only."""
+        token, secret = create_token(api_user(), data["name"], data["scope"], data["expires_in_days"])
+        body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
+        return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
+
+
+@bp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @bp.response(200, TokenSchema)
+    def get(self, token_id: int) -> Any:
+        """Read one token's details."""
+        token = get_user_token(api_user(), token_id)
+        if token is None:
+            abort(404, "No such token.")
+        return token
+
+    @bp.response(204)
+    def delete(self, token_id: int) -> Any:
+        """Revoke a token: it stops working at once."""
+        token = get_user_token(api_user(), token_id)
+        if token is None:
+            abort(404, "No such token.")
+        revoke_token(token)
+        return "", 204

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..accounts import AccountError, authenticate, create_user
+from ..extensions import db, login_manager
+from ..models import User
+from ..security import is_safe_next
+from . import bp
+from .forms import LoginForm, RegisterForm
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.login_message_category = "info"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+
+
+def _next_url() -> str:
+    """Where to go after logging in: ``next`` if same-site, else the notes list."""
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for("notes.index")
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    # A fresh session at login: whatever an attacker may have planted in the
+    # visitor's session before (session fixation) is dropped.
+    session.clear()
+    login_user(user, remember=remember)
+    session.permanent = True
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("notes.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data or "", form.password.data or "")
+        except AccountError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            _start_session(user)
+            flash("Welcome to Notes! Write your first note.", "success")
+            return redirect(url_for("notes.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            _start_session(user, remember=bool(form.remember.data))
+            return redirect(_next_url())
+        # One message for unknown email and wrong password alike.
+        flash("Invalid email or password.", "error")
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form, next=request.args.get("next", "")), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    logout_user()
+    session.clear()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))

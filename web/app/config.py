@@ -1,0 +1,156 @@
+"""Configuration classes for every kind of app the factory builds.
+
+`create_app()` picks one from ``APP_ENV`` (``dev`` or ``prod``); tests pass a
+dict instead, which the factory applies last.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+# Values shipped in .env.example. Production must never run with one of them.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "replace-me-with-a-long-random-string-of-64-characters-or-more",
+        "dev",
+        "secret",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
+GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot produce a safe configuration."""
+
+
+class BaseConfig:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # Notes are text; 1 MiB per request leaves room for long notes while a
+    # runaway upload is refused before it reaches the database.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    NOTES_PER_PAGE = 20
+    API_MAX_PAGE_SIZE = 100
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
+
+    # argon2id at OWASP's first recommended setting (m=19 MiB, t=2, p=1).
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+    PASSWORD_HASH_PARALLELISM = 1
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "Notes API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_REDOC_PATH = "docs"
+    OPENAPI_REDOC_URL = "/static/vendor/redoc/redoc.standalone.js"
+
+    ACCESS_LOG = True
+
+
+class DevConfig(BaseConfig):
+    """A laptop: SQLite file in the instance folder, a fixed dev secret."""
+
+    ENV_NAME = "dev"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.DEBUG = env.get("FLASK_DEBUG", "0") == "1"
+        self.SECRET_KEY = env.get("SECRET_KEY") or "dev"
+        # None means "a SQLite file under the instance folder"; the factory
+        # fills it in because the instance path is known only once the app is.
+        url = env.get("DATABASE_URL")
+        self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production-000000"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
+    WTF_CSRF_ENABLED = False
+    # Real argon2 parameters cost ~30 ms per hash; hundreds of tests log in,
+    # so tests use the cheapest legal parameters. The algorithm is the same.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 8
+    ACCESS_LOG = False
+
+
+class ProdConfig(BaseConfig):
+    """Production: every secret comes from the environment, nothing defaults."""
+
+    ENV_NAME = "prod"
+    DEBUG = False
+    TESTING = False
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_NAME = "__Host-remember"
+    PREFERRED_URL_SCHEME = "https"
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.SECRET_KEY = validate_secret_key(env.get("SECRET_KEY"))
+        self.SQLALCHEMY_DATABASE_URI = validate_database_url(env.get("DATABASE_URL"))
+        hosts = env.get("TRUSTED_HOSTS", "").strip()
+        self.TRUSTED_HOSTS = [h.strip() for h in hosts.split(",") if h.strip()] or None
+
+
+def validate_secret_key(value: str | None) -> str:
+    """Return ``value`` if it is a usable production secret key.
+
+    Raises ConfigError with a one-line fix when it is missing, too short or a
+    placeholder copied from .env.example.
+    """
+    if not value:
+        raise ConfigError(f"SECRET_KEY is not set; {GENERATE_HINT}")
+    if value in PLACEHOLDER_SECRETS or value.lower().startswith(("change", "replace")):
+        raise ConfigError(f"SECRET_KEY is the placeholder from .env.example; {GENERATE_HINT}")
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"SECRET_KEY is {len(value)} characters, needs at least {MIN_SECRET_KEY_LENGTH}; {GENERATE_HINT}"
+        )
+    return value
+
+
+def validate_database_url(value: str | None) -> str:
+    """Return a SQLAlchemy URL for ``value``; raise ConfigError when missing."""
+    if not value:
+        raise ConfigError("DATABASE_URL is not set; set it to postgresql+psycopg://USER:PASSWORD@HOST:5432/DBNAME")
+    # Providers hand out postgres:// URLs; SQLAlchemy needs the psycopg driver.
+    if value.startswith("postgres://"):
+        value = "postgresql+psycopg://" + value[len("postgres://") :]
+    elif value.startswith("postgresql://"):
+        value = "postgresql+psycopg://" + value[len("postgresql://") :]
+    return value
+
+
+def config_for_environment(environ: Mapping[str, str] | None = None) -> BaseConfig | type[BaseConfig]:
+    """Pick the configuration named by APP_ENV (default ``dev``)."""
+    env = os.environ if environ is None else environ
+    name = env.get("APP_ENV", "dev").strip().lower()
+    if name in ("prod", "production"):
+        return ProdConfig(env)
+    if name in ("dev", "development", ""):
+        return DevConfig(env)
+    if name == "test":
+        return TestConfig
+    raise ConfigError(f"APP_ENV={name!r} is not known; use 'dev' or 'prod'")

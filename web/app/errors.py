@@ -1,0 +1,125 @@
+"""One error handler for the whole app: problem+json for API clients, an
+HTML page for browsers. Neither ever shows a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+log = logging.getLogger("notes.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def wants_json() -> bool:
+    """True for API and health paths, and for clients that prefer JSON."""
+    if request.path.startswith(("/api/", "/healthz", "/readyz")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An RFC 9457 problem response."""
+    from werkzeug.http import HTTP_STATUS_CODES
+
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _field_errors(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Flatten webargs' ``{"json": {"title": [...]}}`` to ``{"title": [...]}``."""
+    messages = data.get("messages") or data.get("errors")
+    if not isinstance(messages, dict):
+        return None
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+DETAILS = {
+    400: "The request could not be understood; check its syntax and fields.",
+    401: "Log in, or send a valid API token as 'Authorization: Bearer <token>'.",
+    403: "You are not allowed to do this.",
+    404: "Nothing here: the page or note does not exist, or is not yours.",
+    405: "This method is not allowed here; see the Allow header.",
+    413: "The request body is too large.",
+    415: "Send the body as JSON with 'Content-Type: application/json'.",
+    422: "Some fields are invalid; see 'errors' for what to fix.",
+    429: "Too many requests; wait and try again.",
+    500: "Something went wrong on our side. It has been logged; please try again.",
+}
+
+
+def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
+    code = error.code or 500
+    if isinstance(error, InternalServerError) or code >= 500:
+        original = getattr(error, "original_exception", None)
+        if original is not None:
+            log.error("unhandled exception", exc_info=original)
+        # A failed flush leaves the session unusable for the rest of the
+        # request (and for the error page, which may read the current user).
+        db.session.rollback()
+        detail = DETAILS[500]
+    else:
+        data = getattr(error, "data", None) or {}
+        detail = data.get("message") or _description(error) or DETAILS.get(code, error.name)
+        if code == 400 and data.get("messages"):
+            # webargs' "Invalid JSON body." for bodies that do not parse.
+            detail = "The body is not valid JSON: check its syntax and that it is UTF-8 encoded."
+
+    headers: dict[str, str] = {}
+    data = getattr(error, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    # get_headers() carries Allow on a 405 and WWW-Authenticate on a 401.
+    for key, value in error.get_headers() or []:
+        if key.lower() != "content-type":
+            headers.setdefault(key, value)
+
+    if wants_json():
+        errs = _field_errors(data) if code == 422 else None
+        return problem(code, detail, errors=errs, headers=headers)
+    body = render_template("errors/error.html", code=code, title=error.name, detail=detail)
+    response = Response(body, status=code, headers=headers, mimetype="text/html")
+    return response
+
+
+def _description(error: HTTPException) -> str | None:
+    """The description passed to ``abort()``, not werkzeug's stock text."""
+    default = type(error).description
+    if error.description and error.description != default:
+        return error.description
+    return None
+
+
+def init_app(app: Flask) -> None:
+    # Registered after flask-smorest's own handler, so this one wins.
+    app.register_error_handler(HTTPException, handle_http_exception)

@@ -1,0 +1,165 @@
+"""Database models: users, their notes and their personal API tokens.
+
+``from app.models import db, Note`` is part of the tutorial's contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import Base, db
+
+if TYPE_CHECKING:
+    # db.Model is built at run time; to the type checker it is the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
+
+# Shared by the HTML forms and the API schemas so both refuse the same input.
+MAX_TITLE_LENGTH = 200
+MAX_CONTENT_CHARS = 100_000
+MAX_TOKEN_NAME_LENGTH = 100
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    Postgres stores ``timestamptz``. SQLite has no time zones, so values are
+    stored as naive UTC (which keeps them comparable as text) and tagged UTC
+    again when read.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime (app.models.utcnow())")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class User(UserMixin, Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    notes: Mapped[list[Note]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        # Case-insensitive uniqueness enforced by the database itself, so two
+        # concurrent sign-ups with "A@x" and "a@x" cannot both succeed.
+        sa.Index("uq_users_email_lower", sa.text("lower(email)"), unique=True),
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Note(Model):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable at the Python level only so that the tutorial's
+    # ``Note(title=..., content=...)`` can be built without an owner; the
+    # column itself is NOT NULL.
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(MAX_TITLE_LENGTH))
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    pinned: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    owner: Mapped[User] = relationship(back_populates="notes")
+
+    # SQLAlchemy adds "AND version = :old" to every UPDATE and bumps it, so a
+    # write based on a stale read fails instead of overwriting silently.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the mapper
+
+    __table_args__ = (
+        # Serves the list: one owner's live notes, pinned first, newest first.
+        sa.Index("ix_notes_owner_list", "owner_id", "pinned", "updated_at", "id"),
+    )
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id} {self.title!r}>"
+
+
+class ApiToken(Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(MAX_TOKEN_NAME_LENGTH))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(16), default="write")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    owner: Mapped[User] = relationship(back_populates="tokens")
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # Tokens carry 256 random bits, so a fast hash is enough: there is
+        # nothing to brute-force, and lookups by hash stay cheap.
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        if self.revoked:
+            return False
+        return self.expires_at is None or self.expires_at > now
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}>"
+
+
+def render_alembic_type(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write UTCDateTime into migrations as the plain column type it stores,
+    so that migration files never import application code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+__all__ = ["ApiToken", "Note", "User", "db", "utcnow"]

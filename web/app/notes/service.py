@@ -1,0 +1,119 @@
+"""Notes queries and changes shared by the HTML pages and the JSON API.
+
+``get_owned_note`` is the one ownership check: every route that takes a
+note id goes through it, so another user's note is always a 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import Note, User, utcnow
+from ..pagination import decode_cursor, encode_cursor
+
+# Pinned first, then most recently updated; id breaks ties so the order is total.
+_SORT_COLUMNS = (Note.pinned, Note.updated_at, Note.id)
+_SORT_KINDS = (bool, datetime, int)
+
+
+class EditConflict(Exception):
+    """Someone else changed the note since it was read; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Note]
+    next_cursor: str | None
+
+
+def get_owned_note(note_id: int, user: User, *, trashed: bool | None = None) -> Note:
+    """The note ``note_id`` if ``user`` owns it, else abort with 404.
+
+    With ``trashed`` True or False, a note in the other state is also a 404.
+    A 404 rather than a 403 so that nobody learns which ids exist.
+    """
+    note = db.session.get(Note, note_id)
+    if note is None or note.owner_id != user.id:
+        abort(404, "No such note. It may have been deleted, or it belongs to someone else.")
+    if trashed is not None and note.in_trash != trashed:
+        where = "in the trash" if note.in_trash else "not in the trash"
+        abort(404, f"This note is {where}.")
+    return note
+
+
+def list_notes(
+    user: User,
+    *,
+    archived: bool | None = False,
+    trashed: bool = False,
+    pinned: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> Page:
+    """One page of ``user``'s notes matching the filters, pinned first.
+
+    Raises pagination.CursorError for a cursor this app did not make.
+    """
+    query = sa.select(Note).where(Note.owner_id == user.id)
+    query = query.where(Note.deleted_at.is_not(None) if trashed else Note.deleted_at.is_(None))
+    if archived is not None:
+        query = query.where(Note.archived == archived)
+    if pinned is not None:
+        query = query.where(Note.pinned == pinned)
+    if cursor:
+        after = decode_cursor(cursor, _SORT_KINDS)
+        bounds = [sa.bindparam(None, value, type_=col.type) for col, value in zip(_SORT_COLUMNS, after, strict=True)]
+        query = query.where(sa.tuple_(*_SORT_COLUMNS) < sa.tuple_(*bounds))
+    query = query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(limit + 1)
+    rows = list(db.session.scalars(query))
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor((last.pinned, last.updated_at, last.id))
+    return Page(items, next_cursor)
+
+
+def create_note(user: User, title: str, content: str = "", *, pinned: bool = False, archived: bool = False) -> Note:
+    note = Note(owner=user, title=title, content=content, pinned=pinned, archived=archived)
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def update_note(note: Note, changes: dict[str, Any], expected_version: int | None = None) -> Note:
+    """Apply ``changes`` and commit.
+
+    Raises EditConflict when ``expected_version`` is given and stale, or when
+    another writer commits first; the note is then left as that writer left it.
+    """
+    if expected_version is not None and note.version != expected_version:
+        raise EditConflict
+    for field, value in changes.items():
+        setattr(note, field, value)
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise EditConflict from exc
+    return note
+
+
+def trash_note(note: Note, expected_version: int | None = None) -> Note:
+    return update_note(note, {"deleted_at": utcnow()}, expected_version)
+
+
+def restore_note(note: Note, expected_version: int | None = None) -> Note:
+    return update_note(note, {"deleted_at": None}, expected_version)
+
+
+def purge_note(note: Note) -> None:
+    db.session.delete(note)
+    db.session.commit()

@@ -1,0 +1,59 @@
+"""A request id for every request, and one access-log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("notes.access")
+
+# A client's id is echoed into logs and headers, so only harmless characters.
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id() -> str:
+    """The current request's id (from X-Request-ID when valid, else new)."""
+    return g.get("request_id", "-")
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-ID"] = request_id()
+    # gunicorn writes the access line itself (with this header); elsewhere,
+    # e.g. under the dev server, the app writes it.
+    under_gunicorn = request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
+    if not under_gunicorn and g.get("request_started") is not None and log.isEnabledFor(logging.INFO):
+        elapsed_ms = (time.perf_counter() - g.request_started) * 1000
+        log.info(
+            '%s "%s %s" %s %s %.1fms rid=%s',
+            request.remote_addr or "-",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            response.calculate_content_length() or "-",
+            elapsed_ms,
+            request_id(),
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)
+    if app.config.get("ACCESS_LOG", True) and not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    elif not app.config.get("ACCESS_LOG", True):
+        log.setLevel(logging.WARNING)

@@ -7,8 +7,8 @@ dict instead, which the factory applies last.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 # Values shipped in .env.example. Production must never run with one of them.

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.models import ApiToken, Note, User, db
@@ -24,9 +25,33 @@ TEST_CONFIG = {
 PASSWORD = "correct horse battery"
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    The ``app`` fixture keeps an app context open so tests can use
+    ``db.session``; Flask reuses that context for test requests, so without
+    this ``g`` would carry Flask-Login's cached user and the CSRF token from
+    one request (or one client) to the next, which never happens in production.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        if has_app_context():
+            state = g._get_current_object()
+            for name in list(vars(state)):
+                delattr(state, name)
+        return super().open(*args, **kwargs)
+
+
+def make_app(**overrides: Any) -> Flask:
+    """A test app (the tutorial's test dict plus ``overrides``) with the fresh-``g`` client."""
+    app = create_app({**TEST_CONFIG, **overrides})
+    app.test_client_class = FreshRequestClient
+    return app
+
+
 @pytest.fixture
 def app() -> Iterator[Flask]:
-    app = create_app(dict(TEST_CONFIG))
+    app = make_app()
     with app.app_context():
         db.create_all()
         yield app

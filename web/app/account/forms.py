@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..models import MAX_TOKEN_NAME_LENGTH
@@ -7,11 +8,12 @@ from ..passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from ..tokens import SCOPES
 
 
+SCOPE_LABELS = {"read": "Read only", "write": "Read and write"}
+
+
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH)])
-    scope = SelectField(
-        "Access", choices=[(s, {"read": "Read only", "write": "Read and write"}[s]) for s in SCOPES], default="write"
-    )
+    scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES], default="write")
     expires_in_days = IntegerField(
         "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=3650)]
     )

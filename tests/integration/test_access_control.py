@@ -8,10 +8,10 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from tests.conftest import PASSWORD, TEST_CONFIG
 
 from app import create_app
 from app.models import ApiToken, Note, User, db
-from tests.conftest import PASSWORD, TEST_CONFIG
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {
@@ -149,7 +149,7 @@ def test_missing_note_is_404_on_every_page(client, logged_in, method, pattern):
 
 def test_another_users_token_cannot_be_revoked_from_the_settings_page(client, auth, factory):
     alice = factory.user("alice@example.com")
-    token, secret = factory.token(alice)
+    token, _secret = factory.token(alice)
     factory.user("bob@example.com")
     auth.login("bob@example.com")
     response = client.post(f"/account/tokens/{token.id}/revoke")

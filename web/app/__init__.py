@@ -18,6 +18,7 @@ from .config import BaseConfig, TestConfig, config_for_environment
 # Aliased: importing the app.api package rebinds the name ``api`` in this module.
 from .extensions import api as rest_api
 from .extensions import csrf, db, login_manager, migrate
+from .markdown import plain_excerpt
 from .models import render_alembic_type
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -73,6 +74,8 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
         return redirect(url_for("notes.index"))
+
+    app.add_template_filter(plain_excerpt, "excerpt")
 
     errors.init_app(app)
     requestlog.init_app(app)

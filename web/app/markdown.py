@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -53,6 +55,15 @@ _ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "input": {"type", "checked", "disabled"},
 }
+
+
+def plain_excerpt(text: str, limit: int = 160) -> str:
+    """The first ``limit`` characters of a note's text, without Markdown syntax."""
+    # Render, then keep only the text: list markers, emphasis and table
+    # pipes disappear instead of showing up raw in the list.
+    words = nh3.clean(_md.render((text or "")[: limit * 4]), tags=set()).split()
+    plain = html.unescape(" ".join(words))
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
 def render_markdown(text: str) -> Markup:

@@ -7,7 +7,6 @@ from ..models import MAX_TOKEN_NAME_LENGTH
 from ..passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from ..tokens import SCOPES
 
-
 SCOPE_LABELS = {"read": "Read only", "write": "Read and write"}
 
 
@@ -20,7 +19,9 @@ class TokenForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
     new_password = PasswordField(
         "New password",
         validators=[
@@ -39,7 +40,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class DeleteAccountForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 
 
 class EmptyForm(FlaskForm):

@@ -7,6 +7,7 @@ gunicorn in production (``gunicorn "app:create_app()"``).
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 from flask import Flask, redirect, url_for
@@ -43,6 +44,8 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
     else:
         app.config.from_object(config if config is not None else config_for_environment())
 
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "notes.db")
@@ -82,3 +85,24 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
     security.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """The dev secret key: read from ``instance/secret_key``, created on first use.
+
+    Only dev gets here; production refuses to start without SECRET_KEY.
+    """
+    path = os.path.join(instance_path, "secret_key")
+    os.makedirs(instance_path, exist_ok=True)
+    try:
+        with open(path, encoding="ascii") as fh:
+            key = fh.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key

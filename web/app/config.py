@@ -73,7 +73,9 @@ class DevConfig(BaseConfig):
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
         self.DEBUG = env.get("FLASK_DEBUG", "0") == "1"
-        self.SECRET_KEY = env.get("SECRET_KEY") or "dev"
+        # None: the factory uses a random key kept in the instance folder, so
+        # that a laptop's sessions cannot be forged with a well-known key.
+        self.SECRET_KEY = env.get("SECRET_KEY") or None
         # None means "a SQLite file under the instance folder"; the factory
         # fills it in because the instance path is known only once the app is.
         url = env.get("DATABASE_URL")

@@ -52,6 +52,10 @@ test-unit: $(VENV)/.dev
 test-integration: $(VENV)/.dev
 	$(BIN)/pytest tests/integration
 
+## test-browser: tier 5, journeys in headless Chromium against gunicorn (needs apt-get install chromium)
+test-browser: $(VENV)/.dev
+	$(BIN)/pytest tests/browser
+
 ## lint: ruff and mypy
 lint: $(VENV)/.dev
 	$(BIN)/ruff check web tests
@@ -68,4 +72,4 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/instance
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv run dev test test-unit test-integration lint fmt clean
+.PHONY: help venv run dev test test-unit test-integration test-browser lint fmt clean

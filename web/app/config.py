@@ -22,6 +22,7 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 MIN_SECRET_KEY_LENGTH = 32
+MAX_PROXY_HOPS = 5
 GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
@@ -114,6 +115,9 @@ class ProdConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(env.get("DATABASE_URL"))
         hosts = env.get("TRUSTED_HOSTS", "").strip()
         self.TRUSTED_HOSTS = [h.strip() for h in hosts.split(",") if h.strip()] or None
+        # Production runs behind nginx: one proxy hop unless told otherwise
+        # (e.g. 2 behind a cloud load balancer, 0 when exposed directly).
+        self.PROXY_HOPS = validate_proxy_hops(env.get("PROXY_HOPS", "1"))
 
 
 def validate_secret_key(value: str | None) -> str:
@@ -131,6 +135,24 @@ def validate_secret_key(value: str | None) -> str:
             f"SECRET_KEY is {len(value)} characters, needs at least {MIN_SECRET_KEY_LENGTH}; {GENERATE_HINT}"
         )
     return value
+
+
+def validate_proxy_hops(value: str) -> int:
+    """Return ``value`` as the number of trusted proxies in front of the app.
+
+    Raises ConfigError unless it is a whole number from 0 to 5: a wrong count
+    lets clients forge their address and scheme, so a typo must not start.
+    """
+    try:
+        hops = int(value.strip())
+    except ValueError:
+        hops = -1
+    if not 0 <= hops <= MAX_PROXY_HOPS:
+        raise ConfigError(
+            f"PROXY_HOPS={value!r} is not a whole number from 0 to {MAX_PROXY_HOPS}; "
+            "set it to the number of proxies in front of the app (1 for nginx alone)"
+        )
+    return hops
 
 
 def validate_database_url(value: str | None) -> str:

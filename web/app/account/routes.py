@@ -83,7 +83,9 @@ def delete() -> ResponseReturnValue:
     except AccountError as exc:
         form.password.errors = [str(exc)]
         return _settings(400, delete_form=form)
-    logout_user()
+    # Clear first so that logout_user() can ask Flask-Login to delete the
+    # "remember me" cookie (see auth.logout).
     session.clear()
+    logout_user()
     flash("Your account and all its notes have been deleted.", "info")
     return redirect(url_for("auth.register"))

@@ -78,7 +78,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    logout_user()
+    # Clear first: logout_user() leaves a note in the session that tells
+    # Flask-Login to delete the "remember me" cookie, which clear() would drop.
     session.clear()
+    logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -49,11 +49,14 @@ def _finish(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
-    if app.config.get("ACCESS_LOG", True) and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        log.addHandler(handler)
+    if app.config.get("ACCESS_LOG", True):
+        if not log.handlers:
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            log.addHandler(handler)
+            log.propagate = False
+        # Always: the logger is process-wide, and an earlier app may have
+        # turned it down after the handler was added.
         log.setLevel(logging.INFO)
-        log.propagate = False
-    elif not app.config.get("ACCESS_LOG", True):
+    else:
         log.setLevel(logging.WARNING)

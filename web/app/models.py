@@ -25,6 +25,9 @@ else:
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_CHARS = 100_000
 MAX_TOKEN_NAME_LENGTH = 100
+# Primary keys are INTEGER (32-bit signed in PostgreSQL): a larger id in a URL
+# names no row, and must not reach the database, which would fail on it.
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

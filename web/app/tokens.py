@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import ApiToken, User, utcnow
+from .models import MAX_ID, ApiToken, User, utcnow
 
 TOKEN_PREFIX = "nt_"  # noqa: S105 - a public marker, not a secret
 SCOPES = ("read", "write")
@@ -62,7 +62,7 @@ def find_usable_token(secret: str) -> ApiToken | None:
 
 
 def get_user_token(user: User, token_id: int) -> ApiToken | None:
-    token = db.session.get(ApiToken, token_id)
+    token = db.session.get(ApiToken, token_id) if 0 < token_id <= MAX_ID else None
     if token is None or token.owner_id != user.id:
         return None
     return token

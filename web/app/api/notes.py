@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import abort, request, url_for
 from flask.views import MethodView
+from marshmallow import RAISE
 
 from ..models import Note
 from ..notes.service import (
@@ -59,7 +60,9 @@ def expected_version(note: Note, *, required: bool) -> int | None:
 
 @bp.route("/notes")
 class NoteCollection(MethodView):
-    @bp.arguments(NoteListArgs, location="query")
+    # webargs ignores unknown query args by default; a typo such as ?pinend=true
+    # must fail loudly rather than silently list everything.
+    @bp.arguments(NoteListArgs, location="query", unknown=RAISE)
     @bp.response(200, NotePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """List notes, pinned first then most recently updated.

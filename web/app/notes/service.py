@@ -15,7 +15,7 @@ from flask import abort
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import Note, User, utcnow
+from ..models import MAX_ID, Note, User, utcnow
 from ..pagination import decode_cursor, encode_cursor
 
 # Pinned first, then most recently updated; id breaks ties so the order is total.
@@ -39,7 +39,7 @@ def get_owned_note(note_id: int, user: User, *, trashed: bool | None = None) -> 
     With ``trashed`` True or False, a note in the other state is also a 404.
     A 404 rather than a 403 so that nobody learns which ids exist.
     """
-    note = db.session.get(Note, note_id)
+    note = db.session.get(Note, note_id) if 0 < note_id <= MAX_ID else None
     if note is None or note.owner_id != user.id:
         abort(404, "No such note. It may have been deleted, or it belongs to someone else.")
     if trashed is not None and note.in_trash != trashed:

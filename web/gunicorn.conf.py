@@ -1,6 +1,9 @@
 """gunicorn settings, read from the environment so one image fits every host.
 
 Run from web/: gunicorn -c gunicorn.conf.py "app:create_app()"
+
+Every setting has a default that suits a laptop (`make run`); the compose
+stack overrides the few that depend on where it runs (see .env.example).
 """
 
 import multiprocessing
@@ -8,19 +11,38 @@ import os
 
 
 def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+    """The integer in env var ``name``, ``default`` when unset or empty.
+
+    Raises ValueError naming the variable when it is not a whole number, so a
+    typo stops gunicorn at start instead of running with a surprise value.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number") from None
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # The usual (2 x cores) + 1: a worker waiting on the database leaves a core busy.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
+# sync by default: measured no slower than gthread for this app (docs/stack.md)
+# and a stuck request can only ever block its own worker.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = _int("GUNICORN_THREADS", 1)
+if worker_class not in ("sync", "gthread"):
+    raise ValueError(f"GUNICORN_WORKER_CLASS={worker_class!r}: use 'sync' or 'gthread'")
+threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)
 
+# A request slower than this is stuck: the worker is killed and replaced.
 timeout = _int("GUNICORN_TIMEOUT", 30)
+# On SIGTERM (docker stop) workers get this long to finish in-flight requests;
+# compose's stop_grace_period must be longer so Docker never SIGKILLs first.
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
-keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# nginx keeps upstream connections open; keep ours open a little longer than
+# its idle timeout would close them, never the other way round.
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # Recycle workers now and then so a slow leak never grows without bound;
 # the jitter keeps them from all restarting at once.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
@@ -28,6 +50,8 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # The heartbeat file on tmpfs: a disk-backed /tmp can stall workers under I/O.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
+# Logs go to stdout/stderr, where Docker collects (and rotates) them. The
+# request id is the X-Request-ID the app echoes, the same id nginx logs.
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
@@ -35,3 +59,12 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 
 # Trust X-Forwarded-* only from the proxy in front (nginx's network), never "*".
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# gunicorn 25+ opens a control socket for `gunicornc`, by default under
+# $HOME/.gunicorn. The image gives its non-root user a writable home; set
+# GUNICORN_CONTROL_SOCKET=off to run without one (e.g. a read-only home).
+_control = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+if _control.lower() in ("off", "0", "false", "no"):
+    control_socket_disable = True
+elif _control:
+    control_socket = _control

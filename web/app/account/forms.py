@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
 from ..models import MAX_TOKEN_NAME_LENGTH
 from ..passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -11,7 +11,15 @@ SCOPE_LABELS = {"read": "Read only", "write": "Read and write"}
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH)])
+    name = StringField(
+        "Token name",
+        validators=[
+            DataRequired(),
+            Length(max=MAX_TOKEN_NAME_LENGTH),
+            # PostgreSQL text cannot hold NUL: storing the name would fail with a 500.
+            Regexp(r"\A[^\x00]*\Z", message="Remove the NUL character from the name."),
+        ],
+    )
     scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in SCOPES], default="write")
     expires_in_days = IntegerField(
         "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=3650)]

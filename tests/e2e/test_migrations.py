@@ -1,0 +1,110 @@
+"""The migrations build the schema the models describe, on PostgreSQL.
+
+SQLite tiers build tables with ``create_all()``; production runs
+``flask db upgrade`` on Postgres, so this is where a migration that drifts
+from the models, or cannot be undone, shows up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+
+from app import create_app
+from app.models import db
+
+from .conftest import dispose, e2e_config
+
+pytestmark = pytest.mark.e2e
+
+APP_TABLES = {"users", "notes", "api_tokens"}
+
+
+def _flask_db(app: Flask, *args: str) -> None:
+    """Run ``flask db <args>`` through the real CLI; fail with its output."""
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, f"flask db {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
+
+
+def _schema(url: str) -> tuple[set[str], str | None, set[str]]:
+    """(tables, alembic revision, index names on users) as the server sees them now."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            inspector = sa.inspect(conn)
+            tables = set(inspector.get_table_names())
+            revision = MigrationContext.configure(conn).get_current_revision()
+            indexes = {ix["name"] for ix in inspector.get_indexes("users")} if "users" in tables else set()
+    finally:
+        engine.dispose()
+    return tables, revision, {name for name in indexes if name}
+
+
+def _head(app: Flask) -> str:
+    with app.app_context():
+        config = app.extensions["migrate"].migrate.get_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def test_upgrade_from_empty_then_downgrade_to_base_and_upgrade_again(fresh_database: Callable[[], Any]) -> None:
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        try:
+            assert _schema(url)[0] == set(), "the fresh database should start empty"
+            head = _head(app)
+
+            _flask_db(app, "upgrade")
+            tables, revision, indexes = _schema(url)
+            assert tables == APP_TABLES | {"alembic_version"}
+            assert revision == head
+            assert "uq_users_email_lower" in indexes
+
+            _flask_db(app, "downgrade", "base")
+            tables, revision, _ = _schema(url)
+            # Nothing left behind but Alembic's own bookkeeping, which is empty.
+            assert tables == {"alembic_version"}
+            assert revision is None
+
+            _flask_db(app, "upgrade")
+            tables, revision, indexes = _schema(url)
+            assert tables == APP_TABLES | {"alembic_version"}
+            assert revision == head
+            assert "uq_users_email_lower" in indexes
+        finally:
+            dispose(app)
+
+
+def _differences(app: Flask, conn: sa.Connection) -> list[Any]:
+    """What autogenerate would write to bring the database in line with the models,
+    compared with the options ``create_app`` gives Flask-Migrate."""
+    opts = {
+        key: value
+        for key, value in app.extensions["migrate"].configure_args.items()
+        if key in ("compare_type", "compare_server_default", "render_item", "include_object", "include_name")
+    }
+    context = MigrationContext.configure(conn, opts=opts)
+    return list(compare_metadata(context, db.metadata))
+
+
+def test_models_and_migrations_agree(migrated_app: Flask) -> None:
+    with migrated_app.app_context(), db.engine.connect() as conn:
+        assert _differences(migrated_app, conn) == []
+
+
+def test_model_comparison_notices_a_missing_expression_index(migrated_app: Flask) -> None:
+    """The agreement check above can fail: drop the lower(email) index inside a
+    transaction that is rolled back, and the comparison must ask for it back."""
+    with migrated_app.app_context(), db.engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(sa.text("DROP INDEX uq_users_email_lower"))
+        differences = _differences(migrated_app, conn)
+        transaction.rollback()
+    assert [(d[0], d[1].name) for d in differences] == [("add_index", "uq_users_email_lower")]

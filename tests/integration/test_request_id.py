@@ -65,11 +65,11 @@ def access_log():
     logger.propagate = saved[2]
 
 
-def _logging_app():
+def _logging_app(caplog):
     app = make_app(ACCESS_LOG=True)
-    # The app's own handler writes to stderr and does not propagate; let
-    # records through to caplog as well.
-    logging.getLogger(ACCESS).propagate = True
+    # The app's logger does not propagate to the root, where caplog listens;
+    # attach caplog's handler to it directly (a no-op if pytest already did).
+    logging.getLogger(ACCESS).addHandler(caplog.handler)
     return app
 
 
@@ -78,7 +78,7 @@ def _lines(caplog) -> list[str]:
 
 
 def test_one_access_line_per_request_with_the_id(access_log, caplog):
-    app = _logging_app()
+    app = _logging_app(caplog)
     with app.app_context():
         db.create_all()
         client = app.test_client()
@@ -97,7 +97,7 @@ def test_one_access_line_per_request_with_the_id(access_log, caplog):
 
 
 def test_no_app_access_line_under_gunicorn(access_log, caplog):
-    app = _logging_app()
+    app = _logging_app(caplog)
     caplog.clear()
     response = app.test_client().get("/healthz", environ_overrides={"SERVER_SOFTWARE": "gunicorn/23.0.0"})
     # gunicorn writes its own line (with the X-Request-ID header).
@@ -107,7 +107,7 @@ def test_no_app_access_line_under_gunicorn(access_log, caplog):
 
 def test_access_log_off_writes_nothing(access_log, caplog):
     app = make_app(ACCESS_LOG=False)
-    logging.getLogger(ACCESS).propagate = True
+    logging.getLogger(ACCESS).addHandler(caplog.handler)
     caplog.clear()
     app.test_client().get("/healthz")
     assert _lines(caplog) == []
@@ -119,7 +119,7 @@ def test_access_log_on_after_an_app_that_had_it_off(access_log, caplog):
     turned the level down."""
     make_app(ACCESS_LOG=True)
     make_app(ACCESS_LOG=False)
-    app = _logging_app()
+    app = _logging_app(caplog)
     caplog.clear()
     app.test_client().get("/healthz")
     assert len(_lines(caplog)) == 1

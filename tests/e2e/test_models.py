@@ -82,6 +82,9 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "api_tokens.created_at",
             "api_tokens.last_used_at",
             "api_tokens.expires_at",
+            "login_sessions.created_at",
+            "login_sessions.last_seen_at",
+            "auth_failures.created_at",
         )
     }
 

@@ -7,11 +7,24 @@ from email_validator import EmailNotValidError, validate_email
 
 from .extensions import db
 from .models import User
-from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from .passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    is_common_password,
+    needs_rehash,
+    verify_password,
+)
+from .sessions import end_other_sessions
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be carried out; the message says why."""
+    """A request about an account that cannot be carried out; the message says
+    why, and ``field`` names the form field it is about."""
+
+    def __init__(self, message: str, field: str = "email") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalize_email(email: str) -> str:
@@ -24,12 +37,20 @@ def normalize_email(email: str) -> str:
     return checked.normalized.lower()
 
 
-def password_problem(password: str) -> str | None:
-    """Why ``password`` is not acceptable, or None when it is."""
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why ``password`` is not acceptable, or None when it is.
+
+    Length only, no composition rules (ASVS 6.2), and none of the most
+    common passwords, nor the account's own email address.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters."
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if is_common_password(password):
+        return "This password is one of the most common ones, which attackers try first. Choose another."
+    if email and password.strip().lower() == email.strip().lower():
+        return "Do not use your email address as your password."
     return None
 
 
@@ -40,9 +61,9 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(email: str, password: str) -> User:
     """Create and commit a user; AccountError when the email or password is unusable."""
     email = normalize_email(email)
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="password")
     if find_user_by_email(email) is not None:
         raise AccountError("An account with this email already exists; log in instead.")
     user = User(email=email, password_hash=hash_password(password))
@@ -73,17 +94,19 @@ def authenticate(email: str, password: str) -> User | None:
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; AccountError otherwise."""
     if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not correct.")
-    problem = password_problem(new)
+        raise AccountError("Your current password is not correct.", field="current_password")
+    problem = password_problem(new, user.email)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="new_password")
     user.password_hash = hash_password(new)
     db.session.commit()
+    # Whoever else holds a session (perhaps the reason for the change) is out.
+    end_other_sessions(user)
 
 
 def delete_user(user: User, password: str) -> None:
     """Delete the user with every note and token, after checking the password."""
     if not verify_password(user.password_hash, password):
-        raise AccountError("The password is not correct; your account was not deleted.")
+        raise AccountError("The password is not correct; your account was not deleted.", field="password")
     db.session.delete(user)
     db.session.commit()

@@ -45,7 +45,19 @@ class BaseConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
-    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    # Server-side session limits (app/sessions.py). A "remember me" session
+    # may idle as long as its cookie lives; others end after two idle hours.
+    SESSION_IDLE_TIMEOUT = timedelta(hours=2)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(days=30)
+
+    # Login throttling (app/throttle.py): failures allowed per window.
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
+    LOGIN_MAX_FAILURES_PER_DEVICE = 10
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 20
+    LOGIN_MAX_FAILURES_PER_IP = 100
+    DEVICE_COOKIE_NAME = "device"
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
 
@@ -106,6 +118,8 @@ class ProdConfig(BaseConfig):
     SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_NAME = "__Host-remember"
+    # __Secure- rather than __Host-: it is scoped to /auth/, which __Host- forbids.
+    DEVICE_COOKIE_NAME = "__Secure-device"
     PREFERRED_URL_SCHEME = "https"
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
 
@@ -118,6 +132,19 @@ class ProdConfig(BaseConfig):
         # Production runs behind nginx: one proxy hop unless told otherwise
         # (e.g. 2 behind a cloud load balancer, 0 when exposed directly).
         self.PROXY_HOPS = validate_proxy_hops(env.get("PROXY_HOPS", "1"))
+        self.SESSION_IDLE_TIMEOUT = timedelta(minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 120))
+        self.SESSION_ABSOLUTE_TIMEOUT = timedelta(days=_positive_int(env, "SESSION_ABSOLUTE_DAYS", 30))
+        self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """``env[name]`` as a whole number above zero; ConfigError otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r} is not a whole number above zero; set it like {name}={default}")
+    return int(raw)
 
 
 def validate_secret_key(value: str | None) -> str:

@@ -64,6 +64,9 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 
 class User(UserMixin, Model):
+    """An account. ``get_id`` is the current login session's id, not the
+    user's, so that Flask-Login's cookies name a session the server can end."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +84,27 @@ class User(UserMixin, Model):
         # concurrent sign-ups with "A@x" and "a@x" cannot both succeed.
         sa.Index("uq_users_email_lower", sa.text("lower(email)"), unique=True),
     )
+
+    # UserMixin compares users by get_id(), which is now per session; rows
+    # are unique per session already, so plain identity is the right test.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    @property
+    def login_sid(self) -> str | None:
+        """The login session this object was loaded for (set by app.sessions)."""
+        return self.__dict__.get("_login_sid")
+
+    @login_sid.setter
+    def login_sid(self, value: str | None) -> None:
+        # Kept out of the mapper: it belongs to a request, not to the row.
+        self.__dict__["_login_sid"] = value
+
+    def get_id(self) -> str:
+        if not self.login_sid:
+            raise RuntimeError("no login session: use app.sessions.start_session() to log a user in")
+        return self.login_sid
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -157,6 +181,34 @@ class ApiToken(Model):
         return f"<ApiToken {self.id} {self.prefix}>"
 
 
+class LoginSession(Model):
+    """A browser login. Ending the row ends the session, wherever the cookie is."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Only a hash: a copy of the table does not hand out live sessions.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class AuthFailure(Model):
+    """One failed login, counted against a key (account, address or device)."""
+
+    __tablename__ = "auth_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (sa.Index("ix_auth_failures_key_created", "key", "created_at"),)
+
+
 def render_alembic_type(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Write UTCDateTime into migrations as the plain column type it stores,
     so that migration files never import application code."""
@@ -165,4 +217,4 @@ def render_alembic_type(type_: str, obj: object, autogen_context: object) -> str
     return False
 
 
-__all__ = ["ApiToken", "Note", "User", "db", "utcnow"]
+__all__ = ["ApiToken", "AuthFailure", "LoginSession", "Note", "User", "db", "utcnow"]

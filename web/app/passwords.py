@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import gzip
+import os
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -31,6 +34,20 @@ def _hasher() -> PasswordHasher:
         t, m, p = params
         hasher = _hashers[params] = PasswordHasher(time_cost=t, memory_cost=m, parallelism=p)
     return hasher
+
+
+_COMMON_PASSWORDS = os.path.join(os.path.dirname(__file__), "data", "common-passwords.txt.gz")
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    with gzip.open(_COMMON_PASSWORDS, "rt", encoding="utf-8") as fh:
+        return frozenset(line.strip() for line in fh if line.strip())
+
+
+def is_common_password(password: str) -> bool:
+    """True when ``password`` (case-insensitively) is on the shipped list of common passwords."""
+    return password.lower() in _common_passwords()
 
 
 def hash_password(password: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import PASSWORD
 
 from app import accounts
+from app.sessions import load_session_user
 
 LOGIN = "/auth/login"
 GENERIC = b"Invalid email or password."
@@ -34,7 +35,7 @@ def test_success_redirects_to_notes_and_logs_in(client, auth, user):
     assert response.status_code == 302
     assert response.headers["Location"] == "/notes/"
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(user.id)
+        assert load_session_user(session["_user_id"]) is user
     assert client.get("/notes/").status_code == 200
 
 
@@ -128,7 +129,7 @@ def test_session_is_renewed_at_login(client, auth, user):
     assert auth.login().status_code == 302
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(user.id)
+        assert load_session_user(session["_user_id"]) is user
 
 
 def test_unknown_email_still_runs_the_password_hash(client, auth, user, monkeypatch):

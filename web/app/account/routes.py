@@ -66,9 +66,9 @@ def password() -> ResponseReturnValue:
     try:
         change_password(current_user, form.current_password.data or "", form.new_password.data or "")
     except AccountError as exc:
-        form.current_password.errors = [str(exc)]
+        getattr(form, exc.field).errors = [str(exc)]
         return _settings(400, password_form=form)
-    flash("Your password has been changed.", "success")
+    flash("Your password has been changed. Every other session has been logged out.", "success")
     return redirect(url_for("account.settings"))
 
 

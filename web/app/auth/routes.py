@@ -5,9 +5,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..accounts import AccountError, authenticate, create_user
-from ..extensions import db, login_manager
+from ..extensions import login_manager
 from ..models import User
 from ..security import is_safe_next
+from ..sessions import end_session, load_session_user, start_session
+from ..throttle import clear_failures, issue_device_cookie, record_failure, retry_after
 from . import bp
 from .forms import LoginForm, RegisterForm
 
@@ -17,11 +19,9 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except ValueError:
-        return None
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's cookies carry a login session id (see User.get_id)."""
+    return load_session_user(session_id)
 
 
 def _next_url() -> str:
@@ -34,8 +34,10 @@ def _start_session(user: User, remember: bool = False) -> None:
     # A fresh session at login: whatever an attacker may have planted in the
     # visitor's session before (session fixation) is dropped.
     session.clear()
+    start_session(user, remember=remember)
     login_user(user, remember=remember)
-    session.permanent = True
+    # Without "remember me" the cookie lasts as long as the browser does.
+    session.permanent = remember
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -47,7 +49,7 @@ def register() -> ResponseReturnValue:
         try:
             user = create_user(form.email.data or "", form.password.data or "")
         except AccountError as exc:
-            form.email.errors.append(str(exc))
+            getattr(form, exc.field).errors.append(str(exc))
         else:
             _start_session(user)
             flash("Welcome to Notes! Write your first note.", "success")
@@ -62,22 +64,37 @@ def login() -> ResponseReturnValue:
         return redirect(_next_url())
     form = LoginForm()
     status = 200
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
-        if user is not None:
-            _start_session(user, remember=bool(form.remember.data))
-            return redirect(_next_url())
-        # One message for unknown email and wrong password alike.
-        flash("Invalid email or password.", "error")
-        status = 401
+        email = form.email.data or ""
+        wait = retry_after(email)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            flash(f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.", "error")
+            status, headers = 429, {"Retry-After": str(wait)}
+        else:
+            user = authenticate(email, form.password.data or "")
+            if user is not None:
+                clear_failures(email)
+                _start_session(user, remember=bool(form.remember.data))
+                response = redirect(_next_url())
+                issue_device_cookie(response, email)
+                return response
+            record_failure(email)
+            # One message for unknown email and wrong password alike.
+            flash("Invalid email or password.", "error")
+            status = 401
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, next=request.args.get("next", "")), status
+    page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
+    return page, status, headers
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
+    # The server forgets the session, so a copy of the cookie is worthless.
+    end_session(current_user.login_sid)
     # Clear first: logout_user() leaves a note in the session that tells
     # Flask-Login to delete the "remember me" cookie, which clear() would drop.
     session.clear()

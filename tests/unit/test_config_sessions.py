@@ -11,16 +11,16 @@ GOOD = {"SECRET_KEY": "k" * 48, "DATABASE_URL": "postgresql://u:p@db/notes"}
 
 def test_defaults():
     config = ProdConfig(GOOD)
-    assert config.SESSION_IDLE_TIMEOUT == timedelta(hours=2)
-    assert config.SESSION_ABSOLUTE_TIMEOUT == timedelta(days=30)
+    assert timedelta(hours=2) == config.SESSION_IDLE_TIMEOUT
+    assert timedelta(days=30) == config.SESSION_ABSOLUTE_TIMEOUT
 
 
 def test_set_from_the_environment():
     config = ProdConfig({**GOOD, "SESSION_IDLE_MINUTES": "15", "SESSION_ABSOLUTE_DAYS": "7"})
-    assert config.SESSION_IDLE_TIMEOUT == timedelta(minutes=15)
-    assert config.SESSION_ABSOLUTE_TIMEOUT == timedelta(days=7)
+    assert timedelta(minutes=15) == config.SESSION_IDLE_TIMEOUT
+    assert timedelta(days=7) == config.SESSION_ABSOLUTE_TIMEOUT
     # A remember-me cookie never outlives the session it stands for.
-    assert config.REMEMBER_COOKIE_DURATION == timedelta(days=7)
+    assert timedelta(days=7) == config.REMEMBER_COOKIE_DURATION
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "ten", "1.5"])

@@ -132,3 +132,27 @@ test-e2e: $(VENV)/.dev
 	$(BIN)/pytest tests/e2e
 
 .PHONY: test-e2e
+
+# ---- attack tests (issue 4) -------------------------------------------------
+SCHEMATHESIS_MAX_EXAMPLES ?= 1000
+
+## audit: API fuzzing (bounded), static analysis and known-vulnerable deps (audit-deps needs the network)
+audit: audit-api audit-code audit-deps
+
+## audit-api: schemathesis against /api/v1/openapi.json in-process, bounded (also part of `make test`)
+audit-api: $(VENV)/.dev
+	$(BIN)/pytest -q tests/integration/api/test_schemathesis.py
+
+## audit-code: bandit over web/app; medium or high findings fail
+audit-code: $(VENV)/.dev
+	$(BIN)/bandit -c pyproject.toml -r web/app --severity-level medium
+
+## audit-deps: pip-audit of web/requirements.txt against PyPI's advisory data (needs network)
+audit-deps: $(VENV)/.dev
+	$(BIN)/pip-audit --strict --vulnerability-service pypi --requirement web/requirements.txt
+
+## fuzz: schemathesis with many more examples per operation (SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES))
+fuzz: $(VENV)/.dev
+	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/pytest -q tests/integration/api/test_schemathesis.py
+
+.PHONY: audit audit-api audit-code audit-deps fuzz

@@ -151,7 +151,7 @@ audit-code: $(VENV)/.dev
 audit-deps: $(VENV)/.dev
 	$(BIN)/pip-audit --strict --vulnerability-service pypi --requirement web/requirements.txt
 
-## fuzz: schemathesis with many more examples per operation (SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES))
+## fuzz: schemathesis with many more examples per operation (SCHEMATHESIS_MAX_EXAMPLES, default 1000)
 fuzz: $(VENV)/.dev
 	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/pytest -q tests/integration/api/test_schemathesis.py
 

@@ -28,9 +28,10 @@ def _int(name: str, default: int) -> int:
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # The usual (2 x cores) + 1: a worker waiting on the database leaves a core busy.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
-# sync by default: measured no slower than gthread for this app (docs/stack.md)
-# and a stuck request can only ever block its own worker.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+# gthread by default: threads overlap database waits, and unlike sync workers
+# (one request per connection) they keep nginx's upstream connections alive.
+# Measured against sync in docs/stack.md.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 if worker_class not in ("sync", "gthread"):
     raise ValueError(f"GUNICORN_WORKER_CLASS={worker_class!r}: use 'sync' or 'gthread'")
 threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)

@@ -7,13 +7,13 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+from .problem import PROBLEM_JSON
 
 log = logging.getLogger("notes.errors")
-
-PROBLEM_JSON = "application/problem+json"
 
 
 def wants_json() -> bool:
@@ -87,7 +87,10 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
             log.error("unhandled exception", exc_info=original)
         # A failed flush leaves the session unusable for the rest of the
         # request (and for the error page, which may read the current user).
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # the database itself may be what failed
+            log.warning("rollback failed while handling an error", exc_info=True)
         detail = DETAILS[500]
     else:
         data = getattr(error, "data", None) or {}
@@ -107,9 +110,20 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
     if wants_json():
         errs = _field_errors(data) if code == 422 else None
         return problem(code, detail, errors=errs, headers=headers)
-    body = render_template("errors/error.html", code=code, title=error.name, detail=detail)
-    response = Response(body, status=code, headers=headers, mimetype="text/html")
-    return response
+    try:
+        body = render_template("errors/error.html", code=code, title=error.name, detail=detail)
+    except Exception:
+        # The layout asks for the current user, which needs the database; when
+        # that is what failed, answer with a page that needs nothing.
+        log.warning("error page could not be rendered; sending the plain one", exc_info=True)
+        body = _PLAIN_PAGE.format(code=code, title=escape(error.name), detail=escape(detail))
+    return Response(body, status=code, headers=headers, mimetype="text/html")
+
+
+_PLAIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{code} {title} · Notes</title></head>
+<body><main><h1>{code} · {title}</h1><p>{detail}</p><p><a href="/notes/">Back to your notes</a></p></main></body>
+</html>"""
 
 
 def _description(error: HTTPException) -> str | None:

@@ -3,7 +3,6 @@ any other host are refused before a view runs: no password-reset-style link
 or redirect can ever be built with an attacker's host name."""
 
 import pytest
-
 from tests.conftest import make_app
 
 

@@ -156,3 +156,22 @@ fuzz: $(VENV)/.dev
 	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/pytest -q tests/integration/api/test_schemathesis.py
 
 .PHONY: audit audit-api audit-code audit-deps fuzz
+
+# ---- reliability: fault injection and backups (issue 4) ---------------------
+BACKUP_DIR ?= backups
+CHAOS_SECONDS ?= 30
+
+## chaos: fault injection under write load on a throwaway stack (CHAOS_SECONDS, default 30); writes docs/reliability.md
+chaos: $(VENV)/.dev
+	TESTCONTAINERS_RYUK_DISABLED=true CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_REPORT=docs/reliability.md \
+	  $(BIN)/pytest -m stack tests/stack/test_chaos.py
+
+## backup: pg_dump -Fc of the running stack's database to backups/notes-<UTC time>.dump (BACKUP_DIR)
+backup:
+	@COMPOSE="$(COMPOSE)" BACKUP_DIR="$(BACKUP_DIR)" db/backup.sh
+
+## restore: load FILE=<dump> into the running stack (refuses a database with data unless FORCE=1)
+restore:
+	@COMPOSE="$(COMPOSE)" FILE="$(FILE)" FORCE="$(FORCE)" db/restore.sh
+
+.PHONY: chaos backup restore

@@ -1,14 +1,17 @@
 """Extension objects, created unbound so that every app the factory builds
 binds its own (see ``create_app``)."""
 
+import http
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from .problem import ProblemSchema
+from .problem import PROBLEM_JSON, ProblemSchema
 
 
 class Base(DeclarativeBase):
@@ -24,6 +27,20 @@ migrate = Migrate()
 class NotesApi(Api):
     # Errors are documented as problem+json, as errors.handle_http_exception sends them.
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Register the named responses (NOT_FOUND, DEFAULT_ERROR...) as flask-smorest
+        does, but with errors in ``application/problem+json``: flask-smorest would
+        document them as ``application/json``, which is not what the app sends."""
+        for status in http.HTTPStatus:
+            response: dict[str, object] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
 api = NotesApi()

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+PROBLEM_JSON = "application/problem+json"
+
 
 class ProblemSchema(Schema):
     type = fields.String(metadata={"example": "about:blank"})

@@ -53,7 +53,9 @@ def test_declares_bearer_security(spec):
 
 def test_every_operation_is_summarised_and_documents_problem_errors(spec):
     default_error = spec["components"]["responses"]["DEFAULT_ERROR"]
-    assert default_error["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    # As the app sends them (errors.problem), not flask-smorest's default application/json.
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    assert default_error["content"] == {"application/problem+json": problem}
     assert set(spec["components"]["schemas"]["Problem"]["properties"]) >= {"type", "title", "status", "detail"}
     for path, ops in spec["paths"].items():
         for method, op in ops.items():

@@ -96,6 +96,17 @@ def test_one_access_line_per_request_with_the_id(access_log, caplog):
     assert "wrong password" not in "\n".join(lines)
 
 
+def test_a_path_cannot_forge_an_access_line(access_log, caplog):
+    """%0A in a URL is decoded into the path; logged as it is, it would
+    start a line of the attacker's choosing (ASVS 16.4.1)."""
+    app = _logging_app(caplog)
+    caplog.clear()
+    app.test_client().get('/x%0D%0A2099-01-01 notes.access 6.6.6.6 "GET /admin" 200')
+    [line] = _lines(caplog)
+    assert "\n" not in line and "\r" not in line
+    assert '"GET /x%0D%0A2099-01-01%20notes.access%206.6.6.6%20%22GET%20/admin%22%20200" 404' in line
+
+
 def test_no_app_access_line_under_gunicorn(access_log, caplog):
     app = _logging_app(caplog)
     caplog.clear()

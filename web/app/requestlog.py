@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 
@@ -37,7 +38,8 @@ def _finish(response: Response) -> Response:
             '%s "%s %s" %s %s %.1fms rid=%s',
             request.remote_addr or "-",
             request.method,
-            request.full_path.rstrip("?"),
+            # Decoded, a path could carry %0A and forge a log line; re-quote it.
+            quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%"),
             response.status_code,
             response.calculate_content_length() or "-",
             elapsed_ms,

@@ -13,12 +13,16 @@ bp = Blueprint(
 )
 
 from . import auth, notes, tokens  # noqa: E402,F401
+from .schemas import NoteUpdateSchema  # noqa: E402
 
 
 def register_api(app: Flask) -> None:
     # CSRF for cookie-authenticated API calls is checked in api.auth, where
     # Bearer-token calls (which no browser sends on its own) can skip it.
     csrf.exempt(bp)
+    # Registered before the blueprint so its operations refer to this entry:
+    # an empty PATCH body is refused (422), and the document says so.
+    api.spec.components.schema("NoteUpdate", {"minProperties": 1}, schema=NoteUpdateSchema)
     api.register_blueprint(bp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A personal API token (nt_...)."}

@@ -22,12 +22,31 @@ from ..notes.service import (
 from ..pagination import CursorError
 from . import bp
 from .auth import api_user
+from .docs import NOTE_LINKS, problem_response
 from .schemas import NoteCreateSchema, NoteListArgs, NotePageSchema, NoteSchema, NoteUpdateSchema
 
 STALE = (
     "The note changed since you read it: your If-Match is stale. "
     "GET it again, reapply your change and retry with the new ETag."
 )
+
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The note's version, for If-Match"}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of your last read; a stale one gets 412 and changes nothing",
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag you hold; if it is current the answer is 304 without a body",
+}
+NO_NOTE = "No such note of yours"
+NO_LIVE_NOTE = "No such note of yours outside the trash"
 
 
 def etag_of(note: Note) -> str:
@@ -64,6 +83,7 @@ class NoteCollection(MethodView):
     # must fail loudly rather than silently list everything.
     @bp.arguments(NoteListArgs, location="query", unknown=RAISE)
     @bp.response(200, NotePageSchema)
+    @problem_response(400, "The cursor was not made by this API (pass next_cursor unchanged)")
     def get(self, args: dict[str, Any]) -> Any:
         """List notes, pinned first then most recently updated.
 
@@ -88,6 +108,7 @@ class NoteCollection(MethodView):
     @bp.response(
         201, NoteSchema, headers={"Location": {"schema": {"type": "string"}}, "ETag": {"schema": {"type": "string"}}}
     )
+    @bp.doc(responses={201: {"links": NOTE_LINKS}})
     def post(self, data: dict[str, Any]) -> Any:
         """Create a note."""
         note = create_note(api_user(), data["title"], data["content"], pinned=data["pinned"], archived=data["archived"])
@@ -97,8 +118,10 @@ class NoteCollection(MethodView):
 
 @bp.route("/notes/<int:note_id>")
 class NoteItem(MethodView):
-    @bp.response(200, NoteSchema, headers={"ETag": {"schema": {"type": "string"}}})
-    @bp.alt_response(304, description="Not modified: If-None-Match matches the current ETag")
+    @bp.response(200, NoteSchema, headers=ETAG_HEADER)
+    @bp.alt_response(304, description="Not modified: If-None-Match matches the current ETag", headers=ETAG_HEADER)
+    @problem_response(404, NO_NOTE)
+    @bp.doc(parameters=[IF_NONE_MATCH])
     def get(self, note_id: int) -> Any:
         """Read a note (also one in the trash). Sends an ETag for If-Match."""
         note = get_owned_note(note_id, api_user())
@@ -107,10 +130,11 @@ class NoteItem(MethodView):
         return note, 200, _etag_header(note)
 
     @bp.arguments(NoteUpdateSchema)
-    @bp.response(200, NoteSchema, headers={"ETag": {"schema": {"type": "string"}}})
-    @bp.alt_response(412, description="If-Match is stale: someone else changed the note")
-    @bp.alt_response(428, description="If-Match is missing")
-    @bp.doc(parameters=[{"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}])
+    @bp.response(200, NoteSchema, headers=ETAG_HEADER)
+    @problem_response(404, NO_LIVE_NOTE)
+    @problem_response(412, "If-Match is stale: someone else changed the note")
+    @problem_response(428, "If-Match is missing")
+    @bp.doc(parameters=[{**IF_MATCH, "required": True}])
     def patch(self, data: dict[str, Any], note_id: int) -> Any:
         """Change some fields of a live note. Requires If-Match."""
         note = get_owned_note(note_id, api_user(), trashed=False)
@@ -122,8 +146,9 @@ class NoteItem(MethodView):
         return note, 200, _etag_header(note)
 
     @bp.response(204)
-    @bp.alt_response(412, description="If-Match is stale")
-    @bp.doc(parameters=[{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"}}])
+    @problem_response(404, NO_LIVE_NOTE)
+    @problem_response(412, "If-Match is stale")
+    @bp.doc(parameters=[IF_MATCH])
     def delete(self, note_id: int) -> Any:
         """Move a note to the trash (restorable)."""
         note = get_owned_note(note_id, api_user(), trashed=False)
@@ -135,8 +160,11 @@ class NoteItem(MethodView):
 
 
 @bp.route("/notes/<int:note_id>/restore", methods=["POST"])
-@bp.response(200, NoteSchema)
-@bp.alt_response(409, description="The note is not in the trash")
+@bp.response(200, NoteSchema, headers=ETAG_HEADER)
+@problem_response(404, NO_NOTE)
+@problem_response(409, "The note is not in the trash")
+@problem_response(412, "If-Match is stale")
+@bp.doc(parameters=[IF_MATCH])
 def restore(note_id: int) -> Any:
     """Take a note out of the trash."""
     note = get_owned_note(note_id, api_user())
@@ -151,7 +179,10 @@ def restore(note_id: int) -> Any:
 
 @bp.route("/trash/<int:note_id>", methods=["DELETE"])
 @bp.response(204)
-@bp.alt_response(409, description="The note is not in the trash")
+@problem_response(404, NO_NOTE)
+@problem_response(409, "The note is not in the trash")
+@problem_response(412, "If-Match is stale")
+@bp.doc(parameters=[IF_MATCH])
 def delete_forever(note_id: int) -> Any:
     """Delete a note in the trash forever. This cannot be undone."""
     note = get_owned_note(note_id, api_user())

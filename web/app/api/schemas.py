@@ -21,9 +21,47 @@ def _title_not_blank(value: str) -> None:
         raise ValidationError("The title cannot be blank.")
 
 
+# The two rules above as JSON Schema patterns, so the OpenAPI document does not
+# promise that a blank or NUL-carrying title is accepted. The whitespace class
+# is exactly what str.strip() removes (str.isspace), spelled out because
+# regex engines disagree on \s.
+_SPACE = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL_PATTERN = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
+
+
 class StrictSchema(Schema):
     class Meta:
         unknown = RAISE
+
+
+class JsonBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false`` only.
+
+    marshmallow's Boolean also takes 1, 0, "yes", "off"...; the OpenAPI
+    document promises a boolean, so a client sending ``"archived": 0`` has a
+    bug it should hear about (422) rather than have guessed for it.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class JsonInteger(fields.Integer):
+    """A JSON number without a fraction (30 or 30.0, as JSON Schema's integer).
+
+    marshmallow's Integer also takes the string "30" and true; strict=True
+    would refuse 30.0, which the OpenAPI document allows.
+    """
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-any-return]
 
 
 class NoteSchema(StrictSchema):
@@ -44,10 +82,10 @@ _CONTENT_RULES: list[Callable[[Any], Any]] = [validate.Length(max=MAX_CONTENT_CH
 
 
 class NoteCreateSchema(StrictSchema):
-    title = fields.String(required=True, validate=_TITLE_RULES)
-    content = fields.String(load_default="", validate=_CONTENT_RULES)
-    pinned = fields.Boolean(load_default=False)
-    archived = fields.Boolean(load_default=False)
+    title = fields.String(required=True, validate=_TITLE_RULES, metadata={"pattern": NOT_BLANK_NO_NUL_PATTERN})
+    content = fields.String(load_default="", validate=_CONTENT_RULES, metadata={"pattern": NO_NUL_PATTERN})
+    pinned = JsonBoolean(load_default=False)
+    archived = JsonBoolean(load_default=False)
 
     @pre_load
     def _strip_title(self, data: Any, **kwargs: Any) -> Any:
@@ -57,10 +95,10 @@ class NoteCreateSchema(StrictSchema):
 
 
 class NoteUpdateSchema(NoteCreateSchema):
-    title = fields.String(validate=_TITLE_RULES)
-    content = fields.String(validate=_CONTENT_RULES)
-    pinned = fields.Boolean()
-    archived = fields.Boolean()
+    title = fields.String(validate=_TITLE_RULES, metadata={"pattern": NOT_BLANK_NO_NUL_PATTERN})
+    content = fields.String(validate=_CONTENT_RULES, metadata={"pattern": NO_NUL_PATTERN})
+    pinned = JsonBoolean()
+    archived = JsonBoolean()
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -107,10 +145,12 @@ class TokenCreatedSchema(TokenSchema):
 
 class TokenCreateSchema(StrictSchema):
     name = fields.String(
-        required=True, validate=[validate.Length(min=1, max=MAX_TOKEN_NAME_LENGTH), _title_not_blank, _no_nul]
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_TOKEN_NAME_LENGTH), _title_not_blank, _no_nul],
+        metadata={"pattern": NOT_BLANK_NO_NUL_PATTERN},
     )
     scope = fields.String(load_default="write", validate=validate.OneOf(SCOPES))
-    expires_in_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
+    expires_in_days = JsonInteger(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
 
 
 class TokenListSchema(Schema):

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from ..tokens import create_token, get_user_token, revoke_token, user_tokens
 from . import bp
 from .auth import api_user
+from .docs import TOKEN_LINKS, problem_response
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 
 
@@ -21,7 +22,8 @@ class TokenCollection(MethodView):
         return {"items": user_tokens(api_user())}
 
     @bp.arguments(TokenCreateSchema)
-    @bp.response(201, TokenCreatedSchema)
+    @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @bp.doc(responses={201: {"links": TOKEN_LINKS}})
     def post(self, data: dict[str, Any]) -> Any:
         """Create a token. The secret is in this response only."""
         token, secret = create_token(api_user(), data["name"], data["scope"], data["expires_in_days"])
@@ -32,6 +34,7 @@ class TokenCollection(MethodView):
 @bp.route("/tokens/<int:token_id>")
 class TokenItem(MethodView):
     @bp.response(200, TokenSchema)
+    @problem_response(404, "No such token of yours")
     def get(self, token_id: int) -> Any:
         """Read one token's details."""
         token = get_user_token(api_user(), token_id)
@@ -40,6 +43,7 @@ class TokenItem(MethodView):
         return token
 
     @bp.response(204)
+    @problem_response(404, "No such token of yours")
     def delete(self, token_id: int) -> Any:
         """Revoke a token: it stops working at once."""
         token = get_user_token(api_user(), token_id)

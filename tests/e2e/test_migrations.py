@@ -24,7 +24,7 @@ from .conftest import dispose, e2e_config
 
 pytestmark = pytest.mark.e2e
 
-APP_TABLES = {"users", "notes", "api_tokens", "login_sessions", "auth_failures"}
+APP_TABLES = {"users", "notes", "api_tokens", "login_sessions", "auth_failures", "tags", "note_tags"}
 
 
 def _flask_db(app: Flask, *args: str) -> None:

@@ -85,6 +85,7 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "login_sessions.created_at",
             "login_sessions.last_seen_at",
             "auth_failures.created_at",
+            "tags.created_at",
         )
     }
 

@@ -13,14 +13,14 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, requestlog, security, sqlite  # noqa: F401  (sqlite registers a listener)
+from . import cli, errors, requestlog, search, security, sqlite  # noqa: F401  (search, sqlite register listeners)
 from .config import BaseConfig, TestConfig, config_for_environment
 
 # Aliased: importing the app.api package rebinds the name ``api`` in this module.
 from .extensions import api as rest_api
 from .extensions import csrf, db, login_manager, migrate
 from .markdown import plain_excerpt
-from .models import render_alembic_type
+from .models import include_in_autogenerate, render_alembic_type
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -57,7 +57,14 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, compare_type=True, render_item=render_alembic_type)
+    migrate.init_app(
+        app,
+        db,
+        directory=MIGRATIONS_DIR,
+        compare_type=True,
+        render_item=render_alembic_type,
+        include_object=include_in_autogenerate,
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     rest_api.init_app(app)

@@ -25,6 +25,8 @@ else:
 MAX_TITLE_LENGTH = 200
 MAX_CONTENT_CHARS = 100_000
 MAX_TOKEN_NAME_LENGTH = 100
+MAX_TAG_LENGTH = 50
+MAX_TAGS_PER_NOTE = 20
 # Primary keys are INTEGER (32-bit signed in PostgreSQL): a larger id in a URL
 # names no row, and must not reach the database, which would fail on it.
 MAX_ID = 2**31 - 1
@@ -110,6 +112,34 @@ class User(UserMixin, Model):
         return f"<User {self.id} {self.email}>"
 
 
+# Which tags a note has. Rows go with either side (ON DELETE CASCADE).
+note_tags = sa.Table(
+    "note_tags",
+    db.metadata,
+    sa.Column("note_id", sa.ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Model):
+    """A user's label for notes. Names are unique per user, ignoring case."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(MAX_TAG_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.Index("uq_tags_owner_name_lower", "owner_id", sa.text("lower(name)"), unique=True),)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.id} {self.name!r}>"
+
+
 class Note(Model):
     __tablename__ = "notes"
 
@@ -128,6 +158,10 @@ class Note(Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     owner: Mapped[User] = relationship(back_populates="notes")
+    # selectin: a page of notes loads all their tags in one more query, never one per note.
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=note_tags, order_by=lambda: sa.func.lower(Tag.name), lazy="selectin"
+    )
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and bumps it, so a
     # write based on a stale read fails instead of overwriting silently.
@@ -209,6 +243,18 @@ class AuthFailure(Model):
     __table_args__ = (sa.Index("ix_auth_failures_key_created", "key", "created_at"),)
 
 
+# Search objects that are not models: FTS5 tables on SQLite, the generated
+# tsvector column and its indexes on Postgres (see app/search.py).
+SEARCH_OBJECT_NAMES = frozenset({"search_vector", "ix_notes_search", "ix_notes_title_trgm", "ix_notes_content_trgm"})
+
+
+def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Leave the search objects out of Alembic's model-versus-database comparison."""
+    if name is None:
+        return True
+    return not (name.startswith("notes_fts") or name in SEARCH_OBJECT_NAMES)
+
+
 def render_alembic_type(type_: str, obj: object, autogen_context: object) -> str | bool:
     """Write UTCDateTime into migrations as the plain column type it stores,
     so that migration files never import application code."""
@@ -217,4 +263,4 @@ def render_alembic_type(type_: str, obj: object, autogen_context: object) -> str
     return False
 
 
-__all__ = ["ApiToken", "AuthFailure", "LoginSession", "Note", "User", "db", "utcnow"]
+__all__ = ["ApiToken", "AuthFailure", "LoginSession", "Note", "Tag", "User", "db", "note_tags", "utcnow"]

@@ -10,8 +10,9 @@ The last one is what an attacker could use to lock a real user out. So a
 browser that has logged in to the account before carries a signed device
 cookie, and its attempts count only against that device (OWASP's "device
 cookies"): the account-wide limit never locks it out, and it is not
-affected by failures from anywhere else. A new device waits at most one
-window. See docs/security.md.
+affected by failures from anywhere else. A new device is kept out while an
+attack goes on, and for at most one window after it stops. See
+docs/security.md.
 """
 
 from __future__ import annotations

@@ -15,8 +15,9 @@ from flask import abort
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import MAX_ID, Note, User, utcnow
+from ..models import MAX_ID, Note, Tag, User, note_tags, utcnow
 from ..pagination import decode_cursor, encode_cursor
+from ..search import SearchHit, search_notes
 
 # Pinned first, then most recently updated; id breaks ties so the order is total.
 _SORT_COLUMNS = (Note.pinned, Note.updated_at, Note.id)
@@ -54,6 +55,7 @@ def list_notes(
     archived: bool | None = False,
     trashed: bool = False,
     pinned: bool | None = None,
+    tags: list[str] | None = None,
     cursor: str | None = None,
     limit: int = 20,
 ) -> Page:
@@ -61,12 +63,7 @@ def list_notes(
 
     Raises pagination.CursorError for a cursor this app did not make.
     """
-    query = sa.select(Note).where(Note.owner_id == user.id)
-    query = query.where(Note.deleted_at.is_not(None) if trashed else Note.deleted_at.is_(None))
-    if archived is not None:
-        query = query.where(Note.archived == archived)
-    if pinned is not None:
-        query = query.where(Note.pinned == pinned)
+    query = sa.select(Note).where(*note_filters(user, archived=archived, trashed=trashed, pinned=pinned, tags=tags))
     if cursor:
         after = decode_cursor(cursor, _SORT_KINDS)
         bounds = [sa.bindparam(None, value, type_=col.type) for col, value in zip(_SORT_COLUMNS, after, strict=True)]
@@ -79,6 +76,40 @@ def list_notes(
         last = items[-1]
         next_cursor = encode_cursor((last.pinned, last.updated_at, last.id))
     return Page(items, next_cursor)
+
+
+def note_filters(
+    user: User,
+    *,
+    archived: bool | None = False,
+    trashed: bool = False,
+    pinned: bool | None = None,
+    tags: list[str] | None = None,
+) -> list[sa.ColumnElement[bool]]:
+    """WHERE clauses for ``user``'s notes in one view, shared by lists and search.
+
+    With several ``tags`` a note must have all of them (names ignore case).
+    """
+    clauses: list[sa.ColumnElement[bool]] = [
+        Note.owner_id == user.id,
+        Note.deleted_at.is_not(None) if trashed else Note.deleted_at.is_(None),
+    ]
+    if archived is not None:
+        clauses.append(Note.archived == archived)
+    if pinned is not None:
+        clauses.append(Note.pinned == pinned)
+    for name in tags or []:
+        clauses.append(
+            sa.exists()
+            .where(note_tags.c.note_id == Note.id, note_tags.c.tag_id == Tag.id)
+            .where(Tag.owner_id == user.id, sa.func.lower(Tag.name) == name.strip().lower())
+        )
+    return clauses
+
+
+def search(user: User, query: str, *, limit: int = 20, **filters: Any) -> list[SearchHit]:
+    """Ranked matches for ``query`` among ``user``'s notes in the view ``filters`` select."""
+    return search_notes(note_filters(user, **filters), query, limit=limit)
 
 
 def create_note(user: User, title: str, content: str = "", *, pinned: bool = False, archived: bool = False) -> Note:

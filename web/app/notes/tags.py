@@ -1,0 +1,139 @@
+"""Tags: per-user labels on notes, added, renamed, merged and tidied away."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, Note, Tag, User, note_tags, utcnow
+
+
+class TagError(ValueError):
+    """A tag name or list that cannot be used; the message says how to fix it."""
+
+
+def clean_tag_name(name: str) -> str:
+    """``name`` with spaces trimmed and folded; TagError when it cannot be a tag."""
+    cleaned = " ".join(name.split())
+    if not cleaned:
+        raise TagError("A tag needs at least one character.")
+    if len(cleaned) > MAX_TAG_LENGTH:
+        raise TagError(f"Keep each tag to {MAX_TAG_LENGTH} characters.")
+    if "," in cleaned or "\x00" in cleaned:
+        raise TagError("A tag cannot contain commas; separate tags with commas instead.")
+    return cleaned
+
+
+def parse_tags(text: str) -> list[str]:
+    """Comma-separated tag names, cleaned and without duplicates (ignoring case)."""
+    return clean_tag_list([part for part in (text or "").split(",") if part.strip()])
+
+
+def clean_tag_list(names: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names:
+        cleaned = clean_tag_name(name)
+        seen.setdefault(cleaned.lower(), cleaned)
+    if len(seen) > MAX_TAGS_PER_NOTE:
+        raise TagError(f"A note can have at most {MAX_TAGS_PER_NOTE} tags.")
+    return list(seen.values())
+
+
+def _get_or_create(user: User, names: list[str]) -> list[Tag]:
+    if not names:
+        return []
+    existing = {
+        tag.name.lower(): tag
+        for tag in db.session.scalars(
+            sa.select(Tag).where(Tag.owner_id == user.id, sa.func.lower(Tag.name).in_([n.lower() for n in names]))
+        )
+    }
+    tags = []
+    for name in names:
+        tag = existing.get(name.lower())
+        if tag is None:
+            tag = existing[name.lower()] = Tag(owner_id=user.id, name=name)
+            db.session.add(tag)
+        tags.append(tag)
+    return tags
+
+
+def assign_tags(note: Note, names: list[str]) -> bool:
+    """Give ``note`` exactly these tags (not committed). True if anything changed."""
+    wanted = _get_or_create(note.owner, names)
+    if [t.name.lower() for t in note.tags] == [t.name.lower() for t in wanted] and len(note.tags) == len(wanted):
+        return False
+    note.tags = wanted
+    # The tags are part of the note: touching the row bumps its version, so
+    # ETags and the edit-conflict check cover tag changes too.
+    note.updated_at = utcnow()
+    return True
+
+
+def delete_unused_tags(user: User) -> None:
+    """Remove ``user``'s tags that no note (live, archived or trashed) has any more."""
+    used = sa.select(note_tags.c.tag_id)
+    db.session.execute(sa.delete(Tag).where(Tag.owner_id == user.id, Tag.id.not_in(used)))
+
+
+@dataclass(frozen=True)
+class TagCount:
+    tag: Tag
+    count: int
+
+
+def tag_counts(user: User) -> list[TagCount]:
+    """``user``'s tags with their number of live (not trashed) notes, by name.
+
+    Tags whose notes are all in the trash are left out until one is restored.
+    """
+    count = sa.func.count(Note.id)
+    rows = db.session.execute(
+        sa.select(Tag, count)
+        .join(note_tags, note_tags.c.tag_id == Tag.id)
+        .join(Note, Note.id == note_tags.c.note_id)
+        .where(Tag.owner_id == user.id, Note.deleted_at.is_(None))
+        .group_by(Tag.id)
+        .order_by(sa.func.lower(Tag.name))
+    ).all()
+    return [TagCount(tag, n) for tag, n in rows]
+
+
+def get_user_tag(user: User, name: str) -> Tag | None:
+    return db.session.scalar(
+        sa.select(Tag).where(Tag.owner_id == user.id, sa.func.lower(Tag.name) == name.strip().lower())
+    )
+
+
+def rename_tag(user: User, old: str, new: str) -> Tag:
+    """Rename ``user``'s tag ``old`` to ``new``, merging into ``new`` if it exists.
+
+    Raises TagError when ``old`` is not one of the user's tags or ``new`` is unusable.
+    """
+    source = get_user_tag(user, old)
+    if source is None:
+        raise TagError(f"You have no tag named {old!r}.")
+    new = clean_tag_name(new)
+    target = get_user_tag(user, new)
+    if target is None or target.id == source.id:
+        source.name = new  # also a change of case only
+        db.session.commit()
+        return source
+    return merge_tags(user, source, target)
+
+
+def merge_tags(user: User, source: Tag, target: Tag) -> Tag:
+    """Move every note of ``source`` to ``target`` and delete ``source``."""
+    notes = db.session.scalars(
+        sa.select(Note).join(note_tags, note_tags.c.note_id == Note.id).where(note_tags.c.tag_id == source.id)
+    ).all()
+    now = utcnow()
+    for note in notes:
+        note.tags = [t for t in note.tags if t.id != source.id] + ([] if target in note.tags else [target])
+        note.updated_at = now
+    db.session.flush()
+    db.session.delete(source)
+    db.session.commit()
+    return target

@@ -41,20 +41,20 @@ def clean_tag_list(names: list[str]) -> list[str]:
     return list(seen.values())
 
 
-def _get_or_create(user: User, names: list[str]) -> list[Tag]:
+def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
     if not names:
         return []
     existing = {
         tag.name.lower(): tag
         for tag in db.session.scalars(
-            sa.select(Tag).where(Tag.owner_id == user.id, sa.func.lower(Tag.name).in_([n.lower() for n in names]))
+            sa.select(Tag).where(Tag.owner_id == owner_id, sa.func.lower(Tag.name).in_([n.lower() for n in names]))
         )
     }
     tags = []
     for name in names:
         tag = existing.get(name.lower())
         if tag is None:
-            tag = existing[name.lower()] = Tag(owner_id=user.id, name=name)
+            tag = existing[name.lower()] = Tag(owner_id=owner_id, name=name)
             db.session.add(tag)
         tags.append(tag)
     return tags
@@ -62,7 +62,7 @@ def _get_or_create(user: User, names: list[str]) -> list[Tag]:
 
 def assign_tags(note: Note, names: list[str]) -> bool:
     """Give ``note`` exactly these tags (not committed). True if anything changed."""
-    wanted = _get_or_create(note.owner, names)
+    wanted = _get_or_create(note.owner_id, names)
     if [t.name.lower() for t in note.tags] == [t.name.lower() for t in wanted] and len(note.tags) == len(wanted):
         return False
     note.tags = wanted

@@ -153,7 +153,7 @@ def test_a_damaged_archive_is_refused(user):
     data = bytearray(_zip({"notes.json": _index([GOOD] * 50)}))
     middle = len(data) // 3
     data[middle : middle + 40] = b"\xde\xad" * 20
-    with pytest.raises(ImportError_, match="damaged|not a zip|not UTF-8|not valid JSON"):
+    with pytest.raises(ImportError_, match=r"damaged|not a zip|not UTF-8|not valid JSON"):
         import_zip(user, bytes(data))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 

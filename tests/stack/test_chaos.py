@@ -1,0 +1,472 @@
+"""Fault injection under write load: nothing acknowledged may be lost.
+
+Each test runs `WriteLoad` (HTTPS through nginx, bearer token, POST
+/api/v1/notes) for CHAOS_SECONDS (default 12, `make chaos` uses 30), injects
+one fault a third of the way in, and then compares every acknowledged write
+(201 + id) with the rows in PostgreSQL. Errors while the fault lasts are
+allowed and counted; a lost acknowledged write fails the test.
+
+The figures go into a report printed at the end of the module and, when
+CHAOS_REPORT names a file (`make chaos` sets docs/reliability.md), written
+there, with the command and the date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from .chaos_report import render_report
+from .conftest import ROOT, Account, Stack
+from .load import WriteLoad, lost_writes
+
+pytestmark = pytest.mark.stack
+
+SECONDS = min(max(float(os.environ.get("CHAOS_SECONDS", "12")), 6.0), 600.0)
+WRITERS = 4
+RECOVERY_LIMIT = 5.0  # seconds from "database back" to the app serving again
+
+# Run inside the web container (its image has no ps): the gunicorn master is
+# the gunicorn process whose parent is not one; workers are its children.
+_GUNICORN_PROCESSES = r"""
+import json, os
+me = os.getpid()
+procs = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode()
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        continue
+    if int(pid) != me and "gunicorn" in cmd:
+        procs[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
+masters = sorted(p for p, parent in procs.items() if parent not in procs)
+workers = [p for p, parent in procs.items() if parent in masters]
+
+def cpu(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except OSError:
+        return -1
+
+# Busiest first: the worker serving the load is the one worth killing.
+print(json.dumps({"masters": masters, "workers": sorted(workers, key=cpu, reverse=True)}))
+"""
+
+# The worker count and threads gunicorn really runs with, from its own config.
+_GUNICORN_CAPACITY = r"""
+import json, runpy
+conf = runpy.run_path("gunicorn.conf.py")
+print(json.dumps({"workers": conf["workers"], "threads": conf["threads"], "worker_class": conf["worker_class"]}))
+"""
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float | None:
+    """Seconds until ``predicate()`` held, or None if it never did within ``timeout``."""
+    start = time.monotonic()
+    for _ in range(int(timeout / interval) + 1):
+        if predicate():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            break
+        time.sleep(interval)
+    return None
+
+
+def web_python(stack: Stack, code: str, *args: str) -> Any:
+    """Run ``code`` with python in the web container; its stdout parsed as JSON."""
+    out = stack.compose("exec", "-T", "web", "python", "-c", code, *args, timeout=60).stdout
+    return json.loads(out) if out.strip() else None
+
+
+def gunicorn_workers(stack: Stack) -> list[int]:
+    found = web_python(stack, _GUNICORN_PROCESSES)
+    assert len(found["masters"]) == 1, f"expected one gunicorn master, found {found}"
+    return list(found["workers"])
+
+
+def container_state(stack: Stack, service: str = "web") -> dict[str, Any]:
+    """Id, start time, restart count and health of the service's one container."""
+    ids = stack.container_ids(service)
+    assert len(ids) == 1, f"expected one {service} container, found {ids}"
+    out = subprocess.run(
+        ["docker", "inspect", "--format", "{{json .State}}", ids[0]],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    state = json.loads(out)
+    return {
+        "id": ids[0],
+        "started": state["StartedAt"],
+        "restarts": state.get("RestartCount", 0),
+        "health": (state.get("Health") or {}).get("Status"),
+    }
+
+
+def hold_load(load: WriteLoad, fault_ended: float, after: float = 6.0) -> None:
+    """Let the load run to its planned length, and at least ``after`` s past the fault."""
+    end = max(load.started + SECONDS, fault_ended + after)
+    time.sleep(max(0.0, end - time.monotonic()))
+    load.stop()
+
+
+def checked(record: dict[str, Any], checks: list[tuple[str, bool]]) -> None:
+    """Store the checks in the report record, then fail listing any that did not hold."""
+    record["checks"] = [(name, bool(ok)) for name, ok in checks]
+    failed = [name for name, ok in checks if not ok]
+    assert not failed, f"{record['fault']}: " + "; ".join(failed) + f"\n{json.dumps(record, default=str)[:3000]}"
+
+
+def base_record(name: str, load: WriteLoad, stack: Stack, fault_started: float) -> dict[str, Any]:
+    """The figures every fault reports; ``lost`` is read from PostgreSQL."""
+    stack.wait_ready(timeout=120)
+    db = lost_writes(stack, load)
+    return {
+        "fault": name,
+        "total": load.summary(),
+        "during": load.summary(since=fault_started),
+        "lost": db["lost"],
+        "unacknowledged_stored": len(db["unacknowledged_stored"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def chaos_report(request: pytest.FixtureRequest, stack: Stack) -> Iterator[dict[str, dict[str, Any]]]:
+    """Collects each fault's figures; prints them and writes CHAOS_REPORT at the end."""
+    results: dict[str, dict[str, Any]] = {}
+    capacity = web_python(stack, _GUNICORN_CAPACITY)
+    yield results
+    text = render_report(
+        results,
+        seconds=SECONDS,
+        writers=WRITERS,
+        capacity=capacity,
+        when=datetime.now(UTC),
+        cpus=os.cpu_count() or 0,
+    )
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # straight to the terminal, even without -s
+            reporter.write_line("")
+            for line in text.splitlines():
+                reporter.write_line(line)
+    target = os.environ.get("CHAOS_REPORT")
+    if target and results:
+        path = Path(target) if Path(target).is_absolute() else ROOT / target
+        path.write_text(text)
+
+
+# --- 1. kill -9 a gunicorn worker ----------------------------------------------
+
+
+def test_kill_9_one_gunicorn_worker(stack: Stack, account: Account, chaos_report: dict[str, Any]) -> None:
+    before = gunicorn_workers(stack)
+    assert len(before) >= 2, f"need at least two workers to kill one, found {before}"
+    victim = before[0]  # the busiest: most likely to have requests in flight
+    with WriteLoad(stack, account.token, seconds=SECONDS + 60, writers=WRITERS) as load:
+        time.sleep(SECONDS / 3)
+        killed = time.monotonic()
+        web_python(stack, "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGKILL)", str(victim))
+        now: list[int] = []
+
+        def replaced() -> bool:
+            now[:] = gunicorn_workers(stack)
+            return victim not in now and len(now) == len(before)
+
+        respawn = wait_until(replaced, timeout=30, interval=0.5)
+        hold_load(load, time.monotonic())
+    record = base_record("kill -9 one gunicorn worker", load, stack, killed)
+    resumed = load.first_success_after(killed)
+    record.update(
+        detail={
+            "workers before": len(before),
+            "worker replaced after (s)": None if respawn is None else round(respawn, 1),
+            "first acknowledged write after the kill (s)": None if resumed is None else round(resumed, 2),
+        }
+    )
+    chaos_report["kill"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("gunicorn replaced the killed worker within 30 s", respawn is not None),
+            ("writes acknowledged within 5 s of the kill", resumed is not None and resumed <= RECOVERY_LIMIT),
+            (
+                "web container healthy afterwards",
+                wait_until(lambda: container_state(stack)["health"] == "healthy", 30) is not None,
+            ),
+        ],
+    )
+
+
+# --- 2. restart PostgreSQL --------------------------------------------------------
+
+
+class ReadyzPoller:
+    """Polls /readyz through nginx every 0.05 s in a thread; records (time, status, body)."""
+
+    def __init__(self, stack: Stack, max_seconds: float) -> None:
+        self.stack = stack
+        self.max_seconds = max_seconds
+        self.samples: list[tuple[float, int, str]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ReadyzPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        session = self.stack.session()
+        deadline = time.monotonic() + self.max_seconds
+        for _ in range(int(self.max_seconds / 0.05) + 1):
+            if self._stop.is_set() or time.monotonic() > deadline:
+                return
+            at = time.monotonic()
+            try:
+                response = session.get(self.stack.url("/readyz"), timeout=5)
+                self.samples.append((at, response.status_code, response.text[:200]))
+            except requests.RequestException as exc:
+                self.samples.append((at, 0, type(exc).__name__))
+            time.sleep(0.05)
+
+
+def test_restart_postgres(stack: Stack, account: Account, chaos_report: dict[str, Any]) -> None:
+    web_before = container_state(stack)
+    with (
+        ReadyzPoller(stack, max_seconds=SECONDS + 120) as readyz,
+        WriteLoad(stack, account.token, seconds=SECONDS + 120, writers=WRITERS) as load,
+    ):
+        time.sleep(SECONDS / 3)
+        restart_started = time.monotonic()
+        stack.compose("restart", "db", timeout=120)
+        # The container runs again; PostgreSQL itself accepts connections a
+        # moment later, so the database is back no earlier than this.
+        db_back = time.monotonic()
+        ready = wait_until(
+            lambda: any(t >= db_back and s == 200 for t, s, _ in readyz.samples), timeout=60, interval=0.1
+        )
+        hold_load(load, time.monotonic())
+    web_after = container_state(stack)
+    record = base_record("restart PostgreSQL (docker compose restart db)", load, stack, restart_started)
+    down = [(t, s, body) for t, s, body in readyz.samples if t >= restart_started]
+    app_503 = [t for t, s, body in down if s == 503 and "unreachable" in body]
+    first_200 = next((t - db_back for t, s, _ in down if t >= db_back and s == 200), None)
+    resumed = load.first_success_after(db_back)
+    record.update(
+        detail={
+            "restart took (s)": round(db_back - restart_started, 1),
+            "/readyz 503 answers while the database was down": len(app_503),
+            "/readyz 200 again after the container was back (s)": None if first_200 is None else round(first_200, 2),
+            "first acknowledged write after that (s)": None if resumed is None else round(resumed, 2),
+            "web container restarted": web_after["id"] != web_before["id"]
+            or web_after["started"] != web_before["started"]
+            or web_after["restarts"] != web_before["restarts"],
+        }
+    )
+    chaos_report["db"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("/readyz said 503 (database unreachable) while the database was down", len(app_503) > 0),
+            (
+                "/readyz 200 within 5 s of the database being back",
+                ready is not None and first_200 is not None and first_200 <= RECOVERY_LIMIT,
+            ),
+            (
+                "writes acknowledged within 5 s of the database being back",
+                resumed is not None and resumed <= RECOVERY_LIMIT,
+            ),
+            ("without restarting web", not record["detail"]["web container restarted"]),
+        ],
+    )
+
+
+# --- 3. redeploy: recreate the web container ------------------------------------
+
+
+def test_recreate_web_container_during_writes(stack: Stack, account: Account, chaos_report: dict[str, Any]) -> None:
+    old = container_state(stack)
+    with WriteLoad(stack, account.token, seconds=SECONDS + 180, writers=WRITERS) as load:
+        time.sleep(SECONDS / 3)
+        started = time.monotonic()
+        stack.compose("up", "-d", "--force-recreate", "--no-deps", "--wait", "web", timeout=180)
+        up = time.monotonic()
+        hold_load(load, up, after=8.0)
+    new = container_state(stack)
+    record = base_record("recreate web (up -d --force-recreate --no-deps web)", load, stack, started)
+    resumed = load.first_success_after(up)
+    window = load.summary(since=started, until=up)
+    record.update(
+        detail={
+            "recreate took (s)": round(up - started, 1),
+            "errors while recreating": window.errors,
+            "first acknowledged write after the new container was healthy (s)": None
+            if resumed is None
+            else round(resumed, 2),
+        }
+    )
+    chaos_report["recreate"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("a new web container replaced the old one", new["id"] != old["id"]),
+            # nginx's watcher re-resolves `web` every 3 s.
+            (
+                "writes acknowledged within 5 s of the new container being healthy",
+                resumed is not None and resumed <= RECOVERY_LIMIT,
+            ),
+        ],
+    )
+
+
+# --- 4. slow clients past the request queue's capacity -------------------------
+
+
+class SlowClients:
+    """Many TLS connections that send a request slowly and never finish it.
+
+    Half trickle a POST body one byte every half second (Content-Length
+    promises more than they ever send), half trickle header lines. Runs an
+    asyncio loop in a thread for at most ``hold`` seconds.
+    """
+
+    def __init__(self, stack: Stack, token: str, tag: str, count: int, hold: float) -> None:
+        self.stack = stack
+        self.token = token
+        self.tag = tag
+        self.count = count
+        self.hold = hold
+        self.connected = 0
+        self.dropped_early = 0
+        self.failed: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    def __enter__(self) -> SlowClients:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    async def _main(self) -> None:
+        await asyncio.gather(*(self._client(i) for i in range(self.count)))
+
+    async def _client(self, i: int) -> None:
+        context = ssl.create_default_context(cafile=self.stack.ca)
+        context.set_alpn_protocols(["http/1.1"])
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection("127.0.0.1", self.stack.https_port, ssl=context, server_hostname="localhost"),
+                timeout=15,
+            )
+        except (OSError, TimeoutError) as exc:
+            self.failed.append(type(exc).__name__)
+            return
+        rid = f"{self.tag}-slow-{i}"
+        slow_body = i % 2 == 0
+        head = (
+            f"POST /api/v1/notes HTTP/1.1\r\nHost: localhost:{self.stack.https_port}\r\n"
+            f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
+            f"X-Request-ID: {rid}\r\nContent-Length: 100000\r\n"
+        )
+        try:
+            if slow_body:
+                writer.write((head + "\r\n").encode() + b'{"title": "')
+            else:
+                writer.write(head.encode())
+            await writer.drain()
+            self.connected += 1
+            deadline = time.monotonic() + self.hold
+            n = 0
+            while not self._stop.is_set() and time.monotonic() < deadline and n < int(self.hold / 0.5) + 1:
+                n += 1
+                writer.write(b"x" if slow_body else f"X-Slow-{n}: y\r\n".encode())
+                await writer.drain()
+                try:
+                    # Any answer (or EOF) before we finished means nginx gave up on us.
+                    await asyncio.wait_for(reader.read(1), timeout=0.5)
+                except TimeoutError:
+                    continue
+                self.dropped_early += 1
+                break
+        except (OSError, ssl.SSLError) as exc:
+            self.failed.append(type(exc).__name__)
+        finally:
+            writer.close()
+
+
+def test_slow_clients_past_capacity(stack: Stack, account: Account, chaos_report: dict[str, Any]) -> None:
+    capacity = web_python(stack, _GUNICORN_CAPACITY)
+    slots = int(capacity["workers"]) * int(capacity["threads"])
+    count = min(max(100, 4 * slots), 400)
+    hold = min(SECONDS * 2 / 3, 45.0)
+    health: list[str] = []
+    with WriteLoad(stack, account.token, seconds=SECONDS + 60, writers=WRITERS) as load:
+        time.sleep(SECONDS / 3)
+        started = time.monotonic()
+        with SlowClients(stack, account.token, load.tag, count, hold) as slow:
+            all_in = wait_until(lambda: slow.connected + len(slow.failed) >= count, timeout=30, interval=0.2)
+            for _ in range(int(hold)):
+                if time.monotonic() - started >= hold:
+                    break
+                health.append(str(container_state(stack)["health"]))
+                time.sleep(1)
+        held = slow.connected - slow.dropped_early
+        ended = time.monotonic()
+        hold_load(load, ended, after=3.0)
+    during = load.summary(since=started, until=ended)
+    record = base_record("slow clients past the request queue's capacity", load, stack, started)
+    record["during"] = during
+    web_log = stack.logs("web")
+    leaked = web_log.count(f"rid={load.tag}-slow-")
+    after = stack.session().get(stack.url("/healthz"), timeout=10)
+    record.update(
+        detail={
+            "gunicorn capacity (workers x threads)": f"{capacity['workers']} x {capacity['threads']} = {slots}",
+            "slow connections opened / held to the end": f"{slow.connected} / {held} (of {count})",
+            "slow requests that reached gunicorn": leaked,
+            "web health samples during the fault": f"{health.count('healthy')} healthy of {len(health)}",
+            "write latency during the fault p50/p95/max (ms)": f"{during.p50_ms}/{during.p95_ms}/{during.max_ms}",
+        }
+    )
+    chaos_report["slow"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("every slow client connected", all_in is not None and slow.connected == count),
+            ("more slow clients than gunicorn has threads", count > slots),
+            ("nginx buffered them: no slow request reached gunicorn", leaked == 0),
+            ("web stayed healthy throughout", health != [] and all(h == "healthy" for h in health)),
+            ("normal writes were served during the fault", during.acknowledged > 0),
+            ("and /healthz answers afterwards", after.status_code == 200),
+        ],
+    )

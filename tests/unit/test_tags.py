@@ -155,3 +155,19 @@ def test_cannot_rename_another_users_tag(factory, user):
     with pytest.raises(TagError):
         rename_tag(user, "bobs", "mine now")
     assert _tags(other) == ["bobs"]
+
+
+def test_case_is_ignored_beyond_ascii(factory, user):
+    """Found by schemathesis: SQLite's lower() folds ASCII only, so 'Å' and
+    'å' were two tags to the lookup but one to the unique index (a 500)."""
+    first, second = factory.note(user), factory.note(user)
+    assign_tags(first, ["Åland", "STRASSE"])
+    db.session.commit()
+    assign_tags(second, ["åland", "straße"])
+    db.session.commit()
+    assert _tags(user) == ["STRASSE", "Åland"]
+    assert [n.id for n in list_notes(user, tags=["ÅLAND"]).items] == [second.id, first.id]
+
+
+def test_one_list_may_hold_the_same_tag_in_two_cases(user):
+    assert parse_tags("Éclair, éclair, ÉCLAIR") == ["Éclair"]

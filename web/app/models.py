@@ -129,9 +129,17 @@ class Tag(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(sa.String(MAX_TAG_LENGTH))
+    # name.casefold(), computed in Python: SQLite's lower() folds ASCII only
+    # and Postgres' depends on the locale, so neither can be the judge of
+    # "the same tag" (Å and å).
+    name_key: Mapped[str] = mapped_column(sa.String(4 * MAX_TAG_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (sa.Index("uq_tags_owner_name_lower", "owner_id", sa.text("lower(name)"), unique=True),)
+    __table_args__ = (sa.Index("uq_tags_owner_name_key", "owner_id", "name_key", unique=True),)
+
+    @staticmethod
+    def key(name: str) -> str:
+        return name.casefold()
 
     def __str__(self) -> str:
         return self.name
@@ -159,9 +167,7 @@ class Note(Model):
 
     owner: Mapped[User] = relationship(back_populates="notes")
     # selectin: a page of notes loads all their tags in one more query, never one per note.
-    tags: Mapped[list[Tag]] = relationship(
-        secondary=note_tags, order_by=lambda: sa.func.lower(Tag.name), lazy="selectin"
-    )
+    tags: Mapped[list[Tag]] = relationship(secondary=note_tags, order_by=lambda: Tag.name_key, lazy="selectin")
 
     # SQLAlchemy adds "AND version = :old" to every UPDATE and bumps it, so a
     # write based on a stale read fails instead of overwriting silently.

@@ -12,7 +12,7 @@ bp = Blueprint(
     description="Notes and personal API tokens. Authenticate with a Bearer token or the session cookie.",
 )
 
-from . import auth, notes, tokens  # noqa: E402,F401
+from . import auth, notes, tags, tokens, transfer  # noqa: E402,F401
 from .schemas import NoteUpdateSchema  # noqa: E402
 
 

@@ -6,6 +6,9 @@ them on their own); cookie calls that change state must send X-CSRFToken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import abort, current_app, g, request
 from flask_login import current_user
 from werkzeug.datastructures import WWWAuthenticate
@@ -16,6 +19,7 @@ from ..models import User
 from ..tokens import find_usable_token
 from . import bp
 
+F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
@@ -49,8 +53,27 @@ def authenticate() -> None:
         raise _unauthorized("Log in, or send a personal API token as 'Authorization: Bearer <token>'.")
 
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
-    if request.method not in SAFE_METHODS and has_body and request.mimetype not in JSON_TYPES:
-        abort(415, f"Send the body as JSON with 'Content-Type: application/json' (got {request.mimetype or 'none'!r}).")
+    accepted = _accepted_types()
+    if request.method not in SAFE_METHODS and has_body and request.mimetype not in accepted:
+        wanted = (
+            "JSON with 'Content-Type: application/json'" if accepted is JSON_TYPES else " or ".join(sorted(accepted))
+        )
+        abort(415, f"Send the body as {wanted} (got {request.mimetype or 'none'!r}).")
+
+
+def accepts(*media_types: str) -> Callable[[F], F]:
+    """Let a view take request bodies of ``media_types`` instead of JSON."""
+
+    def mark(view: F) -> F:
+        view.accepted_media_types = frozenset(media_types)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _accepted_types() -> frozenset[str]:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "accepted_media_types", JSON_TYPES)
 
 
 def api_user() -> User:

@@ -16,10 +16,13 @@ from ..notes.service import (
     list_notes,
     purge_note,
     restore_note,
+    search,
     trash_note,
     update_note,
 )
+from ..notes.tags import clean_tag_list
 from ..pagination import CursorError
+from ..search import SearchHit
 from . import bp
 from .auth import api_user
 from .docs import NOTE_LINKS, problem_response
@@ -47,6 +50,17 @@ IF_NONE_MATCH = {
 }
 NO_NOTE = "No such note of yours"
 NO_LIVE_NOTE = "No such note of yours outside the trash"
+
+
+class _WithSnippet:
+    """A note as the list serialises it, plus its search snippet."""
+
+    def __init__(self, hit: SearchHit) -> None:
+        self._note = hit.note
+        self.snippet = str(hit.snippet)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._note, name)
 
 
 def etag_of(note: Note) -> str:
@@ -85,21 +99,24 @@ class NoteCollection(MethodView):
     @bp.response(200, NotePageSchema)
     @problem_response(400, "The cursor was not made by this API (pass next_cursor unchanged)")
     def get(self, args: dict[str, Any]) -> Any:
-        """List notes, pinned first then most recently updated.
+        """List notes, pinned first then most recently updated, or search them.
 
-        Live notes by default; filter with archived, trashed and pinned.
-        Follow next_cursor for more.
+        Live notes by default; filter with archived, trashed, pinned and tag.
+        Follow next_cursor for more. With q, the best matches come ranked.
         """
-        archived = args.get("archived", None if args["trashed"] else False)
+        filters = {
+            "archived": args.get("archived", None if args["trashed"] else False),
+            "trashed": args["trashed"],
+            "pinned": args.get("pinned"),
+            "tags": args.get("tag"),
+        }
+        if args.get("q") is not None:
+            if args.get("cursor"):
+                abort(400, "Search results come on one page: drop cursor, or raise limit (up to 100).")
+            hits = search(api_user(), args["q"], limit=args["limit"], **filters)
+            return {"items": [_WithSnippet(hit) for hit in hits], "next_cursor": None}
         try:
-            page = list_notes(
-                api_user(),
-                archived=archived,
-                trashed=args["trashed"],
-                pinned=args.get("pinned"),
-                cursor=args.get("cursor"),
-                limit=args["limit"],
-            )
+            page = list_notes(api_user(), cursor=args.get("cursor"), limit=args["limit"], **filters)
         except CursorError:
             abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
         return {"items": page.items, "next_cursor": page.next_cursor}
@@ -111,7 +128,14 @@ class NoteCollection(MethodView):
     @bp.doc(responses={201: {"links": NOTE_LINKS}})
     def post(self, data: dict[str, Any]) -> Any:
         """Create a note."""
-        note = create_note(api_user(), data["title"], data["content"], pinned=data["pinned"], archived=data["archived"])
+        note = create_note(
+            api_user(),
+            data["title"],
+            data["content"],
+            pinned=data["pinned"],
+            archived=data["archived"],
+            tags=clean_tag_list(data["tags"]),
+        )
         headers = {"Location": url_for("api.NoteItem", note_id=note.id, _external=True), **_etag_header(note)}
         return note, 201, headers
 
@@ -139,6 +163,8 @@ class NoteItem(MethodView):
         """Change some fields of a live note. Requires If-Match."""
         note = get_owned_note(note_id, api_user(), trashed=False)
         version = expected_version(note, required=True)
+        if "tags" in data:
+            data = {**data, "tags": clean_tag_list(data["tags"])}
         try:
             update_note(note, data, version)
         except EditConflict:

@@ -7,7 +7,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from ..models import MAX_CONTENT_CHARS, MAX_TITLE_LENGTH, MAX_TOKEN_NAME_LENGTH
+from ..models import MAX_CONTENT_CHARS, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, MAX_TITLE_LENGTH, MAX_TOKEN_NAME_LENGTH
+from ..notes.tags import TagError, clean_tag_list
+from ..search import MAX_QUERY_LENGTH
 from ..tokens import SCOPES
 
 
@@ -75,6 +77,24 @@ class NoteSchema(StrictSchema):
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
     version = fields.Integer(dump_only=True)
+    tags = fields.Pluck("TagNameSchema", "name", many=True, dump_only=True)
+
+
+class TagNameSchema(Schema):
+    name = fields.String()
+
+
+def _tag_rules(value: list[str]) -> None:
+    """Each tag usable, at most MAX_TAGS_PER_NOTE (case-insensitive duplicates allowed, merged)."""
+    try:
+        clean_tag_list(value)
+    except TagError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+# A tag as JSON Schema: 1-50 characters, no comma or NUL, not only spaces.
+TAG_PATTERN = rf"^[^\u0000,]*[^\u0000,{_SPACE}][^\u0000,]*$"
+_TAG_FIELD = fields.String(validate=validate.Length(min=1, max=MAX_TAG_LENGTH), metadata={"pattern": TAG_PATTERN})
 
 
 _TITLE_RULES: list[Callable[[Any], Any]] = [validate.Length(min=1, max=MAX_TITLE_LENGTH), _title_not_blank, _no_nul]
@@ -86,6 +106,12 @@ class NoteCreateSchema(StrictSchema):
     content = fields.String(load_default="", validate=_CONTENT_RULES, metadata={"pattern": NO_NUL_PATTERN})
     pinned = JsonBoolean(load_default=False)
     archived = JsonBoolean(load_default=False)
+    tags = fields.List(
+        _TAG_FIELD,
+        load_default=list,
+        validate=[validate.Length(max=MAX_TAGS_PER_NOTE), _tag_rules],
+        metadata={"description": "Tag names; a note has at most 20"},
+    )
 
     @pre_load
     def _strip_title(self, data: Any, **kwargs: Any) -> Any:
@@ -99,11 +125,16 @@ class NoteUpdateSchema(NoteCreateSchema):
     content = fields.String(validate=_CONTENT_RULES, metadata={"pattern": NO_NUL_PATTERN})
     pinned = JsonBoolean()
     archived = JsonBoolean()
+    tags = fields.List(
+        _TAG_FIELD,
+        validate=[validate.Length(max=MAX_TAGS_PER_NOTE), _tag_rules],
+        metadata={"description": "The note's new tags: the whole list, replacing the old one"},
+    )
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not data:
-            raise ValidationError("Send at least one of: title, content, pinned, archived.")
+            raise ValidationError("Send at least one of: title, content, pinned, archived, tags.")
 
 
 class NoteListArgs(StrictSchema):
@@ -119,10 +150,30 @@ class NoteListArgs(StrictSchema):
     )
     trashed = fields.Boolean(load_default=False, metadata={"description": "List the trash instead of live notes"})
     pinned = fields.Boolean()
+    tag = fields.List(
+        fields.String(validate=validate.Length(min=1, max=MAX_TAG_LENGTH)),
+        validate=validate.Length(max=MAX_TAGS_PER_NOTE),
+        metadata={"description": "Only notes with this tag; repeat for notes with all of several"},
+    )
+    q = fields.String(
+        validate=validate.Length(max=MAX_QUERY_LENGTH),
+        metadata={
+            "description": 'Search: words, "phrases", OR, -exclusions; the last word matches as a prefix. '
+            "Results are ranked, carry a snippet, and come on one page (next_cursor is null)."
+        },
+    )
+
+
+class NoteListItemSchema(NoteSchema):
+    snippet = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "With q: HTML-escaped text around the matches, which are in <mark> elements"},
+    )
 
 
 class NotePageSchema(Schema):
-    items = fields.List(fields.Nested(NoteSchema))
+    items = fields.List(fields.Nested(NoteListItemSchema))
     next_cursor = fields.String(
         allow_none=True, metadata={"description": "Pass as ?cursor= for the next page; null on the last page"}
     )
@@ -155,3 +206,29 @@ class TokenCreateSchema(StrictSchema):
 
 class TokenListSchema(Schema):
     items = fields.List(fields.Nested(TokenSchema))
+
+
+class TagCountSchema(Schema):
+    name = fields.String()
+    count = fields.Integer(metadata={"description": "Notes with this tag, outside the trash"})
+
+
+class TagListSchema(Schema):
+    items = fields.List(fields.Nested(TagCountSchema))
+
+
+class TagRenameSchema(StrictSchema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_TAG_LENGTH),
+        metadata={"description": "The tag to rename"},
+    )
+    new_name = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_TAG_LENGTH), lambda v: _tag_rules([v])],
+        metadata={"pattern": TAG_PATTERN, "description": "Its new name; if you already have that tag, the two merge"},
+    )
+
+
+class ImportResultSchema(Schema):
+    imported = fields.Integer(metadata={"description": "How many notes were created"})

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import MAX_ID, Note, Tag, User, note_tags, utcnow
 from ..pagination import decode_cursor, encode_cursor
 from ..search import SearchHit, search_notes
+from .tags import assign_tags, delete_unused_tags
 
 # Pinned first, then most recently updated; id breaks ties so the order is total.
 _SORT_COLUMNS = (Note.pinned, Note.updated_at, Note.id)
@@ -102,7 +103,7 @@ def note_filters(
         clauses.append(
             sa.exists()
             .where(note_tags.c.note_id == Note.id, note_tags.c.tag_id == Tag.id)
-            .where(Tag.owner_id == user.id, sa.func.lower(Tag.name) == name.strip().lower())
+            .where(Tag.owner_id == user.id, Tag.name_key == Tag.key(" ".join(name.split())))
         )
     return clauses
 
@@ -112,28 +113,46 @@ def search(user: User, query: str, *, limit: int = 20, **filters: Any) -> list[S
     return search_notes(note_filters(user, **filters), query, limit=limit)
 
 
-def create_note(user: User, title: str, content: str = "", *, pinned: bool = False, archived: bool = False) -> Note:
+def create_note(
+    user: User,
+    title: str,
+    content: str = "",
+    *,
+    pinned: bool = False,
+    archived: bool = False,
+    tags: list[str] | None = None,
+) -> Note:
+    """Create and commit a note; ``tags`` are names, already cleaned (notes.tags)."""
     note = Note(owner=user, title=title, content=content, pinned=pinned, archived=archived)
     db.session.add(note)
+    if tags:
+        assign_tags(note, tags)
     db.session.commit()
     return note
 
 
 def update_note(note: Note, changes: dict[str, Any], expected_version: int | None = None) -> Note:
-    """Apply ``changes`` and commit.
+    """Apply ``changes`` (fields, and ``tags`` as a list of names) and commit.
 
     Raises EditConflict when ``expected_version`` is given and stale, or when
     another writer commits first; the note is then left as that writer left it.
     """
     if expected_version is not None and note.version != expected_version:
         raise EditConflict
+    changes = dict(changes)
+    tags = changes.pop("tags", None)
     for field, value in changes.items():
         setattr(note, field, value)
+    if tags is not None:
+        assign_tags(note, tags)
     try:
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
         raise EditConflict from exc
+    if tags is not None:
+        delete_unused_tags(note.owner)
+        db.session.commit()
     return note
 
 
@@ -146,5 +165,9 @@ def restore_note(note: Note, expected_version: int | None = None) -> Note:
 
 
 def purge_note(note: Note) -> None:
+    """Delete a note forever, and any tag only it had."""
+    owner = note.owner
     db.session.delete(note)
+    db.session.flush()
+    delete_unused_tags(owner)
     db.session.commit()

@@ -35,7 +35,7 @@ def clean_tag_list(names: list[str]) -> list[str]:
     seen: dict[str, str] = {}
     for name in names:
         cleaned = clean_tag_name(name)
-        seen.setdefault(cleaned.lower(), cleaned)
+        seen.setdefault(Tag.key(cleaned), cleaned)
     if len(seen) > MAX_TAGS_PER_NOTE:
         raise TagError(f"A note can have at most {MAX_TAGS_PER_NOTE} tags.")
     return list(seen.values())
@@ -44,17 +44,18 @@ def clean_tag_list(names: list[str]) -> list[str]:
 def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
     if not names:
         return []
-    existing = {
-        tag.name.lower(): tag
-        for tag in db.session.scalars(
-            sa.select(Tag).where(Tag.owner_id == owner_id, sa.func.lower(Tag.name).in_([n.lower() for n in names]))
-        )
-    }
+    # No autoflush: a new note would be inserted now and then updated for its
+    # tags, starting life at version 2.
+    with db.session.no_autoflush:
+        found = db.session.scalars(
+            sa.select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_([Tag.key(n) for n in names]))
+        ).all()
+    existing = {tag.name_key: tag for tag in found}
     tags = []
     for name in names:
-        tag = existing.get(name.lower())
+        tag = existing.get(Tag.key(name))
         if tag is None:
-            tag = existing[name.lower()] = Tag(owner_id=owner_id, name=name)
+            tag = existing[Tag.key(name)] = Tag(owner_id=owner_id, name=name, name_key=Tag.key(name))
             db.session.add(tag)
         tags.append(tag)
     return tags
@@ -62,8 +63,10 @@ def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
 
 def assign_tags(note: Note, names: list[str]) -> bool:
     """Give ``note`` exactly these tags (not committed). True if anything changed."""
-    wanted = _get_or_create(note.owner_id, names)
-    if [t.name.lower() for t in note.tags] == [t.name.lower() for t in wanted] and len(note.tags) == len(wanted):
+    # A new note may have its owner set but not yet its owner_id.
+    owner_id = note.owner_id if note.owner_id is not None else note.owner.id
+    wanted = _get_or_create(owner_id, names)
+    if [t.name_key for t in note.tags] == [t.name_key for t in wanted]:
         return False
     note.tags = wanted
     # The tags are part of the note: touching the row bumps its version, so
@@ -96,14 +99,14 @@ def tag_counts(user: User) -> list[TagCount]:
         .join(Note, Note.id == note_tags.c.note_id)
         .where(Tag.owner_id == user.id, Note.deleted_at.is_(None))
         .group_by(Tag.id)
-        .order_by(sa.func.lower(Tag.name))
+        .order_by(Tag.name_key)
     ).all()
     return [TagCount(tag, n) for tag, n in rows]
 
 
 def get_user_tag(user: User, name: str) -> Tag | None:
     return db.session.scalar(
-        sa.select(Tag).where(Tag.owner_id == user.id, sa.func.lower(Tag.name) == name.strip().lower())
+        sa.select(Tag).where(Tag.owner_id == user.id, Tag.name_key == Tag.key(" ".join(name.split())))
     )
 
 
@@ -119,6 +122,7 @@ def rename_tag(user: User, old: str, new: str) -> Tag:
     target = get_user_tag(user, new)
     if target is None or target.id == source.id:
         source.name = new  # also a change of case only
+        source.name_key = Tag.key(new)
         db.session.commit()
         return source
     return merge_tags(user, source, target)

@@ -61,11 +61,12 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("uq_tags_owner_name_lower", "tags", ["owner_id", sa.text("lower(name)")], unique=True)
+    op.create_index("uq_tags_owner_name_key", "tags", ["owner_id", "name_key"], unique=True)
     op.create_table(
         "note_tags",
         sa.Column("note_id", sa.Integer(), nullable=False),
@@ -86,5 +87,5 @@ def downgrade():
         op.execute(statement)
     op.drop_index("ix_note_tags_tag_id", table_name="note_tags")
     op.drop_table("note_tags")
-    op.drop_index("uq_tags_owner_name_lower", table_name="tags")
+    op.drop_index("uq_tags_owner_name_key", table_name="tags")
     op.drop_table("tags")

@@ -17,7 +17,7 @@ FAULTS = {
     "kill": (
         "kill -9 one gunicorn worker",
         "A worker process (found through /proc in the web container) gets SIGKILL while writes run. "
-        "Requests in flight on that worker fail (nginx answers 502/503: it never replays a POST); "
+        "Requests in flight on that worker fail (nginx answers 502: it never replays a POST); "
         "the gunicorn master starts a replacement.",
     ),
     "db": (

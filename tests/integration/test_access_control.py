@@ -24,7 +24,7 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
-SAMPLE_ARGS = {"note_id": 1, "token_id": 1}
+SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0}
 
 
 def _protected_routes() -> list[tuple[str, str, str]]:
@@ -95,7 +95,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
         rules = [r for r in app.url_map.iter_rules() if "GET" in (r.methods or set()) and r.endpoint != "static"]
     for rule in rules:
         for note_id in (live.id, trashed.id):
-            args = {"note_id": note_id, "token_id": token.id}
+            args = {"note_id": note_id, "token_id": token.id, "index": 0}
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             response = client.get(url)
             assert response.status_code < 500, url
@@ -114,6 +114,7 @@ NOTE_ROUTES = [
     ("POST", "/notes/{id}/delete"),
     ("POST", "/notes/{id}/restore"),
     ("POST", "/notes/{id}/purge"),
+    ("POST", "/notes/{id}/tasks/0"),
 ]
 
 

@@ -38,6 +38,8 @@ class BaseConfig:
     # runaway upload is refused before it reaches the database.
     MAX_CONTENT_LENGTH = 1024 * 1024
     NOTES_PER_PAGE = 20
+    # Notes in the trash longer than this are deleted by `flask notes purge-trash`.
+    TRASH_RETENTION_DAYS = 30
     API_MAX_PAGE_SIZE = 100
 
     SESSION_COOKIE_HTTPONLY = True

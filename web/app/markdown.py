@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 # html=False: raw HTML in a note is shown as text, never rendered. nh3 then
 # removes anything a crafted link or image could still smuggle in.
@@ -14,7 +16,9 @@ _md = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     .enable("table")
     .enable("strikethrough")
+    .use(tasklists_plugin)
 )
+_TASK_BOX = re.compile(r"\[([ xX])\]")
 
 _ALLOWED_TAGS = {
     "a",
@@ -77,3 +81,31 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener nofollow noreferrer",
     )
     return Markup(clean)  # noqa: S704  # nosec B704  # sanitized by nh3 just above
+
+
+def task_lines(text: str) -> list[int]:
+    """The source line of each task-list item (``- [ ]`` / ``- [x]``), in order.
+
+    Taken from the parser, not a regex over the text, so a "- [ ]" inside a
+    code block is not counted: the n-th checkbox on the page is the n-th here.
+    """
+    lines = []
+    for token in _md.parse(text or ""):
+        if token.type == "list_item_open" and "task-list-item" in str(token.attrGet("class") or "") and token.map:
+            lines.append(token.map[0])
+    return lines
+
+
+def toggle_task(text: str, index: int) -> str:
+    """``text`` with the ``index``-th task box flipped; IndexError if there is none."""
+    lines = task_lines(text)
+    if not 0 <= index < len(lines):
+        raise IndexError(index)
+    source = text.split("\n")
+    line = source[lines[index]]
+    match = _TASK_BOX.search(line)
+    if match is None:  # pragma: no cover - the parser found a box on this line
+        raise IndexError(index)
+    flipped = " " if match.group(1) in "xX" else "x"
+    source[lines[index]] = line[: match.start(1)] + flipped + line[match.end(1) :]
+    return "\n".join(source)

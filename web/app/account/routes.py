@@ -1,13 +1,14 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, session, url_for
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
 from ..accounts import AccountError, change_password, delete_user
+from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 from ..tokens import create_token, get_user_token, revoke_token, user_tokens
 from . import bp
-from .forms import ChangePasswordForm, DeleteAccountForm, EmptyForm, TokenForm
+from .forms import ChangePasswordForm, DeleteAccountForm, EmptyForm, ImportForm, TokenForm
 
 
 def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
@@ -15,6 +16,7 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "token_form": TokenForm(formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
         "delete_form": DeleteAccountForm(formdata=None),
+        "import_form": ImportForm(formdata=None),
         "action_form": EmptyForm(),
         "tokens": user_tokens(current_user),
         "new_secret": None,
@@ -89,3 +91,31 @@ def delete() -> ResponseReturnValue:
     logout_user()
     flash("Your account and all its notes have been deleted.", "info")
     return redirect(url_for("auth.register"))
+
+
+@bp.get("/export")
+@login_required
+def export() -> ResponseReturnValue:
+    """Download every note as a zip (Markdown files plus notes.json)."""
+    return Response(
+        export_zip(current_user),
+        mimetype="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
+    )
+
+
+@bp.post("/import")
+@login_required
+def import_notes() -> ResponseReturnValue:
+    # The one form that uploads a whole notebook: allow more than elsewhere.
+    request.max_content_length = MAX_ARCHIVE_BYTES
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _settings(400, import_form=form)
+    try:
+        result = import_zip(current_user, form.archive.data.read(MAX_ARCHIVE_BYTES + 1))
+    except ImportError_ as exc:
+        form.archive.errors = [str(exc)]
+        return _settings(400, import_form=form)
+    flash(f"Imported {result.count} note{'s' if result.count != 1 else ''}.", "success")
+    return redirect(url_for("notes.index"))

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..account.forms import EmptyForm
-from ..markdown import render_markdown
-from ..models import Note
+from ..markdown import render_markdown, toggle_task
+from ..models import MAX_TAGS_PER_NOTE, Note
 from ..pagination import CursorError
+from ..search import MAX_QUERY_LENGTH
 from ..security import is_safe_next
 from . import bp
-from .forms import NoteForm
+from .forms import NoteForm, RenameTagForm, SearchForm
 from .service import (
     EditConflict,
     create_note,
@@ -20,9 +22,11 @@ from .service import (
     list_notes,
     purge_note,
     restore_note,
+    search,
     trash_note,
     update_note,
 )
+from .tags import TagError, rename_tag, tag_counts
 
 
 @dataclass(frozen=True)
@@ -46,25 +50,41 @@ def _require_login() -> None:
 
 
 def _list(view: str) -> ResponseReturnValue:
+    """A list view, filtered by ?tag= (repeatable) and searched by ?q=."""
     spec = VIEWS[view]
-    try:
-        page = list_notes(
-            current_user,
-            archived=spec.archived,
-            trashed=spec.trashed,
-            cursor=request.args.get("cursor") or None,
-            limit=int(current_app.config["NOTES_PER_PAGE"]),
-        )
-    except CursorError:
-        abort(400, "That page link is broken; start again from the first page.")
+    tags = [t for t in request.args.getlist("tag") if t.strip()][:MAX_TAGS_PER_NOTE]
+    search_form = SearchForm(request.args)
+    query = (request.args.get("q") or "").strip()
+    filters: dict[str, Any] = {"archived": spec.archived, "trashed": spec.trashed, "tags": tags}
+    hits, notes, next_cursor = None, [], None
+    if query:
+        if not search_form.validate():
+            abort(400, f"Keep the search to {MAX_QUERY_LENGTH} characters.")
+        hits = search(current_user, query, limit=50, **filters)
+    else:
+        try:
+            page = list_notes(
+                current_user,
+                cursor=request.args.get("cursor") or None,
+                limit=int(current_app.config["NOTES_PER_PAGE"]),
+                **filters,
+            )
+        except CursorError:
+            abort(400, "That page link is broken; start again from the first page.")
+        notes, next_cursor = page.items, page.next_cursor
     return render_template(
         "notes/list.html",
         view=view,
         heading=spec.heading,
-        notes=page.items,
-        next_cursor=page.next_cursor,
-        form=NoteForm(formdata=None),
+        notes=notes,
+        hits=hits,
+        query=query,
+        active_tags=tags,
+        tag_counts=tag_counts(current_user),
+        next_cursor=next_cursor,
+        search_form=search_form,
         action_form=EmptyForm(),
+        retention_days=current_app.config["TRASH_RETENTION_DAYS"],
     )
 
 
@@ -93,7 +113,7 @@ def create() -> ResponseReturnValue:
     form = NoteForm()
     if not form.validate_on_submit():
         return render_template("notes/edit.html", form=form, note=None), 400
-    note = create_note(current_user, form.title.data or "", form.content.data or "")
+    note = create_note(current_user, form.title.data or "", form.content.data or "", tags=form.tag_names())
     flash("Note created.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
 
@@ -109,6 +129,7 @@ def edit(note_id: int) -> ResponseReturnValue:
     note = get_owned_note(note_id, current_user, trashed=False)
     if request.method == "GET":
         form = NoteForm(obj=note)
+        form.tags.data = ", ".join(tag.name for tag in note.tags)
         form.version.data = str(note.version)
         return render_template("notes/edit.html", form=form, note=note)
     form = NoteForm()
@@ -119,7 +140,8 @@ def edit(note_id: int) -> ResponseReturnValue:
     except ValueError:
         expected = None  # an old form without a version: compare nothing
     try:
-        update_note(note, {"title": form.title.data, "content": form.content.data or ""}, expected)
+        changes = {"title": form.title.data, "content": form.content.data or "", "tags": form.tag_names()}
+        update_note(note, changes, expected)
     except EditConflict:
         # Keep the user's text in the form and show what the other edit saved.
         current = get_owned_note(note_id, current_user)
@@ -171,6 +193,47 @@ def restore(note_id: int) -> ResponseReturnValue:
     note = get_owned_note(note_id, current_user, trashed=True)
     restore_note(note)
     return _action(note, "Note restored.")
+
+
+@bp.post("/<int:note_id>/tasks/<int:index>")
+def toggle_task_box(note_id: int, index: int) -> ResponseReturnValue:
+    """Tick or untick the ``index``-th task-list box of a note (0 is the first)."""
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    try:
+        expected = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "Send the note's version with the change; reload the page and try again.")
+    try:
+        content = toggle_task(note.content, index)
+    except IndexError:
+        abort(404, "That task is no longer in the note; reload the page.")
+    try:
+        update_note(note, {"content": content}, expected)
+    except EditConflict:
+        abort(409, "The note changed in the meantime; reload the page to see the latest version.")
+    if request.headers.get("X-Requested-With") == "fetch":
+        return {"version": note.version}
+    return redirect(url_for("notes.view", note_id=note.id))
+
+
+@bp.get("/tags")
+def tags() -> ResponseReturnValue:
+    return render_template("notes/tags.html", tag_counts=tag_counts(current_user), form=RenameTagForm(formdata=None))
+
+
+@bp.post("/tags/rename")
+def rename_tag_view() -> ResponseReturnValue:
+    form = RenameTagForm()
+    if not form.validate_on_submit():
+        abort(400, "Give the tag a new name of at most 50 characters.")
+    try:
+        tag = rename_tag(current_user, form.name.data or "", form.new_name.data or "")
+    except TagError as exc:
+        flash(str(exc), "error")
+        return render_template("notes/tags.html", tag_counts=tag_counts(current_user), form=form), 400
+    flash(f"Tag renamed to “{tag.name}”.", "success")
+    return redirect(url_for("notes.tags"))
 
 
 @bp.post("/<int:note_id>/purge")

@@ -7,7 +7,7 @@ note id goes through it, so another user's note is always a 404.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -171,3 +171,19 @@ def purge_note(note: Note) -> None:
     db.session.flush()
     delete_unused_tags(owner)
     db.session.commit()
+
+
+def purge_expired_trash(older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Delete forever every note (of every user) trashed longer than ``older_than`` ago.
+
+    Returns how many; tags left without notes go too. Meant for a schedule
+    (`flask notes purge-trash`), so it commits in one transaction.
+    """
+    cutoff = (now or utcnow()) - older_than
+    expired = Note.deleted_at.is_not(None) & (Note.deleted_at < cutoff)
+    owners = db.session.scalars(sa.select(User).where(User.id.in_(sa.select(Note.owner_id).where(expired)))).all()
+    result = db.session.execute(sa.delete(Note).where(expired))
+    for owner in owners:
+        delete_unused_tags(owner)
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

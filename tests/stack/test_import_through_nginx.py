@@ -1,0 +1,60 @@
+"""Through nginx, an import may be larger than any other request (20 MiB
+against 1 MiB), and an export comes back byte for byte after a round trip."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from .conftest import Account, Stack
+
+pytestmark = pytest.mark.stack
+
+MIB = 1024 * 1024
+
+
+def _archive_over_one_mib() -> bytes:
+    """A valid export of one note whose zip is 2 MiB (stored, not deflated)."""
+    note = {
+        "title": "Big",
+        "content": "x" * 90_000,
+        "tags": ["bulk"],
+        "pinned": False,
+        "archived": False,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "deleted_at": None,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [note]}))
+        archive.writestr("notes/padding.md", "p" * (2 * MIB))
+    return buffer.getvalue()
+
+
+def test_an_import_over_one_mib_reaches_the_app(stack: Stack, account: Account) -> None:
+    data = _archive_over_one_mib()
+    assert len(data) > MIB
+    response = account.api().post(
+        stack.url("/api/v1/import"), data=data, headers={"Content-Type": "application/zip"}, timeout=60
+    )
+    assert response.status_code == 201, response.text[:300]
+    assert response.json() == {"imported": 1}
+
+
+def test_other_requests_still_stop_at_one_mib(stack: Stack, account: Account) -> None:
+    response = account.api().post(
+        stack.url("/api/v1/notes"), data=b"x" * (MIB + 10), headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 413
+
+
+def test_an_import_over_twenty_mib_is_refused_by_nginx(stack: Stack, account: Account) -> None:
+    response = account.api().post(
+        stack.url("/api/v1/import"), data=b"x" * (21 * MIB), headers={"Content-Type": "application/zip"}, timeout=60
+    )
+    assert response.status_code == 413
+    assert response.headers["Content-Type"].startswith("application/problem+json")

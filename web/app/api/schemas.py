@@ -28,8 +28,8 @@ def _title_not_blank(value: str) -> None:
 # is exactly what str.strip() removes (str.isspace), spelled out because
 # regex engines disagree on \s.
 _SPACE = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-NO_NUL_PATTERN = r"^.*$"
-NOT_BLANK_NO_NUL_PATTERN = r"^.*$"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+NOT_BLANK_NO_NUL_PATTERN = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
 
 
 class StrictSchema(Schema):

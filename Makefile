@@ -148,8 +148,11 @@ audit-code: $(VENV)/.dev
 	$(BIN)/bandit -c pyproject.toml -r web/app --severity-level medium
 
 ## audit-deps: pip-audit of web/requirements.txt against PyPI's advisory data (needs network)
+# Every pin is exact, so no throwaway venv is built (--disable-pip --no-deps).
+# It reads PyPI's per-release JSON API; behind a mirror that serves only the
+# per-project JSON, every package fails with "Dependency not found on PyPI".
 audit-deps: $(VENV)/.dev
-	$(BIN)/pip-audit --strict --vulnerability-service pypi --requirement web/requirements.txt
+	$(BIN)/pip-audit --strict --vulnerability-service pypi --disable-pip --no-deps --requirement web/requirements.txt
 
 ## fuzz: schemathesis with many more examples per operation (SCHEMATHESIS_MAX_EXAMPLES, default 1000)
 fuzz: $(VENV)/.dev

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import Factory, bearer
+from tests.conftest import PASSWORD, Factory, bearer
 
 from app.models import ApiToken, Note, User, db, utcnow
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def secret(client: FlaskClient, logged_in: User) -> str:
     """A write token alice makes for herself through the API, with her session."""
-    response = client.post(f"{API}/tokens", json={"name": "laptop", "scope": "write"})
+    response = client.post(f"{API}/tokens", json={"name": "laptop", "scope": "write", "password": PASSWORD})
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert body["token"].startswith("nt_") and body["name"] == "laptop"
@@ -33,7 +33,9 @@ def test_token_lifecycle(app, client: FlaskClient, logged_in: User, secret: str)
     token_id = listed[0]["id"]
     assert client.get(f"{API}/tokens/{token_id}", headers=bearer(secret)).get_json()["revoked"] is False
 
-    read_only = client.post(f"{API}/tokens", json={"name": "reader", "scope": "read"}, headers=bearer(secret))
+    # A token cannot mint tokens; the session (with the password) can.
+    assert_problem(client.post(f"{API}/tokens", json={"name": "x", "password": PASSWORD}, headers=bearer(secret)), 403)
+    read_only = client.post(f"{API}/tokens", json={"name": "reader", "scope": "read", "password": PASSWORD})
     reader = read_only.get_json()["token"]
     assert client.get(f"{API}/notes", headers=bearer(reader)).status_code == 200
     assert_problem(client.post(f"{API}/notes", json={"title": "no"}, headers=bearer(reader)), 403)

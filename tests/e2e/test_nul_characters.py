@@ -75,7 +75,7 @@ def test_note_forms(app, client: FlaskClient, factory: Factory, alice: User, fie
 def test_token_form(app, client: FlaskClient, alice: User) -> None:
     login(client, "alice@example.com")
     before = _rows()
-    response = client.post("/account/tokens", data={"name": f"laptop{NUL}", "scope": "write"})
+    response = client.post("/account/tokens", data={"name": f"laptop{NUL}", "scope": "write", "password": PASSWORD})
     assert response.status_code == 400, text(response)
     assert "Remove the NUL character" in text(response)
     assert _rows() == before

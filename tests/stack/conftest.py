@@ -248,7 +248,13 @@ class Account:
 
     def create_token(self, name: str = "stack test") -> str:
         page = self.browser.get(self.stack.url("/account/"), timeout=10)
-        form = {"csrf_token": csrf_from(page.text), "name": name, "scope": "write", "expires_in_days": ""}
+        form = {
+            "csrf_token": csrf_from(page.text),
+            "name": name,
+            "scope": "write",
+            "expires_in_days": "",
+            "password": PASSWORD,
+        }
         response = self.browser.post(self.stack.url("/account/tokens"), data=form, timeout=15)
         assert response.status_code in (200, 201), response.text[:500]
         found = _NEW_TOKEN.search(response.text)

@@ -16,6 +16,7 @@ from .passwords import (
     verify_password,
 )
 from .sessions import end_other_sessions
+from .throttle import record_failure, retry_after
 
 
 class AccountError(ValueError):
@@ -110,3 +111,26 @@ def delete_user(user: User, password: str) -> None:
         raise AccountError("The password is not correct; your account was not deleted.", field="password")
     db.session.delete(user)
     db.session.commit()
+
+
+def confirm_password(user: User, password: str) -> None:
+    """Re-authentication before a sensitive action (such as minting an API token).
+
+    Raises AccountError for a wrong password, and PasswordGuessing while this
+    client has too many recent failures: wrong guesses here count against the
+    same limits as logins, so a stolen session cannot be used to guess.
+    """
+    wait = retry_after(user.email)
+    if wait is not None:
+        raise PasswordGuessing(wait)
+    if not verify_password(user.password_hash, password or ""):
+        record_failure(user.email)
+        raise AccountError("That is not your password.", field="password")
+
+
+class PasswordGuessing(Exception):
+    """Too many wrong passwords from this client; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many wrong passwords. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after

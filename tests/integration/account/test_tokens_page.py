@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from tests.conftest import bearer
+from tests.conftest import PASSWORD, bearer
 
 from app.models import ApiToken, db, utcnow
 
@@ -22,7 +22,7 @@ def _tokens() -> list[ApiToken]:
 
 
 def _create(client, **fields):
-    data = {"name": "laptop", "scope": "read", "expires_in_days": ""}
+    data = {"name": "laptop", "scope": "read", "expires_in_days": "", "password": PASSWORD}
     data.update(fields)
     return client.post("/account/tokens", data=data)
 

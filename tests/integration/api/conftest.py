@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from tests.conftest import Factory, bearer
+from tests.conftest import PASSWORD, Factory, bearer
 from werkzeug.test import TestResponse
 
 from app.models import ApiToken, Note, User, db
@@ -30,6 +30,11 @@ def alice_secret(factory: Factory, user: User) -> str:
 def headers(alice_secret: str) -> dict[str, str]:
     """Authorization headers acting as alice."""
     return bearer(alice_secret)
+
+
+def with_password(body: Any) -> Any:
+    """A token-creation body with alice's password, which the API requires."""
+    return {**body, "password": PASSWORD} if isinstance(body, dict) else body
 
 
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from app.models import Note
 
-from .conftest import API, assert_problem, count
+from .conftest import API, assert_problem, count, with_password
 
 BLANK_OR_NUL = ["", " ", "\t\n", "\x1f", "\u3000", "a\x00", "\x00"]
 FINE = ["a", " a ", "\ufeff", "日本", "x" * 60]
@@ -31,17 +31,23 @@ def test_note_booleans_must_be_json_booleans(client, headers, value):
 
 
 @pytest.mark.parametrize(("value", "status"), [("30", 422), (True, 422), (30.5, 422), (30.0, 201), (30, 201)])
-def test_token_expiry_must_be_a_json_integer(client, headers, value, status):
-    response = client.post(f"{API}/tokens", json={"name": "ci", "expires_in_days": value}, headers=headers)
+def test_token_expiry_must_be_a_json_integer(client, logged_in, value, status):
+    response = client.post(f"{API}/tokens", json=with_password({"name": "ci", "expires_in_days": value}))
     assert response.status_code == status, response.get_data(as_text=True)
 
 
-def test_title_and_token_name_patterns_agree_with_the_validators(client, headers, spec):
+def test_title_and_token_name_patterns_agree_with_the_validators(client, headers, logged_in, spec):
     schemas = spec["components"]["schemas"]
     for schema, field, path in [("NoteCreate", "title", "notes"), ("TokenCreate", "name", "tokens")]:
         pattern = re.compile(schemas[schema]["properties"][field]["pattern"])
         for value in BLANK_OR_NUL + FINE:
-            accepted = client.post(f"{API}/{path}", json={field: value}, headers=headers).status_code == 201
+            # Tokens are created from alice's session with her password; notes with her token.
+            kwargs = (
+                {"json": with_password({field: value})}
+                if path == "tokens"
+                else {"json": {field: value}, "headers": headers}
+            )
+            accepted = client.post(f"{API}/{path}", **kwargs).status_code == 201
             assert accepted == bool(pattern.search(value)), (schema, value)
 
 

@@ -10,11 +10,11 @@ from tests.conftest import bearer
 
 from app.models import ApiToken, Note, db
 
-from .conftest import API, assert_problem, count, fresh_note, fresh_token
+from .conftest import API, assert_problem, count, fresh_note, fresh_token, with_password
 
 
-def test_create_shows_the_secret_once_and_stores_only_its_sha256(client, headers):
-    response = client.post(f"{API}/tokens", json={"name": " laptop ", "scope": "read"}, headers=headers)
+def test_create_shows_the_secret_once_and_stores_only_its_sha256(client, headers, logged_in):
+    response = client.post(f"{API}/tokens", json=with_password({"name": " laptop ", "scope": "read"}))
 
     assert response.status_code == 201
     body = response.get_json()
@@ -30,13 +30,13 @@ def test_create_shows_the_secret_once_and_stores_only_its_sha256(client, headers
     assert not any(secret in str(value) for row in rows for value in row)
 
 
-def test_a_new_token_works_at_once(client, headers):
-    secret = client.post(f"{API}/tokens", json={"name": "new"}, headers=headers).get_json()["token"]
+def test_a_new_token_works_at_once(client, headers, logged_in):
+    secret = client.post(f"{API}/tokens", json=with_password({"name": "new"})).get_json()["token"]
     assert client.get(f"{API}/notes", headers=bearer(secret)).status_code == 200
 
 
-def test_list_and_get_never_include_a_secret(client, headers, alice_secret):
-    created = client.post(f"{API}/tokens", json={"name": "second"}, headers=headers).get_json()
+def test_list_and_get_never_include_a_secret(client, headers, alice_secret, logged_in):
+    created = client.post(f"{API}/tokens", json=with_password({"name": "second"})).get_json()
 
     listing = client.get(f"{API}/tokens", headers=headers)
     assert listing.status_code == 200
@@ -112,7 +112,7 @@ def test_read_token_can_read(client, factory, user):
     assert client.get(f"{API}/tokens", headers=bearer(secret)).status_code == 200
 
 
-def test_create_validation_is_422_and_creates_nothing(client, headers, subtests):
+def test_create_validation_is_422_and_creates_nothing(client, headers, subtests, logged_in):
     for body, field in [
         ({}, "name"),
         ({"name": ""}, "name"),
@@ -127,22 +127,22 @@ def test_create_validation_is_422_and_creates_nothing(client, headers, subtests)
         ({"name": "ok", "secret": "nt_mine"}, "secret"),
     ]:
         with subtests.test(body=body, field=field):
-            problem = assert_problem(client.post(f"{API}/tokens", json=body, headers=headers), 422)
+            problem = assert_problem(client.post(f"{API}/tokens", json=with_password(body)), 422)
             assert field in problem["errors"]
             assert count(ApiToken) == 1  # only alice's own
 
 
-def test_expires_in_days_at_its_bounds(client, headers, subtests):
+def test_expires_in_days_at_its_bounds(client, headers, subtests, logged_in):
     for days in [1, 3650]:
         with subtests.test(days=days):
             before = datetime.now(UTC)
-            body = client.post(f"{API}/tokens", json={"name": "t", "expires_in_days": days}, headers=headers).get_json()
+            body = client.post(f"{API}/tokens", json=with_password({"name": "t", "expires_in_days": days})).get_json()
             expires = datetime.fromisoformat(body["expires_at"])
             assert before + timedelta(days=days) <= expires <= datetime.now(UTC) + timedelta(days=days)
 
 
-def test_token_without_expiry(client, headers):
-    body = client.post(f"{API}/tokens", json={"name": "t", "expires_in_days": None}, headers=headers).get_json()
+def test_token_without_expiry(client, headers, logged_in):
+    body = client.post(f"{API}/tokens", json=with_password({"name": "t", "expires_in_days": None})).get_json()
     assert body["expires_at"] is None
 
 

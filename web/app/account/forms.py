@@ -25,6 +25,11 @@ class TokenForm(FlaskForm):
     expires_in_days = IntegerField(
         "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=3650)]
     )
+    # A token outlives the session; whoever holds only a session cookie must
+    # not be able to turn it into one.
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class ChangePasswordForm(FlaskForm):

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, logout_user
 
-from ..accounts import AccountError, change_password, delete_user
+from ..accounts import AccountError, PasswordGuessing, change_password, confirm_password, delete_user
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 from ..tokens import create_token, get_user_token, revoke_token, user_tokens
 from . import bp
@@ -37,6 +37,16 @@ def create_api_token() -> ResponseReturnValue:
     form = TokenForm()
     if not form.validate_on_submit():
         return _settings(400, token_form=form)
+    try:
+        confirm_password(current_user, form.password.data or "")
+    except AccountError as exc:
+        form.password.errors = [str(exc)]
+        return _settings(403, token_form=form)
+    except PasswordGuessing as exc:
+        form.password.errors = [str(exc)]
+        response = make_response(_settings(429, token_form=form))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     token, secret = create_token(
         current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data
     )

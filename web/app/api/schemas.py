@@ -9,6 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from ..models import MAX_CONTENT_CHARS, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, MAX_TITLE_LENGTH, MAX_TOKEN_NAME_LENGTH
 from ..notes.tags import TagError, clean_tag_list
+from ..passwords import MAX_PASSWORD_LENGTH
 from ..search import MAX_QUERY_LENGTH
 from ..tokens import SCOPES
 
@@ -202,6 +203,12 @@ class TokenCreateSchema(StrictSchema):
     )
     scope = fields.String(load_default="write", validate=validate.OneOf(SCOPES))
     expires_in_days = JsonInteger(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=MAX_PASSWORD_LENGTH),
+        metadata={"description": "Your account password: a token outlives the session that creates it"},
+    )
 
 
 class TokenListSchema(Schema):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, url_for
+from flask import abort, g, url_for
 from flask.views import MethodView
+from werkzeug.exceptions import TooManyRequests
 
+from ..accounts import AccountError, PasswordGuessing, confirm_password
 from ..tokens import create_token, get_user_token, revoke_token, user_tokens
 from . import bp
 from .auth import api_user
@@ -24,9 +26,24 @@ class TokenCollection(MethodView):
     @bp.arguments(TokenCreateSchema)
     @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @bp.doc(responses={201: {"links": TOKEN_LINKS}})
+    @problem_response(403, "Called with an API token (tokens cannot create tokens), or the password is wrong")
+    @problem_response(429, "Too many wrong passwords from this client; see Retry-After")
     def post(self, data: dict[str, Any]) -> Any:
-        """Create a token. The secret is in this response only."""
-        token, secret = create_token(api_user(), data["name"], data["scope"], data["expires_in_days"])
+        """Create a token, from a browser session and with your password. The secret is in this response only.
+
+        A token cannot create tokens: one stolen token must not be able to
+        mint others that outlive its revocation.
+        """
+        if g.api_token is not None:
+            abort(403, "API tokens cannot create tokens. Create one on the Account page, or from a logged-in session.")
+        user = api_user()
+        try:
+            confirm_password(user, data["password"])
+        except AccountError:
+            abort(403, "That is not your password; a token needs your password to be created.")
+        except PasswordGuessing as exc:
+            raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
+        token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"])
         body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
         return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
 

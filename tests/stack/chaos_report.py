@@ -17,7 +17,7 @@ FAULTS = {
     "kill": (
         "kill -9 one gunicorn worker",
         "A worker process (found through /proc in the web container) gets SIGKILL while writes run. "
-        "Requests in flight on that worker fail (nginx answers 502: it never replays a POST); "
+        "Requests in flight on that worker fail (nginx answers 503: it never replays a POST); "
         "the gunicorn master starts a replacement.",
     ),
     "db": (
@@ -123,7 +123,7 @@ def render_report(
         "- **Errors during a redeploy** come from the gap between the old web container's SIGTERM "
         "(gunicorn stops accepting at once and finishes what it has) and the new one passing its "
         "healthcheck, plus up to 3 s until nginx re-resolves `web`. With a single replica that gap is "
-        "the container's start time. Requests in it get 502 (nginx could not reach gunicorn); whether "
+        "the container's start time. Requests in it get 503 (nginx could not reach gunicorn); whether "
         "any of them had been stored shows in the stored-without-201 column.",
         "- **Slow clients** never reach gunicorn: nginx reads whole request headers and bodies before it "
         "proxies, so a few hundred trickling connections cost nginx memory, not app threads.",

@@ -46,6 +46,15 @@ def test_http_redirects_everything_to_https_with_308(stack: Stack) -> None:
     assert response.headers["Location"] == f"https://localhost:{stack.https_port}/notes/?page=2"
 
 
+def test_the_api_over_plain_http_is_refused_not_redirected(stack: Stack) -> None:
+    response = _plain_http(stack).get(
+        f"http://localhost:{stack.http_port}/api/v1/notes", headers={"Authorization": "Bearer nt_x"}, timeout=10
+    )
+    assert response.status_code == 403
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "https://" in response.json()["detail"]
+
+
 def test_acme_challenges_are_served_over_http(stack: Stack) -> None:
     name = f"probe-{uuid.uuid4().hex}"
     # The webroot is a volume nginx mounts read-only; certbot (or anything) writes it.

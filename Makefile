@@ -121,8 +121,15 @@ test-docker:
 	$(COMPOSE_TEST) run --rm --build tests; rc=$$?; \
 	$(COMPOSE_TEST) down -v --remove-orphans >/dev/null 2>&1; exit $$rc
 
-## test-stack: tier 4, bring up the real compose stack and test it over HTTPS
-test-stack: $(VENV)/.dev
+# sslyze lives in a venv of its own: it needs an older cryptography than the app.
+SSLYZE_VENV := .venv-sslyze
+$(SSLYZE_VENV)/.installed: tests/stack/sslyze-requirements.txt
+	$(PYTHON) -m venv $(SSLYZE_VENV)
+	$(SSLYZE_VENV)/bin/pip install --quiet -r tests/stack/sslyze-requirements.txt
+	touch $@
+
+## test-stack: tier 4, bring up the real compose stack and test it over HTTPS (with sslyze)
+test-stack: $(VENV)/.dev $(SSLYZE_VENV)/.installed
 	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack tests/stack
 
 .PHONY: up down logs ps psql shell test-docker test-stack
@@ -136,8 +143,12 @@ test-e2e: $(VENV)/.dev
 # ---- attack tests (issue 4) -------------------------------------------------
 SCHEMATHESIS_MAX_EXAMPLES ?= 1000
 
-## audit: API fuzzing (bounded), static analysis and known-vulnerable deps (audit-deps needs the network)
-audit: audit-api audit-code audit-deps
+## audit: API fuzzing (bounded), static analysis, known-vulnerable deps (needs the network) and TLS (sslyze)
+audit: audit-api audit-code audit-deps audit-tls
+
+## audit-tls: sslyze against a throwaway stack's nginx, Mozilla intermediate profile
+audit-tls: $(VENV)/.dev $(SSLYZE_VENV)/.installed
+	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack tests/stack/test_tls_sslyze.py
 
 ## audit-api: schemathesis against /api/v1/openapi.json in-process, bounded (also part of `make test`)
 audit-api: $(VENV)/.dev
@@ -158,7 +169,7 @@ audit-deps: $(VENV)/.dev
 fuzz: $(VENV)/.dev
 	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/pytest -q tests/integration/api/test_schemathesis.py
 
-.PHONY: audit audit-api audit-code audit-deps fuzz
+.PHONY: audit audit-api audit-code audit-deps audit-tls fuzz
 
 # ---- reliability: fault injection and backups (issue 4) ---------------------
 BACKUP_DIR ?= backups

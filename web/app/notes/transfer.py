@@ -120,6 +120,9 @@ def import_zip(user: User, data: bytes) -> Imported:
             # assign_tags marks the note as changed now; an import keeps the
             # export's timestamp.
             note.updated_at = _parse_time(record["updated_at"], "updated_at", 0)
+            # assign_tags looks tags up without autoflush: flush, so the next
+            # note finds a tag this one created instead of adding it twice.
+            db.session.flush()
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -6,6 +6,7 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from ..account.forms import EmptyForm
 from ..markdown import render_markdown, toggle_task
@@ -26,7 +27,7 @@ from .service import (
     trash_note,
     update_note,
 )
-from .tags import TagError, rename_tag, tag_counts
+from .tags import TagError, parse_tags, rename_tag, tag_counts
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,12 @@ VIEWS = {
     "archive": ListView("Archive", archived=True, trashed=False),
     "trash": ListView("Trash", archived=None, trashed=True),
 }
+
+
+class TagsForm(FlaskForm):
+    """Only the tags of a note (the small form on the note page)."""
+
+    tags = NoteForm.tags
 
 
 @bp.before_request
@@ -121,7 +128,33 @@ def create() -> ResponseReturnValue:
 @bp.get("/<int:note_id>")
 def view(note_id: int) -> ResponseReturnValue:
     note = get_owned_note(note_id, current_user)
-    return render_template("notes/view.html", note=note, body=render_markdown(note.content), action_form=EmptyForm())
+    return _view_page(note, TagsForm(formdata=None, tags=", ".join(tag.name for tag in note.tags)))
+
+
+def _view_page(note: Note, tags_form: TagsForm) -> str:
+    return render_template(
+        "notes/view.html",
+        note=note,
+        body=render_markdown(note.content),
+        action_form=EmptyForm(),
+        tags_form=tags_form,
+    )
+
+
+@bp.post("/<int:note_id>/tags")
+def set_tags(note_id: int) -> ResponseReturnValue:
+    """Replace a note's tags from the comma-separated ``tags`` field.
+
+    A bad list (too many, too long) re-renders the note page with the reason
+    and a 400, changing nothing; a trashed or foreign note is a 404.
+    """
+    note = get_owned_note(note_id, current_user, trashed=False)
+    form = TagsForm()
+    if not form.validate_on_submit():
+        return _view_page(note, form), 400
+    update_note(note, {"tags": parse_tags(form.tags.data or "")})
+    flash("Tags saved.", "success")
+    return redirect(url_for("notes.view", note_id=note.id))
 
 
 @bp.route("/<int:note_id>/edit", methods=["GET", "POST"])

@@ -52,9 +52,16 @@ test-unit: $(VENV)/.dev
 test-integration: $(VENV)/.dev
 	$(BIN)/pytest tests/integration
 
-## test-browser: tier 5, journeys in headless Chromium against gunicorn (needs apt-get install chromium)
-test-browser: $(VENV)/.dev
+## test-browser: tier 5 in headless Chromium (apt-get install chromium), both modes below
+test-browser: test-browser-local test-browser-stack
+
+## test-browser-local: journeys, axe scans (light+dark) and screenshots against gunicorn on SQLite
+test-browser-local: $(VENV)/.dev
 	$(BIN)/pytest tests/browser
+
+## test-browser-stack: the journeys against a throwaway compose stack, through nginx over HTTPS (needs Docker)
+test-browser-stack: $(VENV)/.dev
+	BROWSER_STACK=1 TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest tests/browser/test_journeys.py
 
 ## lint: ruff and mypy
 lint: $(VENV)/.dev
@@ -72,7 +79,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/instance
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv run dev test test-unit test-integration test-browser lint fmt clean
+.PHONY: help venv run dev test test-unit test-integration test-browser test-browser-local test-browser-stack lint fmt clean
 
 # ---- production stack (docker compose) -------------------------------------
 COMPOSE ?= docker compose

@@ -1,5 +1,13 @@
-"""Tier 5: real headless Chromium (Debian's) driven by Playwright against the
-app served by gunicorn, as `make run` serves it."""
+"""Tier 5: real headless Chromium (Debian's) driven by Playwright.
+
+Three ways to point it at the app:
+- default: gunicorn serving a fresh SQLite database, as `make run` serves it;
+- BROWSER_STACK=1: a throwaway docker compose stack, through nginx over HTTPS
+  (tests/browser/stack.py; `make test-browser` runs the journeys this way too);
+- BROWSER_BASE_URL=https://host:port: a stack that is already running.
+Over HTTPS the stack's certificate is self-signed, so contexts ignore
+certificate errors (tier 4 checks TLS itself).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.browser.stack import compose_stack, docker_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
-ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling home, and on
 # a closed network each attempt is refused.
@@ -46,6 +54,20 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of the app under test (see the module docstring)."""
+    if os.environ.get("BROWSER_BASE_URL"):
+        yield os.environ["BROWSER_BASE_URL"].rstrip("/")
+    elif os.environ.get("BROWSER_STACK") == "1":
+        problem = docker_problem()
+        if problem:
+            _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
+        with compose_stack() as url:
+            yield url
+    else:
+        yield from _gunicorn(tmp_path_factory)
+
+
+def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn serving a fresh SQLite database on a free loopback port."""
     data = tmp_path_factory.mktemp("browser-db")
     port = _free_port()
@@ -95,24 +117,55 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=live_server)
-    page = context.new_page()
-    page.dialogs = []  # every dialog a page opens, to prove none did
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page
-    context.close()
+def _watch(page):  # type: ignore[no-untyped-def]
+    """Record what a page must never do: open a dialog unasked, break the CSP,
+    or throw. Tests that expect a confirm() set page.on_dialog themselves."""
+    page.dialogs = []
+    page.csp_violations = []
+    page.errors = []
+    page.on_dialog = None
+
+    def dialog(d):  # type: ignore[no-untyped-def]
+        page.dialogs.append(d.message)
+        if page.on_dialog is None:
+            d.dismiss()
+        else:
+            page.on_dialog(d)
+
+    page.on("dialog", dialog)
+    page.on(
+        "console",
+        lambda m: page.csp_violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    return page
 
 
 @pytest.fixture
-def shoot():  # type: ignore[no-untyped-def]
-    """Save a screenshot under tests/browser/artifacts (git-ignored)."""
-    ARTIFACTS.mkdir(exist_ok=True)
+def new_context(browser, live_server):  # type: ignore[no-untyped-def]
+    """Make browser contexts for the app; every page in them is watched (see _watch)
+    and checked at the end for CSP violations and script errors."""
+    contexts = []
 
-    def _shoot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
-        path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
+    def make(**options):  # type: ignore[no-untyped-def]
+        options.setdefault("base_url", live_server)
+        options.setdefault("ignore_https_errors", live_server.startswith("https:"))
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        opened = context.new_page
+        context.new_page = lambda: _watch(opened())
+        contexts.append(context)
+        return context
 
-    return _shoot
+    yield make
+    problems = []
+    for context in contexts:
+        for p in context.pages:
+            problems += [f"CSP: {m}" for m in p.csp_violations] + [f"script error: {e}" for e in p.errors]
+        context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def page(new_context):  # type: ignore[no-untyped-def]
+    return new_context().new_page()

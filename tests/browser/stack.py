@@ -1,0 +1,140 @@
+"""A throwaway docker compose stack for the browser tier's second mode
+(BROWSER_STACK=1): the journeys run against nginx over HTTPS, as users see it.
+
+The same approach as tests/stack/conftest.py (kept separate so the tiers do
+not import each other's conftest): a unique project name, free loopback ports,
+a frontend subnet no other network uses, and `down -v` however the run ends.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+UP_TIMEOUT = 300  # seconds: a cold image build plus first start
+
+
+def docker_problem() -> str | None:
+    """Why Docker with Compose v2 cannot be used here, or None when it can."""
+    if shutil.which("docker") is None:
+        return "the docker CLI is not installed"
+    for args in (["docker", "info"], ["docker", "compose", "version"]):
+        try:
+            result = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+        except subprocess.TimeoutExpired:
+            return f"`{' '.join(args)}` timed out"
+        if result.returncode != 0:
+            return f"`{' '.join(args)}` failed: {result.stderr.strip()[:300]}"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _free_subnet() -> str:
+    """A /24 in 172.16.0.0/16 (outside Docker's default pools) no network uses."""
+    ids = subprocess.run(["docker", "network", "ls", "-q"], capture_output=True, text=True, timeout=30, check=True)
+    used = []
+    if ids.stdout.split():
+        out = subprocess.run(
+            ["docker", "network", "inspect", *ids.stdout.split(), "--format", "{{json .IPAM.Config}}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        for line in out.stdout.splitlines():
+            for cfg in json.loads(line) or []:
+                if cfg.get("Subnet"):
+                    used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
+    candidates = list(range(16, 238))
+    secrets.SystemRandom().shuffle(candidates)
+    for third in candidates:
+        net = ipaddress.ip_network(f"172.16.{third}.0/24")
+        if not any(net.overlaps(u) for u in used if u.version == 4):
+            return str(net)
+    raise RuntimeError("no free /24 left in 172.16.0.0/16 for the test stack")
+
+
+def _wait_ready(base: str, ca: Path, timeout: float = 90) -> None:
+    """Until /readyz answers 200 through nginx, trusting only the stack's certificate."""
+    context = ssl.create_default_context(cafile=str(ca))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            with opener.open(base + "/readyz", timeout=5) as response:
+                if response.status == 200:
+                    return
+                last = response.status
+        except OSError as exc:
+            last = exc
+        time.sleep(1)
+    raise RuntimeError(f"stack not ready after {timeout}s: {last!r}")
+
+
+@contextmanager
+def compose_stack() -> Iterator[str]:
+    """Build and start the stack; yield its https://localhost:<port> base URL."""
+    workdir = Path(tempfile.mkdtemp(prefix="notes-browser-stack-"))
+    project = f"notes-browser-{uuid.uuid4().hex[:8]}"
+    https_port = _free_port()
+    env_file = workdir / "stack.env"
+    env_file.write_text(
+        "\n".join(
+            [
+                f"SECRET_KEY={secrets.token_urlsafe(48)}",
+                f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
+                "SERVER_NAME=localhost",
+                "HTTP_BIND=127.0.0.1",
+                f"HTTP_PORT={_free_port()}",
+                f"HTTPS_PORT={https_port}",
+                f"FRONTEND_SUBNET={_free_subnet()}",
+                "NOTES_IMAGE_TAG=browser-test",
+                "",
+            ]
+        )
+    )
+    env_file.chmod(0o600)
+    base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
+    base += ["--env-file", str(env_file)]
+
+    def compose(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([*base, *args], capture_output=True, text=True, timeout=timeout, check=False)
+        if check and result.returncode != 0:
+            raise RuntimeError(f"compose {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return result
+
+    url = f"https://localhost:{https_port}"
+    try:
+        compose("build", timeout=UP_TIMEOUT)
+        compose("up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), timeout=UP_TIMEOUT + 60)
+        compose("cp", "nginx:/etc/nginx/certs/fullchain.pem", str(workdir / "ca.pem"))
+        _wait_ready(url, workdir / "ca.pem")
+        yield url
+    finally:
+        try:
+            if os.environ.get("CI") == "true":
+                print(compose("logs", "--no-color", "--tail", "100", check=False).stdout[-10000:])
+        finally:
+            compose("down", "-v", "--remove-orphans", "--timeout", "20", check=False, timeout=180)
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import LoginSession, User, utcnow
@@ -52,7 +53,10 @@ def load_session_user(sid: str) -> User | None:
     """
     if not sid or len(sid) > 100:
         return None
-    row = db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(sid)))
+    # The user comes in the same query: every page that asks needs it next.
+    row = db.session.scalar(
+        sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _hash(sid))
+    )
     if row is None:
         return None
     now = utcnow()

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
 from .models import MAX_ID, ApiToken, User, utcnow
@@ -51,7 +52,12 @@ def find_usable_token(secret: str) -> ApiToken | None:
     """The live token with this secret, or None if unknown, revoked or expired."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash_secret(secret)))
+    # The owner comes in the same query: every API request needs it next.
+    token = db.session.scalar(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.owner))
+        .where(ApiToken.token_hash == ApiToken.hash_secret(secret))
+    )
     now = utcnow()
     if token is None or not token.is_usable(now):
         return None

@@ -13,7 +13,7 @@ from ..notes.service import (
     EditConflict,
     create_note,
     get_owned_note,
-    list_notes,
+    list_note_rows,
     purge_note,
     restore_note,
     search,
@@ -22,11 +22,11 @@ from ..notes.service import (
 )
 from ..notes.tags import clean_tag_list
 from ..pagination import CursorError
-from ..search import SearchHit
 from . import bp
 from .auth import api_user
 from .docs import NOTE_LINKS, problem_response
 from .schemas import NoteCreateSchema, NoteListArgs, NotePageSchema, NoteSchema, NoteUpdateSchema
+from .serialize import note_dict, note_response, note_row_dict, page_response
 
 STALE = (
     "The note changed since you read it: your If-Match is stale. "
@@ -50,17 +50,6 @@ IF_NONE_MATCH = {
 }
 NO_NOTE = "No such note of yours"
 NO_LIVE_NOTE = "No such note of yours outside the trash"
-
-
-class _WithSnippet:
-    """A note as the list serialises it, plus its search snippet."""
-
-    def __init__(self, hit: SearchHit) -> None:
-        self._note = hit.note
-        self.snippet = str(hit.snippet)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._note, name)
 
 
 def etag_of(note: Note) -> str:
@@ -114,12 +103,13 @@ class NoteCollection(MethodView):
             if args.get("cursor"):
                 abort(400, "Search results come on one page: drop cursor, or raise limit (up to 100).")
             hits = search(api_user(), args["q"], limit=args["limit"], **filters)
-            return {"items": [_WithSnippet(hit) for hit in hits], "next_cursor": None}
+            return page_response([note_dict(hit.note, str(hit.snippet)) for hit in hits], None)
         try:
-            page = list_notes(api_user(), cursor=args.get("cursor"), limit=args["limit"], **filters)
+            page = list_note_rows(api_user(), cursor=args.get("cursor"), limit=args["limit"], **filters)
         except CursorError:
             abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
-        return {"items": page.items, "next_cursor": page.next_cursor}
+        # Built by hand rather than by NotePageSchema: see api/serialize.py.
+        return page_response([note_row_dict(row) for row in page.items], page.next_cursor)
 
     @bp.arguments(NoteCreateSchema)
     @bp.response(
@@ -137,7 +127,7 @@ class NoteCollection(MethodView):
             tags=clean_tag_list(data["tags"]),
         )
         headers = {"Location": url_for("api.NoteItem", note_id=note.id, _external=True), **_etag_header(note)}
-        return note, 201, headers
+        return note_response(note), 201, headers
 
 
 @bp.route("/notes/<int:note_id>")
@@ -151,7 +141,7 @@ class NoteItem(MethodView):
         note = get_owned_note(note_id, api_user())
         if request.if_none_match.contains(etag_of(note)):
             return "", 304, _etag_header(note)
-        return note, 200, _etag_header(note)
+        return note_response(note), 200, _etag_header(note)
 
     @bp.arguments(NoteUpdateSchema)
     @bp.response(200, NoteSchema, headers=ETAG_HEADER)
@@ -169,7 +159,7 @@ class NoteItem(MethodView):
             update_note(note, data, version)
         except EditConflict:
             abort(412, STALE)
-        return note, 200, _etag_header(note)
+        return note_response(note), 200, _etag_header(note)
 
     @bp.response(204)
     @problem_response(404, NO_LIVE_NOTE)

@@ -26,6 +26,8 @@ from .models import Note
 # are replaced by <mark> only after the snippet has been escaped.
 START, STOP = "\ue000", "\ue001"
 MAX_QUERY_LENGTH = 200
+# Postgres ranks at most this many matches: the newest (pinned first). See _search_postgres.
+RANK_CANDIDATES = 200
 
 SQLITE_DDL = [
     "CREATE VIRTUAL TABLE notes_fts USING fts5(title, content, content='notes', content_rowid='id', "
@@ -203,11 +205,21 @@ def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
 def _search_postgres(filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int) -> list[SearchHit]:
     vector: sa.ColumnElement[object] = sa.literal_column("notes.search_vector")
     query = _tsquery(parsed)
-    rank = sa.func.ts_rank(vector, query)
-    best = (
-        sa.select(Note.id.label("id"), rank.label("rank"))
+    # Ranking reads every match's tsvector: tens of milliseconds for a word
+    # in thousands of notes. So only the RANK_CANDIDATES newest matches (in
+    # list order, which ix_notes_owner_list serves) are ranked; a rarer
+    # word's matches are all ranked, through the GIN index (docs/performance.md).
+    candidates = (
+        sa.select(Note.id.label("id"), Note.updated_at.label("updated_at"), vector.label("vector"))
         .where(vector.op("@@")(query), *filters)
-        .order_by(rank.desc(), Note.updated_at.desc())
+        .order_by(Note.pinned.desc(), Note.updated_at.desc(), Note.id.desc())
+        .limit(max(RANK_CANDIDATES, limit))
+        .subquery()
+    )
+    rank = sa.func.ts_rank(candidates.c.vector, query)
+    best = (
+        sa.select(candidates.c.id.label("id"), rank.label("rank"), candidates.c.updated_at.label("updated_at"))
+        .order_by(rank.desc(), candidates.c.updated_at.desc())
         .limit(limit)
         .subquery()
     )
@@ -215,7 +227,9 @@ def _search_postgres(filters: list[ColumnElement[bool]], parsed: ParsedQuery, li
     headline = sa.func.ts_headline("english", Note.content, query, options)
     # ts_headline is costly, so it runs for the page of results only.
     stmt = (
-        sa.select(Note, headline).join(best, best.c.id == Note.id).order_by(best.c.rank.desc(), Note.updated_at.desc())
+        sa.select(Note, headline)
+        .join(best, best.c.id == Note.id)
+        .order_by(best.c.rank.desc(), best.c.updated_at.desc())
     )
     return [
         SearchHit(note, highlight(head if START in (head or "") else note.content[:160]))

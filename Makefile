@@ -196,3 +196,13 @@ restore:
 	@COMPOSE="$(COMPOSE)" FILE="$(FILE)" FORCE="$(FORCE)" db/restore.sh
 
 .PHONY: chaos backup restore
+
+# ---- performance (issue 6) ---------------------------------------------------
+
+## bench: load-test a throwaway compose stack (wrk + open loop, ~15 min on 2 cores); writes docs/performance.{md,json}
+# BENCH_SECONDS (5 per point), BENCH_REPEATS (3), BENCH_MATRIX (1: also compare
+# gunicorn worker classes), BENCH_ONLY=api_list,... (some endpoints), BENCH_KEEP=1.
+bench: $(VENV)/.dev
+	$(BIN)/python bench/run.py
+
+.PHONY: bench

@@ -1,0 +1,648 @@
+"""`make bench`: load-test the real compose stack and write docs/performance.{md,json}.
+
+    .venv/bin/python bench/run.py            # everything, ~15 minutes on 2 cores
+    BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_MATRIX=1 BENCH_KEEP=0   (the defaults)
+
+1. Starts docker-compose.yml + bench/docker-compose.bench.yml (production
+   settings: nginx TLS -> gunicorn -> Postgres, plus the framework ceiling)
+   under its own project name, free loopback ports and a free frontend subnet.
+2. Seeds users with 1,000 and 100,000 notes (bench/seed.py, in the web container).
+3. For each endpoint, BENCH_REPEATS times: maximum throughput with wrk
+   (closed loop, after a warm-up), then latency at 25 %, 50 % and 75 % of that
+   maximum with bench/openloop.py (open loop, timed from the scheduled send).
+   Reports medians over the repeats.
+4. EXPLAIN ANALYZE of the list and search queries (bench/explain.py), RSS per
+   gunicorn worker, image sizes; with BENCH_MATRIX=1, worker classes/counts.
+5. Writes docs/performance.json and the generated part of docs/performance.md
+   (between the bench:begin/end markers; the rest of the file is kept).
+6. Tears the stack down with `down -v`, however it ends (BENCH_KEEP=1 keeps it).
+
+Load goes to 127.0.0.1 only; every phase is bounded in time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+import urllib3
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+COMPOSE_FILES = [ROOT / "docker-compose.yml", BENCH / "docker-compose.bench.yml"]
+DOCS_MD = ROOT / "docs" / "performance.md"
+DOCS_JSON = ROOT / "docs" / "performance.json"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+MATRIX = os.environ.get("BENCH_MATRIX", "1") == "1"
+KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
+ONLY = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
+FRACTIONS = (0.25, 0.50, 0.75)
+CMD_TIMEOUT = 600
+
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def sh(cmd: list[str], *, timeout: float = CMD_TIMEOUT, check: bool = True, **kw: Any) -> str:
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
+    if check and result.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd[:6])}... failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def free_subnet() -> str:
+    """A /24 in 172.16.0.0/16 that no Docker network uses."""
+    ids = sh(["docker", "network", "ls", "-q"]).split()
+    used = []
+    if ids:
+        for line in sh(["docker", "network", "inspect", *ids, "--format", "{{json .IPAM.Config}}"]).splitlines():
+            for cfg in json.loads(line) or []:
+                if cfg.get("Subnet"):
+                    used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
+    for third in secrets.SystemRandom().sample(range(16, 238), 222):
+        net = ipaddress.ip_network(f"172.16.{third}.0/24")
+        if not any(net.overlaps(u) for u in used if u.version == 4):
+            return str(net)
+    raise RuntimeError("no free /24 in 172.16.0.0/16")
+
+
+# --- the machine and the code under test ------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    try:
+        mem_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))  # type: ignore[union-attr]
+    except (OSError, AttributeError):
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "load_avg_start": [round(x, 2) for x in os.getloadavg()],
+        "docker": sh(["docker", "version", "--format", "{{.Server.Version}}"], check=False).strip(),
+    }
+
+
+def commit() -> str:
+    rev = sh(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], check=False).strip() or "unknown"
+    dirty = sh(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"], check=False).strip()
+    return rev + ("-dirty" if dirty else "")
+
+
+# --- the stack ---------------------------------------------------------------
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="notes-bench-"))
+        self.project = f"notes-bench-{uuid.uuid4().hex[:8]}"
+        self.https_port, self.ceiling_port = free_port(), free_port()
+        self.env_file = self.workdir / "bench.env"
+        self.env: dict[str, str] = {
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "POSTGRES_PASSWORD": secrets.token_urlsafe(24),
+            "SERVER_NAME": "localhost",
+            "HTTP_BIND": "127.0.0.1",
+            "HTTP_PORT": str(free_port()),
+            "HTTPS_PORT": str(self.https_port),
+            "BENCH_CEILING_PORT": str(self.ceiling_port),
+            "FRONTEND_SUBNET": free_subnet(),
+            "NOTES_IMAGE_TAG": "bench",
+        }
+        self.write_env()
+        self.base = f"https://localhost:{self.https_port}"
+        self.ceiling = f"https://localhost:{self.ceiling_port}"
+
+    def write_env(self) -> None:
+        self.env_file.write_text("".join(f"{k}={v}\n" for k, v in self.env.items()))
+        self.env_file.chmod(0o600)
+
+    def compose(
+        self, *args: str, timeout: float = CMD_TIMEOUT, check: bool = True, env: dict[str, str] | None = None
+    ) -> str:
+        files = [a for f in COMPOSE_FILES for a in ("-f", str(f))]
+        cmd = ["docker", "compose", "-p", self.project, "--project-directory", str(ROOT), *files]
+        return sh([*cmd, "--env-file", str(self.env_file), *args], timeout=timeout, check=check)
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/readyz", verify=False, timeout=5).status_code == 200:  # noqa: S501
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        raise RuntimeError(f"stack not ready after {timeout}s")
+
+
+@contextmanager
+def running_stack() -> Iterator[Stack]:
+    stack = Stack()
+    try:
+        log(f"building images (project {stack.project})")
+        stack.compose("build", timeout=900)
+        log("starting the stack")
+        stack.compose("up", "-d", "--wait", "--wait-timeout", "300", timeout=420)
+        stack.wait_ready()
+        yield stack
+    finally:
+        if KEEP:
+            log(f"BENCH_KEEP=1: stack {stack.project} left running (env {stack.env_file})")
+        else:
+            log("tearing down (down -v)")
+            stack.compose("down", "-v", "--remove-orphans", "--timeout", "20", check=False, timeout=180)
+            shutil.rmtree(stack.workdir, ignore_errors=True)
+
+
+# --- measuring ---------------------------------------------------------------
+
+
+class Endpoint:
+    def __init__(
+        self, name: str, url: str, headers: dict[str, str] | None = None, body: str = "", expect: int = 200
+    ) -> None:
+        self.name, self.url, self.headers, self.body, self.expect = name, url, headers or {}, body, expect
+
+    @property
+    def method(self) -> str:
+        return "POST" if self.body else "GET"
+
+    def check(self) -> None:
+        """One request with requests: the endpoint answers as expected before it is loaded."""
+        r = requests.request(
+            self.method, self.url, headers=self.headers, data=self.body.encode() or None, verify=False, timeout=30
+        )
+        if r.status_code != self.expect:
+            raise RuntimeError(
+                f"{self.name}: {self.method} {self.url} gave {r.status_code}, expected {self.expect}: {r.text[:300]}"
+            )
+
+
+def wrk(ep: Endpoint, seconds: float) -> dict[str, Any]:
+    """Closed-loop maximum throughput; 2 threads, CONNECTIONS connections."""
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{max(1, int(seconds))}s", "--latency", "--timeout", "10s"]
+    for k, v in ep.headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    if ep.body:
+        script = Path(tempfile.mkstemp(suffix=".lua", prefix="bench-")[1])
+        body = json.dumps(ep.body)  # a Lua-compatible double-quoted string
+        script.write_text(f'wrk.method = "POST"\nwrk.body = {body}\nwrk.headers["Content-Type"] = "application/json"\n')
+        cmd += ["-s", str(script)]
+    out = sh([*cmd, ep.url], timeout=seconds + 60)
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    sock = (
+        sum(int(x) for x in m.groups())
+        if (m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out))
+        else 0
+    )
+    return {"rps": rps, "requests": total, "non_2xx": bad, "socket_errors": sock}
+
+
+def openloop(ep: Endpoint, rate: float, seconds: float) -> dict[str, Any]:
+    cmd = [
+        sys.executable,
+        str(BENCH / "openloop.py"),
+        ep.url,
+        "--rate",
+        f"{rate:.1f}",
+        "--seconds",
+        str(seconds),
+        "--method",
+        ep.method,
+    ]
+    for k, v in ep.headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    if ep.body:
+        cmd += ["-H", "Content-Type: application/json", "--body", ep.body]
+    return json.loads(sh(cmd, timeout=seconds + 60))
+
+
+def median(values: list[float]) -> float:
+    clean = [v for v in values if v == v]  # drop NaN
+    return round(statistics.median(clean), 2) if clean else float("nan")
+
+
+def measure(ep: Endpoint) -> dict[str, Any]:
+    """Warm-up, then REPEATS x (wrk maximum, open-loop at each fraction of it); medians."""
+    ep.check()
+    wrk(ep, WARMUP)
+    runs = []
+    for rep in range(REPEATS):
+        top = wrk(ep, SECONDS)
+        points = {}
+        for frac in FRACTIONS:
+            points[str(frac)] = openloop(ep, max(1.0, top["rps"] * frac), SECONDS)
+        runs.append({"max": top, "points": points})
+        p50 = points["0.5"]
+        log(
+            f"  {ep.name} #{rep + 1}: {top['rps']:.0f} req/s (non-2xx {top['non_2xx']}, socket errors {top['socket_errors']}); "
+            f"at 50%: p50 {p50['p50_ms']} p90 {p50['p90_ms']} p99 {p50['p99_ms']} ms (client lag p99 {p50['send_lag_p99_ms']} ms)"
+        )
+    result: dict[str, Any] = {"rps": median([r["max"]["rps"] for r in runs])}
+    for frac in FRACTIONS:
+        key = str(frac)
+        result[key] = {
+            q: median([r["points"][key][q] for r in runs])
+            for q in ("p50_ms", "p90_ms", "p99_ms", "achieved_rps", "send_lag_p99_ms")
+        }
+        result[key]["rate"] = median([r["points"][key]["rate"] for r in runs])
+        result[key]["failed"] = sum(
+            r["points"][key]["non_2xx"] + sum(r["points"][key]["errors"].values()) for r in runs
+        )
+    result["wrk_failed"] = sum(r["max"]["non_2xx"] + r["max"]["socket_errors"] for r in runs)
+    result["runs"] = runs
+    return result
+
+
+# --- setup of the seeded accounts --------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def login_cookie(stack: Stack, email: str, password: str) -> str:
+    """Log in through the real form; return the Cookie header a browser would send to /notes/."""
+    s = requests.Session()
+    s.verify = False
+    s.trust_env = False
+    s.headers["Referer"] = stack.base + "/"
+    page = s.get(stack.base + "/auth/login", timeout=15)
+    m = _CSRF.search(page.text)
+    if not m:
+        raise RuntimeError("login page carries no csrf_token")
+    r = s.post(
+        stack.base + "/auth/login",
+        data={"csrf_token": m.group(1) or m.group(2), "email": email, "password": password},
+        allow_redirects=False,
+        timeout=30,
+    )
+    if r.status_code != 302:
+        raise RuntimeError(f"login failed: {r.status_code} {r.text[:300]}")
+    return "; ".join(f"{c.name}={c.value}" for c in s.cookies if not c.path.startswith("/auth"))
+
+
+def worker_rss(stack: Stack) -> dict[str, Any]:
+    """RSS of each gunicorn process in the web container (master first), in MiB."""
+    code = (
+        "import os,json;out=[]\n"
+        "for p in sorted(os.listdir('/proc'),key=lambda x:int(x) if x.isdigit() else 0):\n"
+        " if not p.isdigit(): continue\n"
+        " try:\n  cmd=open(f'/proc/{p}/cmdline','rb').read().replace(b'\\0',b' ').decode()\n  st=open(f'/proc/{p}/status').read()\n"
+        " except OSError: continue\n"
+        " if 'gunicorn' in cmd:\n  rss=[int(l.split()[1]) for l in st.splitlines() if l.startswith('VmRSS')]\n"
+        "  ppid=[int(l.split()[1]) for l in st.splitlines() if l.startswith('PPid')][0]\n"
+        "  out.append({'pid':int(p),'ppid':ppid,'rss_mib':round(rss[0]/1024,1) if rss else 0})\n"
+        "print(json.dumps(out))"
+    )
+    procs = json.loads(stack.compose("exec", "-T", "web", "python", "-c", code))
+    master = [p for p in procs if p["ppid"] not in {q["pid"] for q in procs}]
+    workers = [p["rss_mib"] for p in procs if p not in master]
+    return {
+        "master_mib": master[0]["rss_mib"] if master else None,
+        "workers": len(workers),
+        "worker_mib_median": median(workers) if workers else None,
+        "worker_mib_max": max(workers) if workers else None,
+    }
+
+
+def image_sizes() -> dict[str, float]:
+    sizes = {}
+    for image in ("notes-web:bench", "notes-nginx:bench"):
+        raw = sh(["docker", "image", "inspect", image, "--format", "{{.Size}}"], check=False).strip()
+        if raw.isdigit():
+            sizes[image.split(":")[0]] = round(int(raw) / 1e6, 1)
+    return sizes
+
+
+def recreate_web(stack: Stack, settings: dict[str, str]) -> None:
+    """Restart web (and the ceiling) with other gunicorn settings; wait until nginx reaches it."""
+    for key in ("GUNICORN_WORKER_CLASS", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
+        stack.env.pop(key, None)
+    stack.env.update(settings)
+    stack.write_env()
+    stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--no-deps", "web", timeout=240)
+    time.sleep(4)  # nginx's upstream watcher reloads within 3 s when web's address changed
+    stack.compose("exec", "-T", "nginx", "nginx", "-s", "reload", check=False)
+    time.sleep(1)
+    stack.wait_ready()
+
+
+def worker_matrix(stack: Stack, endpoints: dict[str, Endpoint]) -> list[dict[str, Any]]:
+    """api_list and html_list under several gunicorn worker classes and counts (one wrk + one 50 % point each)."""
+    configs = [
+        {"GUNICORN_WORKER_CLASS": "gthread", "WEB_CONCURRENCY": "5", "GUNICORN_THREADS": "4"},
+        {"GUNICORN_WORKER_CLASS": "sync", "WEB_CONCURRENCY": "5"},
+        {"GUNICORN_WORKER_CLASS": "sync", "WEB_CONCURRENCY": "9"},
+        {"GUNICORN_WORKER_CLASS": "gthread", "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"},
+        {"GUNICORN_WORKER_CLASS": "gthread", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"},
+    ]
+    rows = []
+    for cfg in configs:
+        label = f"{cfg['GUNICORN_WORKER_CLASS']} {cfg['WEB_CONCURRENCY']}w" + (
+            f"x{cfg['GUNICORN_THREADS']}t" if "GUNICORN_THREADS" in cfg else ""
+        )
+        log(f"worker matrix: {label}")
+        recreate_web(stack, cfg)
+        row: dict[str, Any] = {"config": label}
+        for name in ("api_list", "html_list"):
+            ep = endpoints[name]
+            wrk(ep, WARMUP)
+            tops = [wrk(ep, SECONDS) for _ in range(REPEATS)]
+            rps = median([t["rps"] for t in tops])
+            point = openloop(ep, max(1.0, rps * 0.5), SECONDS)
+            row[name] = {
+                "rps": rps,
+                "p99_ms_at_50": point["p99_ms"],
+                "failed": sum(t["non_2xx"] + t["socket_errors"] for t in tops),
+            }
+        row["rss"] = worker_rss(stack)
+        rows.append(row)
+    recreate_web(stack, {})
+    return rows
+
+
+# --- the run -------------------------------------------------------------------
+
+
+def main() -> int:
+    for tool in ("docker", "wrk"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench: `{tool}` is not installed (apt-get install {'wrk' if tool == 'wrk' else 'docker.io'})")
+    started = time.monotonic()
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": commit(),
+        "machine": machine(),
+        "settings": {
+            "seconds_per_point": SECONDS,
+            "repeats": REPEATS,
+            "warmup_seconds": WARMUP,
+            "wrk": f"wrk -t2 -c{CONNECTIONS} -d{int(SECONDS)}s",
+            "fractions": list(FRACTIONS),
+        },
+    }
+    with running_stack() as stack:
+        gunicorn = stack.compose(
+            "exec",
+            "-T",
+            "web",
+            "python",
+            "-c",
+            "import runpy;c=runpy.run_path('/app/gunicorn.conf.py');print(c['worker_class'],c['workers'],c['threads'])",
+        ).split()
+        report["settings"]["gunicorn"] = {
+            "worker_class": gunicorn[0],
+            "workers": int(gunicorn[1]),
+            "threads": int(gunicorn[2]),
+        }
+        password = secrets.token_urlsafe(16)
+        log("seeding 1,000 + 100,000 notes (bench/seed.py in the web container)")
+        seed = json.loads(
+            stack.compose(
+                "exec", "-T", "-e", f"BENCH_PASSWORD={password}", "web", "python", "/bench/seed.py", timeout=1800
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        report["seed"] = {
+            "seconds": seed["seconds"],
+            "seed": seed["seed"],
+            "common_word": seed["common_word"],
+            "rare_word": seed["rare_word"],
+            "notes": {k: v["notes"] for k, v in seed["users"].items()},
+        }
+        log(f"seeded in {seed['seconds']} s")
+        small, large, writer = (seed["users"][k] for k in ("small", "large", "writer"))
+        cookie = login_cookie(stack, small["email"], password)
+
+        def bearer(user: dict[str, Any]) -> dict[str, str]:
+            return {"Authorization": f"Bearer {user['token']}"}
+
+        css = "/static/css/app.css"
+        body = json.dumps({"title": "Bench note", "content": "Written by the bench. " * 20, "tags": ["bench", "work"]})
+        endpoints = {
+            "ceiling_json": Endpoint("ceiling_json", stack.ceiling + "/ceiling"),
+            "static": Endpoint("static", stack.base + css),
+            "api_list": Endpoint("api_list", stack.base + "/api/v1/notes?limit=20", bearer(small)),
+            "api_get": Endpoint("api_get", stack.base + f"/api/v1/notes/{small['note_ids'][0]}", bearer(small)),
+            "search_common": Endpoint(
+                "search_common", stack.base + f"/api/v1/notes?q={seed['common_word']}", bearer(small)
+            ),
+            "search_rare": Endpoint("search_rare", stack.base + f"/api/v1/notes?q={seed['rare_word']}", bearer(small)),
+            "html_list": Endpoint("html_list", stack.base + "/notes/", {"Cookie": cookie}),
+            "api_list_100k": Endpoint("api_list_100k", stack.base + "/api/v1/notes?limit=20", bearer(large)),
+            "search_common_100k": Endpoint(
+                "search_common_100k", stack.base + f"/api/v1/notes?q={seed['common_word']}", bearer(large)
+            ),
+            "search_rare_100k": Endpoint(
+                "search_rare_100k", stack.base + f"/api/v1/notes?q={seed['rare_word']}", bearer(large)
+            ),
+            # Last: it adds notes (to the writer, so the other users keep their sizes).
+            "api_create": Endpoint("api_create", stack.base + "/api/v1/notes", bearer(writer), body, expect=201),
+        }
+        results = {}
+        for name, ep in endpoints.items():
+            if ONLY and name not in ONLY:
+                continue
+            log(f"measuring {name}")
+            results[name] = measure(ep)
+        report["results"] = results
+        log("EXPLAIN ANALYZE of list and search queries")
+        report["explain"] = json.loads(
+            stack.compose(
+                "exec",
+                "-T",
+                "-e",
+                f"BENCH_COMMON={seed['common_word']}",
+                "-e",
+                f"BENCH_RARE={seed['rare_word']}",
+                "web",
+                "python",
+                "/bench/explain.py",
+                timeout=600,
+            )
+            .strip()
+            .splitlines()[-1]
+        )
+        report["rss"] = worker_rss(stack)
+        report["images_mb"] = image_sizes()
+        if MATRIX and not ONLY:
+            report["matrix"] = worker_matrix(stack, endpoints)
+    report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["minutes"] = round((time.monotonic() - started) / 60, 1)
+    write_docs(report)
+    log(f"done in {report['minutes']} min; wrote {DOCS_MD.relative_to(ROOT)} and {DOCS_JSON.relative_to(ROOT)}")
+    return 0
+
+
+# --- the report ----------------------------------------------------------------
+
+NAMES = [
+    "api_list",
+    "api_get",
+    "api_create",
+    "search_common",
+    "search_rare",
+    "html_list",
+    "static",
+    "api_list_100k",
+    "search_common_100k",
+]
+
+
+def write_docs(report: dict[str, Any]) -> None:
+    results = report.get("results", {})
+    (ROOT / "bench" / "last-run.json").write_text(json.dumps(report, indent=1) + "\n")
+    summary: dict[str, Any] = {
+        "date": report["date"],
+        "commit": report["commit"],
+        "ceiling_json_rps": results.get("ceiling_json", {}).get("rps"),
+        "static_rps": results.get("static", {}).get("rps"),
+        "endpoints": {
+            name: {"rps": r["rps"], **{q: r["0.5"][q] for q in ("p50_ms", "p90_ms", "p99_ms")}}
+            for name in [*NAMES, "search_rare_100k"]
+            if (r := results.get(name))
+        },
+        "machine": report["machine"],
+        "settings": report["settings"],
+    }
+    DOCS_JSON.write_text(json.dumps(summary, indent=2) + "\n")
+    generated = render(report)
+    text = DOCS_MD.read_text() if DOCS_MD.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text:
+        text += f"\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1] if END in rest else ""
+    DOCS_MD.write_text(f"{head}{BEGIN}\n{generated}\n{END}{tail}")
+
+
+def render(report: dict[str, Any]) -> str:
+    results = report.get("results", {})
+    m, s = report["machine"], report["settings"]
+    ceiling = results.get("ceiling_json", {}).get("rps")
+    lines = [
+        f"_Generated by `make bench` on {report['date']} at commit `{report['commit']}`, in {report.get('minutes', '?')} min._",
+        "",
+        f"- Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB RAM, kernel {m['kernel']}, Docker {m['docker']}; "
+        f"load average {m['load_avg_start']} at the start, {m.get('load_avg_end')} at the end (the host is shared).",
+        f"- Settings: gunicorn {s['gunicorn']['worker_class']} x {s['gunicorn']['workers']} workers x {s['gunicorn']['threads']} threads; "
+        f"maximum with `{s['wrk']}` after a {s['warmup_seconds']} s warm-up; latency with bench/openloop.py for {s['seconds_per_point']} s "
+        f"per rate; {s['repeats']} repeats, medians shown. Load generators and the stack share the same CPUs.",
+        f"- Data: users with {report['seed']['notes']['small']:,} and {report['seed']['notes']['large']:,} notes (seed {report['seed']['seed']}, "
+        f"seeded in {report['seed']['seconds']} s); common word `{report['seed']['common_word']}` (~20 % of notes), rare word "
+        f"`{report['seed']['rare_word']}` (~0.1 %).",
+        "- Reproduce: `make bench` (or `BENCH_SECONDS=10 make bench` for longer points).",
+        "",
+        "| endpoint | max req/s (wrk) | x ceiling | p50 / p90 / p99 ms at 25 % | at 50 % | at 75 % | failed |",
+        "| --- | ---: | ---: | --- | --- | --- | ---: |",
+    ]
+    for name, r in results.items():
+        cells = []
+        for frac in ("0.25", "0.5", "0.75"):
+            p = r[frac]
+            lag = " (client-bound)" if (p["send_lag_p99_ms"] or 0) > 5 else ""
+            cells.append(f"{p['p50_ms']} / {p['p90_ms']} / {p['p99_ms']}{lag}")
+        ratio = f"{r['rps'] / ceiling:.2f}" if ceiling else "-"
+        lines.append(
+            f"| {name} | {r['rps']:.0f} | {ratio} | {' | '.join(cells)} | {r['wrk_failed'] + sum(r[f]['failed'] for f in ('0.25', '0.5', '0.75'))} |"
+        )
+    lines += [
+        "",
+        "Percentiles are from the open-loop client (latency = completion - scheduled send). "
+        '"client-bound": the client itself sent late (p99 lag > 5 ms), so those figures include the client\'s own delay.',
+    ]
+    rss = report.get("rss", {})
+    if rss:
+        lines += [
+            "",
+            f"RSS after the run: gunicorn master {rss['master_mib']} MiB, {rss['workers']} workers, median {rss['worker_mib_median']} MiB, "
+            f"max {rss['worker_mib_max']} MiB each. Images: "
+            + ", ".join(f"`{k}` {v} MB" for k, v in report.get("images_mb", {}).items())
+            + ".",
+        ]
+    matrix = report.get("matrix")
+    if matrix:
+        lines += [
+            "",
+            "### Worker classes and counts (api_list and html_list; max req/s and p99 at 50 % of it)",
+            "",
+            "| gunicorn | api_list req/s | api_list p99 ms | html_list req/s | html_list p99 ms | worker RSS MiB (median) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row in matrix:
+            lines.append(
+                f"| {row['config']} | {row['api_list']['rps']:.0f} | {row['api_list']['p99_ms_at_50']} | {row['html_list']['rps']:.0f} | "
+                f"{row['html_list']['p99_ms_at_50']} | {row['rss']['worker_mib_median']} x {row['rss']['workers']} |"
+            )
+    explain = report.get("explain")
+    if explain:
+        lines += [
+            "",
+            "### Database time per request (EXPLAIN ANALYZE, median of 11, planning + execution)",
+            "",
+            "| query | statements | DB ms | indexes used | seq scan on notes |",
+            "| --- | ---: | ---: | --- | --- |",
+        ]
+        for name, case in explain.items():
+            used = sorted({u for st in case["statements"] for u in st["uses"]})
+            seq = any(st["seq_scan_on_notes"] for st in case["statements"])
+            lines.append(
+                f"| {name} | {len(case['statements'])} | {case['db_ms']} | {', '.join(used) or '-'} | {'yes' if seq else 'no'} |"
+            )
+        for name in ("list_100k", "list_100k_page2", "search_common_100k", "search_rare_100k"):
+            if name in explain:
+                lines += ["", f"<details><summary>Plans: {name}</summary>", ""]
+                for st in explain[name]["statements"]:
+                    lines += ["```", st["plan"], "```", ""]
+                lines += ["</details>"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

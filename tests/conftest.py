@@ -4,6 +4,7 @@ the factory with a test dict, a fresh in-memory database per test."""
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,3 +130,22 @@ def logged_in(client: FlaskClient, auth: AuthActions, user: User) -> User:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def csrf_app() -> Iterator[Flask]:
+    """A test app with CSRF protection on, as in dev and production."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+def csrf_token_from(client: FlaskClient, url: str) -> str:
+    """The CSRF token the page at ``url`` carries in its meta tag."""
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert match, f"{url} carries no csrf-token meta tag"
+    return match.group(1)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.browser.stack import compose_stack, docker_problem
+from tests.browser.stack import compose_stack
+from tests.stack.docker_env import docker_problem, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -46,12 +46,6 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tier skipped: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of the app under test (see the module docstring)."""
@@ -70,7 +64,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn serving a fresh SQLite database on a free loopback port."""
     data = tmp_path_factory.mktemp("browser-db")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "APP_ENV": "dev",

@@ -8,12 +8,9 @@ a frontend subnet no other network uses, and `down -v` however the run ends.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import os
 import secrets
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -24,54 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.stack.docker_env import free_port, free_subnet
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 UP_TIMEOUT = 300  # seconds: a cold image build plus first start
-
-
-def docker_problem() -> str | None:
-    """Why Docker with Compose v2 cannot be used here, or None when it can."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
-    for args in (["docker", "info"], ["docker", "compose", "version"]):
-        try:
-            result = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
-        except subprocess.TimeoutExpired:
-            return f"`{' '.join(args)}` timed out"
-        if result.returncode != 0:
-            return f"`{' '.join(args)}` failed: {result.stderr.strip()[:300]}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_subnet() -> str:
-    """A /24 in 172.16.0.0/16 (outside Docker's default pools) no network uses."""
-    ids = subprocess.run(["docker", "network", "ls", "-q"], capture_output=True, text=True, timeout=30, check=True)
-    used = []
-    if ids.stdout.split():
-        out = subprocess.run(
-            ["docker", "network", "inspect", *ids.stdout.split(), "--format", "{{json .IPAM.Config}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        for line in out.stdout.splitlines():
-            for cfg in json.loads(line) or []:
-                if cfg.get("Subnet"):
-                    used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
-    candidates = list(range(16, 238))
-    secrets.SystemRandom().shuffle(candidates)
-    for third in candidates:
-        net = ipaddress.ip_network(f"172.16.{third}.0/24")
-        if not any(net.overlaps(u) for u in used if u.version == 4):
-            return str(net)
-    raise RuntimeError("no free /24 left in 172.16.0.0/16 for the test stack")
 
 
 def _wait_ready(base: str, ca: Path, timeout: float = 90) -> None:
@@ -97,7 +51,7 @@ def compose_stack() -> Iterator[str]:
     """Build and start the stack; yield its https://localhost:<port> base URL."""
     workdir = Path(tempfile.mkdtemp(prefix="notes-browser-stack-"))
     project = f"notes-browser-{uuid.uuid4().hex[:8]}"
-    https_port = _free_port()
+    https_port = free_port()
     env_file = workdir / "stack.env"
     env_file.write_text(
         "\n".join(
@@ -106,9 +60,9 @@ def compose_stack() -> Iterator[str]:
                 f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
                 "SERVER_NAME=localhost",
                 "HTTP_BIND=127.0.0.1",
-                f"HTTP_PORT={_free_port()}",
+                f"HTTP_PORT={free_port()}",
                 f"HTTPS_PORT={https_port}",
-                f"FRONTEND_SUBNET={_free_subnet()}",
+                f"FRONTEND_SUBNET={free_subnet()}",
                 "NOTES_IMAGE_TAG=browser-test",
                 "",
             ]

@@ -3,32 +3,12 @@ needs its token, and a forged request changes nothing."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, Factory, make_app
+from tests.conftest import PASSWORD, Factory, csrf_token_from
 
 from app.models import ApiToken, Note, User, db
-
-
-@pytest.fixture
-def csrf_app() -> Iterator[Flask]:
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-
-
-def _token(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf-token" content="([^"]+)"', page)
-    assert match, "every page carries the CSRF token in a meta tag"
-    return match.group(1)
 
 
 @pytest.fixture
@@ -37,7 +17,7 @@ def alice_client(csrf_app: Flask) -> tuple[FlaskClient, User, Note]:
     alice = factory.user("alice@example.com")
     note = factory.note(alice, title="mine")
     client = csrf_app.test_client()
-    token = _token(client, "/auth/login")
+    token = csrf_token_from(client, "/auth/login")
     response = client.post("/auth/login", data={"email": alice.email, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     return client, alice, note
@@ -91,7 +71,7 @@ def test_forged_post_changes_nothing(alice_client, pattern, data):
 
 def test_real_form_with_token_works(alice_client):
     client, _, _ = alice_client
-    token = _token(client, "/notes/new")
+    token = csrf_token_from(client, "/notes/new")
     response = client.post("/notes/", data={"title": "real", "content": "ok", "csrf_token": token})
     assert response.status_code == 302
     assert db.session.query(Note).filter_by(title="real").count() == 1
@@ -99,6 +79,6 @@ def test_real_form_with_token_works(alice_client):
 
 def test_logout_with_token_ends_the_session(alice_client):
     client, _, _ = alice_client
-    token = _token(client, "/notes/")
+    token = csrf_token_from(client, "/notes/")
     assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/notes/").status_code == 302

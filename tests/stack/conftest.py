@@ -10,13 +10,10 @@ under CI=true a missing Docker fails instead, so CI can never pass by skipping.
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +24,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from .docker_env import docker_problem, free_port, free_subnet
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -48,51 +47,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.stack)
             if not selected and os.environ.get("CI") != "true":
                 item.add_marker(pytest.mark.skip(reason="tier 4 (compose stack) runs with `make test-stack`"))
-
-
-def _docker_problem() -> str | None:
-    """Why Docker with Compose v2 cannot be used here, or None when it can."""
-    if shutil.which("docker") is None:
-        return "the docker CLI is not installed"
-    for args in (["docker", "info"], ["docker", "compose", "version"]):
-        try:
-            result = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
-        except subprocess.TimeoutExpired:
-            return f"`{' '.join(args)}` timed out"
-        if result.returncode != 0:
-            return f"`{' '.join(args)}` failed: {result.stderr.strip()[:300]}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _free_subnet() -> str:
-    """A /24 in 172.16.0.0/16 (outside Docker's default pools) no network uses."""
-    ids = subprocess.run(["docker", "network", "ls", "-q"], capture_output=True, text=True, timeout=30, check=True)
-    used: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
-    if ids.stdout.split():
-        out = subprocess.run(
-            ["docker", "network", "inspect", *ids.stdout.split(), "--format", "{{json .IPAM.Config}}"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        for line in out.stdout.splitlines():
-            for cfg in json.loads(line) or []:
-                if cfg.get("Subnet"):
-                    used.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
-    candidates = list(range(16, 238))
-    secrets.SystemRandom().shuffle(candidates)
-    for third in candidates:
-        net = ipaddress.ip_network(f"172.16.{third}.0/24")
-        if not any(net.overlaps(u) for u in used if u.version == 4):
-            return str(net)
-    raise RuntimeError("no free /24 left in 172.16.0.0/16 for the test stack")
 
 
 class Stack:
@@ -166,7 +120,7 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    problem = _docker_problem()
+    problem = docker_problem()
     if problem:
         message = f"Docker with Compose v2 is needed for tier 4 ({problem})"
         if os.environ.get("CI") == "true":
@@ -175,7 +129,7 @@ def stack() -> Iterator[Stack]:
 
     workdir = Path(tempfile.mkdtemp(prefix="notes-stack-"))
     project = f"notes-stack-{uuid.uuid4().hex[:8]}"
-    http_port, https_port = _free_port(), _free_port()
+    http_port, https_port = free_port(), free_port()
     env_file = workdir / "stack.env"
     env_file.write_text(
         "\n".join(
@@ -186,7 +140,7 @@ def stack() -> Iterator[Stack]:
                 "HTTP_BIND=127.0.0.1",
                 f"HTTP_PORT={http_port}",
                 f"HTTPS_PORT={https_port}",
-                f"FRONTEND_SUBNET={_free_subnet()}",
+                f"FRONTEND_SUBNET={free_subnet()}",
                 "NOTES_IMAGE_TAG=stack-test",
                 # Short enough that the stop-during-writes test stays quick.
                 "GUNICORN_GRACEFUL_TIMEOUT=10",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, Factory, bearer, make_app
+from tests.conftest import PASSWORD, Factory, bearer, csrf_token_from
 
-from app.models import Note, db
+from app.models import Note
 
 from .conftest import API, assert_problem, count, fresh_note
 
@@ -83,33 +80,16 @@ def test_logging_out_ends_cookie_access(client, logged_in, auth):
 
 
 @pytest.fixture
-def csrf_app() -> Iterator[Flask]:
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
-
-
-def _csrf_token(client: FlaskClient, url: str) -> str:
-    page = client.get(url).get_data(as_text=True)
-    match = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
-    assert match, f"{url} carries no csrf-token meta tag"
-    return match.group(1)
-
-
-@pytest.fixture
 def cookie_client(csrf_app: Flask) -> tuple[FlaskClient, str]:
     """A client logged in as alice through the CSRF-protected form, and its CSRF token."""
     Factory().user("alice@example.com")
     client = csrf_app.test_client()
     response = client.post(
         "/auth/login",
-        data={"email": "alice@example.com", "password": PASSWORD, "csrf_token": _csrf_token(client, "/auth/login")},
+        data={"email": "alice@example.com", "password": PASSWORD, "csrf_token": csrf_token_from(client, "/auth/login")},
     )
     assert response.status_code == 302
-    return client, _csrf_token(client, "/notes/")
+    return client, csrf_token_from(client, "/notes/")
 
 
 def test_cookie_get_needs_no_csrf_token(cookie_client):

@@ -4,11 +4,8 @@ sends in place and which works as a plain form without JavaScript."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
-from tests.conftest import PASSWORD, Factory, make_app
+from tests.conftest import PASSWORD, Factory
 
 from app.models import db
 
@@ -67,16 +64,6 @@ def test_another_users_note_is_a_404(client, logged_in, factory):
     theirs = factory.note(factory.user("bob@example.com"))
     assert client.post(f"/notes/{theirs.id}/tags", data={"tags": "mine"}).status_code == 404
     assert _tag_names(theirs) == []
-
-
-@pytest.fixture
-def csrf_app() -> Iterator[Flask]:
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.drop_all()
 
 
 def test_with_csrf_on_the_token_is_needed_in_the_form_or_the_htmx_header(csrf_app):

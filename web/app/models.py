@@ -176,6 +176,15 @@ class Note(Model):
     __table_args__ = (
         # Serves the list: one owner's live notes, pinned first, newest first.
         sa.Index("ix_notes_owner_list", "owner_id", "pinned", "updated_at", "id"),
+        # One owner's live note ids without touching the table (index-only):
+        # tag counts for the sidebar (notes.tags.tag_counts).
+        sa.Index(
+            "ix_notes_owner_live",
+            "owner_id",
+            "id",
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        ),
     )
 
     @property

@@ -92,14 +92,17 @@ def tag_counts(user: User) -> list[TagCount]:
 
     Tags whose notes are all in the trash are left out until one is restored.
     """
-    count = sa.func.count(Note.id)
-    rows = db.session.execute(
-        sa.select(Tag, count)
-        .join(note_tags, note_tags.c.tag_id == Tag.id)
+    # Counted from the user's live notes (ix_notes_owner_live, index-only)
+    # outwards: starting from the tags made Postgres scan every user's notes.
+    counts = (
+        sa.select(note_tags.c.tag_id, sa.func.count().label("n"))
         .join(Note, Note.id == note_tags.c.note_id)
-        .where(Tag.owner_id == user.id, Note.deleted_at.is_(None))
-        .group_by(Tag.id)
-        .order_by(Tag.name_key)
+        .where(Note.owner_id == user.id, Note.deleted_at.is_(None))
+        .group_by(note_tags.c.tag_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(Tag, counts.c.n).join(counts, counts.c.tag_id == Tag.id).order_by(Tag.name_key)
     ).all()
     return [TagCount(tag, n) for tag, n in rows]
 

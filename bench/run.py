@@ -206,7 +206,8 @@ class Endpoint:
     def __init__(
         self, name: str, url: str, headers: dict[str, str] | None = None, body: str = "", expect: int = 200
     ) -> None:
-        self.name, self.url, self.headers, self.body, self.expect = name, url, headers or {}, body, expect
+        self.name, self.url, self.body, self.expect = name, url, body, expect
+        self.headers = {**(headers or {}), **({"Content-Type": "application/json"} if body else {})}
 
     @property
     def method(self) -> str:
@@ -260,7 +261,7 @@ def openloop(ep: Endpoint, rate: float, seconds: float) -> dict[str, Any]:
     for k, v in ep.headers.items():
         cmd += ["-H", f"{k}: {v}"]
     if ep.body:
-        cmd += ["-H", "Content-Type: application/json", "--body", ep.body]
+        cmd += ["--body", ep.body]
     return json.loads(sh(cmd, timeout=seconds + 60))
 
 
@@ -486,12 +487,18 @@ def main() -> int:
             # Last: it adds notes (to the writer, so the other users keep their sizes).
             "api_create": Endpoint("api_create", stack.base + "/api/v1/notes", bearer(writer), body, expect=201),
         }
-        results = {}
+        results: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        report["errors"] = errors
         for name, ep in endpoints.items():
             if ONLY and name not in ONLY:
                 continue
             log(f"measuring {name}")
-            results[name] = measure(ep)
+            try:
+                results[name] = measure(ep)
+            except Exception as exc:  # one broken endpoint must not lose the others' figures
+                log(f"  {name} FAILED: {exc}")
+                errors[name] = str(exc)[:500]
         report["results"] = results
         log("EXPLAIN ANALYZE of list and search queries")
         report["explain"] = json.loads(
@@ -592,6 +599,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {r['rps']:.0f} | {ratio} | {' | '.join(cells)} | {r['wrk_failed'] + sum(r[f]['failed'] for f in ('0.25', '0.5', '0.75'))} |"
         )
+    for name, error in report.get("errors", {}).items():
+        lines.append(f"| {name} | failed: {error[:150]} | | | | | |")
     lines += [
         "",
         "Percentiles are from the open-loop client (latency = completion - scheduled send). "

@@ -9,7 +9,6 @@ a frontend subnet no other network uses, and `down -v` however the run ends.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import ssl
 import subprocess
@@ -21,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.stack.docker_env import free_port, free_subnet
+from tests.stack.docker_env import free_port, write_stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -53,22 +52,7 @@ def compose_stack() -> Iterator[str]:
     project = f"notes-browser-{uuid.uuid4().hex[:8]}"
     https_port = free_port()
     env_file = workdir / "stack.env"
-    env_file.write_text(
-        "\n".join(
-            [
-                f"SECRET_KEY={secrets.token_urlsafe(48)}",
-                f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
-                "SERVER_NAME=localhost",
-                "HTTP_BIND=127.0.0.1",
-                f"HTTP_PORT={free_port()}",
-                f"HTTPS_PORT={https_port}",
-                f"FRONTEND_SUBNET={free_subnet()}",
-                "NOTES_IMAGE_TAG=browser-test",
-                "",
-            ]
-        )
-    )
-    env_file.chmod(0o600)
+    write_stack_env(env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test")
     base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
     base += ["--env-file", str(env_file)]
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import subprocess
 import tempfile
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 
-from .docker_env import docker_problem, free_port, free_subnet
+from .docker_env import docker_problem, free_port, write_stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -131,24 +130,10 @@ def stack() -> Iterator[Stack]:
     project = f"notes-stack-{uuid.uuid4().hex[:8]}"
     http_port, https_port = free_port(), free_port()
     env_file = workdir / "stack.env"
-    env_file.write_text(
-        "\n".join(
-            [
-                f"SECRET_KEY={secrets.token_urlsafe(48)}",
-                f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
-                "SERVER_NAME=localhost",
-                "HTTP_BIND=127.0.0.1",
-                f"HTTP_PORT={http_port}",
-                f"HTTPS_PORT={https_port}",
-                f"FRONTEND_SUBNET={free_subnet()}",
-                "NOTES_IMAGE_TAG=stack-test",
-                # Short enough that the stop-during-writes test stays quick.
-                "GUNICORN_GRACEFUL_TIMEOUT=10",
-                "",
-            ]
-        )
+    # Short enough that the stop-during-writes test stays quick.
+    write_stack_env(
+        env_file, http_port=http_port, https_port=https_port, image_tag="stack-test", GUNICORN_GRACEFUL_TIMEOUT="10"
     )
-    env_file.chmod(0o600)
     stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem")
     try:
         stack.compose("build", timeout=UP_TIMEOUT)

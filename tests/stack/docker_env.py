@@ -9,6 +9,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 
 def docker_problem() -> str | None:
@@ -54,3 +55,22 @@ def free_subnet() -> str:
         if not any(net.overlaps(u) for u in used if u.version == 4):
             return str(net)
     raise RuntimeError("no free /24 left in 172.16.0.0/16 for the test stack")
+
+
+def write_stack_env(path: Path, *, http_port: int, https_port: int, image_tag: str, **extra: str) -> Path:
+    """Write a throwaway .env for a test stack: fresh secrets, loopback ports,
+    a free frontend subnet; ``extra`` adds settings. Readable by the owner only."""
+    lines = [
+        f"SECRET_KEY={secrets.token_urlsafe(48)}",
+        f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
+        "SERVER_NAME=localhost",
+        "HTTP_BIND=127.0.0.1",
+        f"HTTP_PORT={http_port}",
+        f"HTTPS_PORT={https_port}",
+        f"FRONTEND_SUBNET={free_subnet()}",
+        f"NOTES_IMAGE_TAG={image_tag}",
+        *(f"{key}={value}" for key, value in extra.items()),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path

@@ -48,7 +48,8 @@ def test_too_large_body_is_refused_with_413(client, logged_in):
     assert b"The request body is too large." in response.data
 
 
-def test_unhandled_exception_is_a_generic_500_and_rolls_back(app, client, caplog):
+def test_unhandled_exception_is_a_generic_500_and_rolls_back(fresh_app, caplog):
+    app, client = fresh_app, fresh_app.test_client()
     # As in production: exceptions become a 500 page instead of reaching the test.
     app.testing = False
     app.config["PROPAGATE_EXCEPTIONS"] = False
@@ -74,7 +75,8 @@ def test_unhandled_exception_is_a_generic_500_and_rolls_back(app, client, caplog
     assert record.exc_info and "hunter2" in str(record.exc_info[1])
 
 
-def test_unhandled_exception_for_a_json_client_is_problem_json(app, client):
+def test_unhandled_exception_for_a_json_client_is_problem_json(fresh_app):
+    app, client = fresh_app, fresh_app.test_client()
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def explode():

@@ -90,7 +90,9 @@ def test_field_errors_are_flattened_per_location():
 
 
 @pytest.fixture
-def raising_app(app):
+def raising_app(fresh_app):
+    app = fresh_app
+
     @app.get("/api/v1/_boom/<int:code>")
     @app.get("/_boom/<int:code>")
     def boom(code):

@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export PYTHONDONTWRITEBYTECODE := 1
+# Tiers 1-2 spread over every CPU (pytest-xdist); `make test PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 
@@ -40,17 +41,18 @@ dev: $(VENV)/.runtime
 	cd web && FLASK_APP=app:create_app ../$(BIN)/flask db upgrade
 	cd web && FLASK_APP=app:create_app FLASK_DEBUG=1 ../$(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
-## test: run tiers 1-3 (unit, integration, e2e on Postgres)
+## test: run tiers 1-3 (unit and integration across the CPUs, then e2e on Postgres)
 test: $(VENV)/.dev
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/integration
+	$(BIN)/pytest tests/e2e
 
 ## test-unit: tier 1, fast unit tests
 test-unit: $(VENV)/.dev
-	$(BIN)/pytest tests/unit
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit
 
 ## test-integration: tier 2, pages and API through the test client
 test-integration: $(VENV)/.dev
-	$(BIN)/pytest tests/integration
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/integration
 
 ## test-browser: tier 5 in headless Chromium (apt-get install chromium), both modes below
 test-browser: test-browser-local test-browser-stack

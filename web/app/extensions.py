@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from .dbsession import NotesSession
 from .problem import PROBLEM_JSON, ProblemSchema
 
 
@@ -18,7 +19,7 @@ class Base(DeclarativeBase):
     pass
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": NotesSession})
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()

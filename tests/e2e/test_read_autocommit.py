@@ -1,0 +1,218 @@
+"""Read-only requests on PostgreSQL run without a transaction; writes keep theirs (app/dbsession.py).
+
+Checked on the wire: libpq's trace of each connection the app checks out
+records every message psycopg sends. BEGIN, COMMIT and ROLLBACK go as simple
+``Query`` messages; statements with parameters as Parse/Bind/Execute/Sync.
+(The pool's pre-ping runs before the trace starts, so it is not counted.)
+
+These tests use ``committed_app``: the savepoint-wrapped ``app`` fixture binds
+the session to one connection inside an outer transaction, where a request
+has no transaction of its own to drop.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from psycopg import pq
+from tests.conftest import PASSWORD, bearer
+
+from app.models import ApiToken, Note, User, db, utcnow
+from app.passwords import hash_password
+from app.tokens import create_token
+
+from .helpers import API, etag, login
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Checkout:
+    """What one checkout of a pooled connection sent to the server."""
+
+    connection_id: int
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def simple_queries(self) -> list[str]:
+        """The text of each simple-protocol Query (BEGIN, COMMIT, ROLLBACK...)."""
+        return [line.split("Query\t", 1)[1].strip().strip('"') for line in self.lines if "\tQuery\t" in line]
+
+    @property
+    def statements(self) -> list[str]:
+        """Statements sent with parameters (extended protocol), one per Sync."""
+        return [line for line in self.lines if line.split("\t")[2:3] == ["Sync"]]
+
+
+class Wire:
+    """Traces what the app's engine sends, per checkout, with libpq's PQtrace."""
+
+    def __init__(self, app: Flask) -> None:
+        self.file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in close()
+        self.checkouts: list[Checkout] = []
+        with app.app_context():
+            self.pool = db.engine.pool
+        sa.event.listen(self.pool, "checkout", self._checkout)
+        sa.event.listen(self.pool, "checkin", self._checkin)
+
+    def _checkout(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        self.offset = self.file.seek(0, os.SEEK_END)
+        # libpq writes through a FILE* of its own on a duplicate of the fd;
+        # PQuntrace flushes it but never closes it: a few fds per test.
+        dbapi_connection.pgconn.trace(os.dup(self.file.fileno()))
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        self.checkouts.append(Checkout(id(dbapi_connection)))
+
+    def _checkin(self, dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is None:
+            return
+        dbapi_connection.pgconn.untrace()
+        self.file.seek(self.offset)
+        self.checkouts[-1].lines = [line for line in self.file.read().splitlines() if line.startswith("F\t")]
+
+    def take(self) -> list[Checkout]:
+        """The checkouts since the last call."""
+        taken, self.checkouts = self.checkouts, []
+        return taken
+
+    def close(self) -> None:
+        sa.event.remove(self.pool, "checkout", self._checkout)
+        sa.event.remove(self.pool, "checkin", self._checkin)
+        self.file.close()
+
+
+@dataclass
+class Seeded:
+    app: Flask
+    secret: str
+    note_id: int
+    wire: Wire
+
+
+@pytest.fixture
+def seeded(committed_app: Callable[[], Flask]) -> Iterator[Seeded]:
+    """A committed user (alice) with two notes and a write token used just now."""
+    app = committed_app()
+    with app.app_context():
+        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
+        notes = [Note(owner=user, title=f"Note {i}", content="text") for i in range(2)]
+        db.session.add_all([user, *notes])
+        db.session.commit()
+        token, secret = create_token(user, "script")
+        # Used just now: the once-a-minute last_used_at write stays out of the way.
+        token.last_used_at = utcnow()
+        db.session.commit()
+        note_id = notes[0].id
+    wire = Wire(app)
+    try:
+        yield Seeded(app, secret, note_id, wire)
+    finally:
+        wire.close()
+
+
+def _no_transaction(checkouts: list[Checkout]) -> None:
+    for checkout in checkouts:
+        assert checkout.simple_queries == [], "a read-only request sent " + ", ".join(checkout.simple_queries)
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_an_api_read_sends_no_begin_or_rollback(seeded: Seeded, method: str) -> None:
+    response = seeded.app.test_client().open(f"{API}/notes", method=method, headers=bearer(seeded.secret))
+
+    assert response.status_code == 200
+    checkouts = seeded.wire.take()
+    assert len(checkouts) == 1
+    _no_transaction(checkouts)
+    assert len(checkouts[0].statements) == 2  # the token with its owner, the page
+
+
+def test_an_html_page_sends_no_begin_or_rollback(seeded: Seeded) -> None:
+    client = seeded.app.test_client()
+    login(client, "alice@example.com")
+    seeded.wire.take()
+
+    response = client.get("/notes/")
+
+    assert response.status_code == 200 and "Note 1" in response.get_data(as_text=True)
+    _no_transaction(seeded.wire.take())
+
+
+def test_a_write_after_a_read_is_one_transaction_on_the_same_connection(seeded: Seeded) -> None:
+    """The pool hands the read's connection to the write, back at the normal level."""
+    client = seeded.app.test_client()
+    auth = bearer(seeded.secret)
+    assert client.get(f"{API}/notes/{seeded.note_id}", headers=auth).status_code == 200
+    [read] = seeded.wire.take()
+    assert read.simple_queries == []
+
+    response = client.patch(
+        f"{API}/notes/{seeded.note_id}",
+        json={"title": "Renamed"},
+        headers={**auth, "If-Match": etag(seeded.note_id, 1)},
+    )
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    # The change, then (expired by the commit) the note read again for the answer.
+    write, *rest = seeded.wire.take()
+    assert write.connection_id == read.connection_id
+    assert write.simple_queries[0].startswith("BEGIN")
+    assert write.simple_queries[1:] == ["COMMIT"]
+    assert any("UPDATE notes" in line for line in write.lines)
+    for checkout in rest:  # a PATCH never runs without a transaction
+        assert checkout.simple_queries[0].startswith("BEGIN")
+    with seeded.app.app_context():
+        assert db.session.get(Note, seeded.note_id).title == "Renamed"  # type: ignore[union-attr]
+
+
+def test_a_refused_write_ends_its_transaction_with_rollback(seeded: Seeded) -> None:
+    """A PATCH answered 412 runs in a transaction and rolls it back, as before."""
+    client = seeded.app.test_client()
+    headers = {**bearer(seeded.secret), "If-Match": etag(seeded.note_id, 1)}
+    # A note in the database newer than the client's If-Match: 412 after the read.
+    with seeded.app.app_context():
+        note = db.session.get(Note, seeded.note_id)
+        assert note is not None
+        note.title = "Changed elsewhere"
+        db.session.commit()
+    seeded.wire.take()
+
+    response = client.patch(f"{API}/notes/{seeded.note_id}", json={"title": "Mine"}, headers=headers)
+
+    assert response.status_code == 412
+    write, *rest = seeded.wire.take()
+    assert rest == []
+    assert write.simple_queries[0].startswith("BEGIN")
+    assert write.simple_queries[-1] == "ROLLBACK"
+    with seeded.app.app_context():
+        assert db.session.get(Note, seeded.note_id).title == "Changed elsewhere"  # type: ignore[union-attr]
+
+
+def test_a_read_still_records_when_a_token_was_last_used(seeded: Seeded) -> None:
+    with seeded.app.app_context():
+        token = db.session.scalar(sa.select(ApiToken))
+        assert token is not None
+        token.last_used_at = long_ago = utcnow() - timedelta(minutes=5)
+        db.session.commit()
+    seeded.wire.take()
+
+    response = seeded.app.test_client().get(f"{API}/notes", headers=bearer(seeded.secret))
+
+    assert response.status_code == 200 and len(response.get_json()["items"]) == 2
+    _no_transaction(seeded.wire.take())
+    # Seen from another connection, i.e. committed.
+    with seeded.app.app_context():
+        engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            used = conn.scalar(sa.select(ApiToken.last_used_at))
+    finally:
+        engine.dispose()
+    assert used is not None and used > long_ago + timedelta(minutes=4)

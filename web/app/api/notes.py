@@ -83,8 +83,9 @@ def expected_version(note: Note, *, required: bool) -> int | None:
 @bp.route("/notes")
 class NoteCollection(MethodView):
     # webargs ignores unknown query args by default; a typo such as ?pinend=true
-    # must fail loudly rather than silently list everything.
-    @bp.arguments(NoteListArgs, location="query", unknown=RAISE)
+    # must fail loudly rather than silently list everything. An instance, not
+    # the class: webargs would build a new schema for every request (~0.1 ms).
+    @bp.arguments(NoteListArgs(), location="query", unknown=RAISE)
     @bp.response(200, NotePageSchema)
     @problem_response(400, "The cursor was not made by this API (pass next_cursor unchanged)")
     def get(self, args: dict[str, Any]) -> Any:

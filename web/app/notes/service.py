@@ -6,6 +6,7 @@ note id goes through it, so another user's note is always a 404.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,8 +127,13 @@ _ROW_COLUMNS = (
 )
 
 
+@functools.cache
 def _tag_names_column(dialect: str) -> sa.ScalarSelect[Any]:
-    """A note's tag names joined by commas, in the order of Note.tags (name_key)."""
+    """A note's tag names joined by commas, in the order of Note.tags (name_key).
+
+    Built once per dialect: statements are immutable, and building this one
+    for every API list request cost ~0.1 ms of CPU (docs/performance.md).
+    """
     linked = (note_tags.c.note_id == Note.id, Tag.id == note_tags.c.tag_id)
     if dialect == "postgresql":
         joined = sa.aggregate_order_by(sa.func.aggregate_strings(Tag.name, ","), Tag.name_key)
@@ -152,22 +158,46 @@ def list_note_rows(
 
     One query and no ORM objects: the JSON API's list needs only the values,
     and building objects (and loading their tags in a second query) cost more
-    than half of its CPU time (docs/performance.md). Raises CursorError as
+    than half of its CPU time (docs/performance.md). The statement is built
+    once per kind of page (``_row_page_statement``) and runs on the session's
+    connection without the ORM's result machinery. Raises CursorError as
     list_notes does.
     """
-    names = _tag_names_column(db.engine.dialect.name).label("tag_names")
-    query = _page_statement(
-        sa.select(*_ROW_COLUMNS, names),
-        user,
-        archived=archived,
-        trashed=trashed,
-        pinned=pinned,
-        tags=tags,
-        cursor=cursor,
-        limit=limit,
+    params: dict[str, Any] = {"owner_id": user.id, "limit": limit + 1}
+    for i, name in enumerate(tags or []):
+        params[f"tag_{i}"] = _tag_key(name)
+    if cursor:
+        for i, value in enumerate(decode_cursor(cursor, _SORT_KINDS)):
+            params[f"after_{i}"] = value
+    query = _row_page_statement(
+        db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), with_cursor=bool(cursor)
     )
-    rows = list(db.session.execute(query))
+    db.session.flush()  # what the ORM's autoflush would do before a query
+    rows = list(db.session.connection().execute(query, params))
     return RowPage(rows[:limit], _next_cursor(rows, limit))
+
+
+@functools.lru_cache(maxsize=256)
+def _row_page_statement(
+    dialect: str, archived: bool | None, trashed: bool, pinned: bool | None, n_tags: int, *, with_cursor: bool
+) -> sa.Select[Any]:
+    """list_note_rows' statement for one kind of page, values left as bound parameters.
+
+    Parameters: owner_id, limit, tag_0..tag_<n_tags-1> (name keys) and, with
+    a cursor, after_0..after_2 (its sort key). Statements are immutable, so
+    one object serves every request; building it per request cost about a
+    tenth of the list's CPU time (docs/performance.md). The kinds are few
+    (the API allows up to 20 tags); the LRU bound keeps the cache small anyway.
+    """
+    owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
+    tag_keys = [sa.bindparam(f"tag_{i}", type_=Tag.name_key.type) for i in range(n_tags)]
+    query = sa.select(*_ROW_COLUMNS, _tag_names_column(dialect).label("tag_names")).where(
+        *_filters(owner, archived=archived, trashed=trashed, pinned=pinned, tag_keys=tag_keys)
+    )
+    if with_cursor:
+        bounds = [sa.bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(_SORT_COLUMNS)]
+        query = query.where(sa.tuple_(*_SORT_COLUMNS) < sa.tuple_(*bounds))
+    return query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def note_filters(
@@ -182,19 +212,31 @@ def note_filters(
 
     With several ``tags`` a note must have all of them (names ignore case).
     """
+    keys = [_tag_key(name) for name in tags or []]
+    return _filters(user.id, archived=archived, trashed=trashed, pinned=pinned, tag_keys=keys)
+
+
+def _tag_key(name: str) -> str:
+    return Tag.key(" ".join(name.split()))
+
+
+def _filters(
+    owner_id: Any, *, archived: bool | None, trashed: bool, pinned: bool | None, tag_keys: list[Any]
+) -> list[sa.ColumnElement[bool]]:
+    """note_filters' clauses; ``owner_id`` and ``tag_keys`` are values or bound parameters."""
     clauses: list[sa.ColumnElement[bool]] = [
-        Note.owner_id == user.id,
+        Note.owner_id == owner_id,
         Note.deleted_at.is_not(None) if trashed else Note.deleted_at.is_(None),
     ]
     if archived is not None:
         clauses.append(Note.archived == archived)
     if pinned is not None:
         clauses.append(Note.pinned == pinned)
-    for name in tags or []:
+    for key in tag_keys:
         clauses.append(
             sa.exists()
             .where(note_tags.c.note_id == Note.id, note_tags.c.tag_id == Tag.id)
-            .where(Tag.owner_id == user.id, Tag.name_key == Tag.key(" ".join(name.split())))
+            .where(Tag.owner_id == owner_id, Tag.name_key == key)
         )
     return clauses
 

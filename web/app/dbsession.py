@@ -27,8 +27,8 @@ requests, which autocommit would commit under the test's feet.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -36,18 +36,24 @@ from flask_sqlalchemy.session import Session
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
 
-_autocommit_engines: WeakKeyDictionary[sa.Engine, sa.Engine] = WeakKeyDictionary()
+_lock = threading.Lock()
 
 
 def autocommit_engine(engine: sa.Engine) -> sa.Engine:
     """``engine`` with AUTOCOMMIT on its connections, one object per engine.
 
     One object, because the session keys its connections by the engine it is
-    given: a new one per statement would check out a connection per statement.
+    given: a second one would check out a second connection for the same
+    request. Kept on the engine itself, so it goes when the engine goes; the
+    lock keeps two threads of a gthread worker from building one each.
     """
-    found = _autocommit_engines.get(engine)
+    found: sa.Engine | None = engine.__dict__.get("_notes_autocommit")
     if found is None:
-        found = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        with _lock:
+            found = engine.__dict__.get("_notes_autocommit")
+            if found is None:
+                found = engine.execution_options(isolation_level="AUTOCOMMIT")
+                engine.__dict__["_notes_autocommit"] = found
     return found
 
 

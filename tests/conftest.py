@@ -7,11 +7,19 @@ its templates more, so each pytest process builds it once and every test
 gets it back as new: its configuration restored, every table emptied. A test
 that must change the app itself (add a route) asks for ``fresh_app``, which
 is the tutorial's fixture to the letter.
+
+One thing every app in a process shares whatever the fixture: flask-smorest's
+``Api`` (app/extensions.py) keeps the spec of the app built last, so the
+OpenAPI document a test reads is that app's. Every test app has the same API
+settings, so the document is the same; a test that changed them would need
+to read the spec of the app it built.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,15 +77,38 @@ def _empty_tables() -> None:
         connection.exec_driver_sql("INSERT INTO notes_fts(notes_fts) VALUES ('delete-all')")
 
 
+class _Baseline:
+    """What a shared app looked like when it was built, to hand it back that way.
+
+    The access logger is in it because it is process-wide: any ``create_app``
+    a test runs (DevConfig turns it on) would otherwise change later tests.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.config = copy.deepcopy(dict(app.config))
+        self.access_log = (list(_ACCESS_LOG.handlers), _ACCESS_LOG.level, _ACCESS_LOG.propagate)
+
+    def restore(self, app: Flask) -> None:
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        handlers, level, propagate = self.access_log
+        _ACCESS_LOG.handlers[:] = handlers
+        _ACCESS_LOG.setLevel(level)
+        _ACCESS_LOG.propagate = propagate
+
+
+_ACCESS_LOG = logging.getLogger("notes.access")
+_baselines: dict[Flask, _Baseline] = {}
+
+
 @contextmanager
 def _as_new(app: Flask) -> Iterator[Flask]:
-    """Lend the shared ``app`` to one test and hand it back as it was.
+    """Lend the shared ``app`` to one test and hand it back as it was built.
 
-    Tests may change ``app.config`` (page sizes, limits, TESTING); those
-    changes are undone, and the rows the test wrote are deleted, whether the
-    test passed or not.
+    Tests may change ``app.config`` (page sizes, limits, TESTING, even values
+    inside it) and build other apps; all of that is undone, and the rows the
+    test wrote are deleted, whether the test passed or not.
     """
-    config = dict(app.config)
     context = app.app_context()
     context.push()
     try:
@@ -88,8 +119,7 @@ def _as_new(app: Flask) -> Iterator[Flask]:
             _empty_tables()
         finally:
             context.pop()
-            app.config.clear()
-            app.config.update(config)
+            _baselines[app].restore(app)
 
 
 def _built_once(**overrides: Any) -> Flask:
@@ -99,6 +129,7 @@ def _built_once(**overrides: Any) -> Flask:
     # A route added by one test would outlive it; Flask refuses new routes
     # after an app's first request, so make that true from the start.
     app._got_first_request = True
+    _baselines[app] = _Baseline(app)
     return app
 
 

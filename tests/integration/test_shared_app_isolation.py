@@ -8,10 +8,12 @@ search index), no configuration changes, and no way to add routes.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from tests.conftest import Factory, _as_new
+from tests.conftest import Factory, _as_new, make_app
 
 from app.models import ApiToken, Note, Tag, User, db
 
@@ -49,6 +51,27 @@ def test_config_changed_by_one_test_is_restored_for_the_next(_shared_app: Flask)
         assert app.config["NOTES_PER_PAGE"] == per_page
         assert "SOMETHING_NEW" not in app.config
         assert app.testing is True
+
+
+def test_values_changed_inside_the_config_are_restored_too(_shared_app: Flask) -> None:
+    options = dict(_shared_app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    with _as_new(_shared_app) as app:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] = "changed in place"
+
+    with _as_new(_shared_app) as app:
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == options
+        assert "changed in place" not in app.config["SQLALCHEMY_ENGINE_OPTIONS"].values()
+
+
+def test_another_app_built_by_a_test_does_not_turn_the_access_log_on(_shared_app: Flask) -> None:
+    access_log = logging.getLogger("notes.access")
+    before = (access_log.level, list(access_log.handlers), access_log.propagate)
+    with _as_new(_shared_app):
+        make_app(ACCESS_LOG=True)  # the logger is process-wide: this turns it on
+        assert access_log.level == logging.INFO
+
+    with _as_new(_shared_app):
+        assert (access_log.level, list(access_log.handlers), access_log.propagate) == before
 
 
 def test_rows_are_deleted_even_when_the_test_fails(_shared_app: Flask) -> None:

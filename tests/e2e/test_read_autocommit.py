@@ -16,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from flask import Flask
 from psycopg import pq
 from tests.conftest import PASSWORD, bearer
 
-from app.models import ApiToken, Note, User, db, utcnow
+from app.models import ApiToken, LoginSession, Note, User, db, utcnow
 from app.passwords import hash_password
 from app.tokens import create_token
 
@@ -207,12 +207,51 @@ def test_a_read_still_records_when_a_token_was_last_used(seeded: Seeded) -> None
 
     assert response.status_code == 200 and len(response.get_json()["items"]) == 2
     _no_transaction(seeded.wire.take())
-    # Seen from another connection, i.e. committed.
-    with seeded.app.app_context():
+    used = _committed(seeded.app, sa.select(ApiToken.last_used_at))
+    assert used is not None and used > long_ago + timedelta(minutes=4)
+
+
+def _committed(app: Flask, statement: Any) -> Any:
+    """``statement``'s answer seen from a connection of its own: what is committed."""
+    with app.app_context():
         engine = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
-            used = conn.scalar(sa.select(ApiToken.last_used_at))
+            return conn.scalar(statement)
     finally:
         engine.dispose()
-    assert used is not None and used > long_ago + timedelta(minutes=4)
+
+
+def _age_login_session(app: Flask, by: timedelta) -> datetime:
+    with app.app_context():
+        row = db.session.scalar(sa.select(LoginSession))
+        assert row is not None
+        row.last_seen_at = then = utcnow() - by
+        db.session.commit()
+    return then
+
+
+def test_a_page_read_still_records_when_a_login_session_was_last_seen(seeded: Seeded) -> None:
+    client = seeded.app.test_client()
+    login(client, "alice@example.com")
+    then = _age_login_session(seeded.app, timedelta(minutes=10))
+    seeded.wire.take()
+
+    assert client.get("/notes/").status_code == 200
+
+    _no_transaction(seeded.wire.take())
+    seen = _committed(seeded.app, sa.select(LoginSession.last_seen_at))
+    assert seen is not None and seen > then + timedelta(minutes=9)
+
+
+def test_a_page_read_deletes_a_timed_out_login_session_for_good(seeded: Seeded) -> None:
+    client = seeded.app.test_client()
+    login(client, "alice@example.com")
+    _age_login_session(seeded.app, seeded.app.config["SESSION_IDLE_TIMEOUT"] + timedelta(minutes=1))
+    seeded.wire.take()
+
+    response = client.get("/notes/")
+
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+    _no_transaction(seeded.wire.take())
+    assert _committed(seeded.app, sa.select(sa.func.count()).select_from(LoginSession)) == 0

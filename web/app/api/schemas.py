@@ -33,7 +33,7 @@ _SPACE = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u
 # ^[^\u0000]*$: the same rule, but a tool that folds maxLength into the
 # pattern (schemathesis does) would turn the content's 100,000 into a
 # [^\u0000]{0,100000} quantifier that takes ~0.6 s to compile each time.
-NO_NUL = {"not": {"pattern": r"\u0000"}}
+NUL = r"\u0000"
 NOT_BLANK_NO_NUL_PATTERN = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
 
 
@@ -108,7 +108,7 @@ _CONTENT_RULES: list[Callable[[Any], Any]] = [validate.Length(max=MAX_CONTENT_CH
 
 class NoteCreateSchema(StrictSchema):
     title = fields.String(required=True, validate=_TITLE_RULES, metadata={"pattern": NOT_BLANK_NO_NUL_PATTERN})
-    content = fields.String(load_default="", validate=_CONTENT_RULES, metadata=NO_NUL)
+    content = fields.String(load_default="", validate=_CONTENT_RULES, metadata={"not": {"pattern": NUL}})
     pinned = JsonBoolean(load_default=False)
     archived = JsonBoolean(load_default=False)
     tags = fields.List(
@@ -127,7 +127,7 @@ class NoteCreateSchema(StrictSchema):
 
 class NoteUpdateSchema(NoteCreateSchema):
     title = fields.String(validate=_TITLE_RULES, metadata={"pattern": NOT_BLANK_NO_NUL_PATTERN})
-    content = fields.String(validate=_CONTENT_RULES, metadata=NO_NUL)
+    content = fields.String(validate=_CONTENT_RULES, metadata={"not": {"pattern": NUL}})
     pinned = JsonBoolean()
     archived = JsonBoolean()
     tags = fields.List(

@@ -11,6 +11,8 @@
    (closed loop, after a warm-up), then latency at 25 %, 50 % and 75 % of that
    maximum with bench/openloop.py (open loop, timed from the scheduled send).
    Reports medians over the repeats.
+   Around each wrk run it reads where the host's CPU went (each container,
+   wrk, Docker's proxy, the rest), per request.
 4. EXPLAIN ANALYZE of the list and search queries (bench/explain.py), RSS per
    gunicorn worker, image sizes; with BENCH_MATRIX=1, worker classes/counts.
 5. Writes docs/performance.json and the generated part of docs/performance.md
@@ -27,6 +29,7 @@ import json
 import os
 import platform
 import re
+import resource
 import secrets
 import shutil
 import socket
@@ -270,13 +273,75 @@ def median(values: list[float]) -> float:
     return round(statistics.median(clean), 2) if clean else float("nan")
 
 
-def measure(ep: Endpoint) -> dict[str, Any]:
+class CpuMeter:
+    """Where the host's CPU goes during a wrk run: per container, wrk, Docker's proxy, the rest.
+
+    Cumulative CPU time read before and after a run: each of the stack's
+    containers from the Docker API (its cgroup's usage), wrk from this
+    process's waited-for children, docker-proxy from /proc, and the whole
+    host from /proc/stat; "other" is the host minus all of those (the bench
+    itself, dockerd, other jobs on a shared host).
+    """
+
+    def __init__(self, stack: Stack) -> None:
+        import docker  # a dev requirement; only the bench needs it
+
+        self.api = docker.from_env().api
+        out = stack.compose("ps", "--format", "{{.ID}} {{.Service}}")
+        self.containers = dict(line.split()[::-1] for line in out.splitlines() if line.strip())
+
+    def _container_seconds(self) -> dict[str, float]:
+        return {
+            service: self.api.stats(cid, stream=False, one_shot=True)["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+            for service, cid in self.containers.items()
+        }
+
+    @staticmethod
+    def _proxy_seconds() -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)
+                if fields[0].endswith("(docker-proxy"):
+                    utime, stime = fields[1].split()[11:13]
+                    total += int(utime) + int(stime)
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _host_seconds() -> float:
+        busy = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in busy[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    def snapshot(self) -> dict[str, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {
+            **self._container_seconds(),
+            "wrk": children.ru_utime + children.ru_stime,
+            "docker-proxy": self._proxy_seconds(),
+            "host": self._host_seconds(),
+        }
+
+    @staticmethod
+    def per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+        """CPU milliseconds per request, per component, between two snapshots."""
+        ms = {k: (after[k] - before[k]) * 1000 / max(requests, 1) for k in before}
+        ms["other"] = ms["host"] - sum(v for k, v in ms.items() if k != "host")
+        return {k: round(v, 3) for k, v in ms.items()}
+
+
+def measure(ep: Endpoint, meter: CpuMeter | None = None) -> dict[str, Any]:
     """Warm-up, then REPEATS x (wrk maximum, open-loop at each fraction of it); medians."""
     ep.check()
     wrk(ep, WARMUP)
     runs = []
     for rep in range(REPEATS):
+        before = meter.snapshot() if meter else None
         top = wrk(ep, SECONDS)
+        if meter and before:
+            top["cpu_ms"] = CpuMeter.per_request(before, meter.snapshot(), top["requests"])
         points = {}
         for frac in FRACTIONS:
             points[str(frac)] = openloop(ep, max(1.0, top["rps"] * frac), SECONDS)
@@ -298,6 +363,8 @@ def measure(ep: Endpoint) -> dict[str, Any]:
             r["points"][key]["non_2xx"] + sum(r["points"][key]["errors"].values()) for r in runs
         )
     result["wrk_failed"] = sum(r["max"]["non_2xx"] + r["max"]["socket_errors"] for r in runs)
+    if all("cpu_ms" in r["max"] for r in runs):
+        result["cpu_ms"] = {k: median([r["max"]["cpu_ms"][k] for r in runs]) for k in runs[0]["max"]["cpu_ms"]}
     result["runs"] = runs
     return result
 
@@ -490,12 +557,13 @@ def main() -> int:
         results: dict[str, Any] = {}
         errors: dict[str, str] = {}
         report["errors"] = errors
+        meter = CpuMeter(stack)
         for name, ep in endpoints.items():
             if ONLY and name not in ONLY:
                 continue
             log(f"measuring {name}")
             try:
-                results[name] = measure(ep)
+                results[name] = measure(ep, meter)
             except Exception as exc:  # one broken endpoint must not lose the others' figures
                 log(f"  {name} FAILED: {exc}")
                 errors[name] = str(exc)[:500]
@@ -606,6 +674,23 @@ def render(report: dict[str, Any]) -> str:
         "Percentiles are from the open-loop client (latency = completion - scheduled send). "
         '"client-bound": the client itself sent late (p99 lag > 5 ms), so those figures include the client\'s own delay.',
     ]
+    cpu_rows = [(name, r["cpu_ms"]) for name, r in results.items() if "cpu_ms" in r]
+    if cpu_rows:
+        parts = sorted({k for _, c in cpu_rows for k in c} - {"host", "wrk", "docker-proxy", "other"})
+        parts += ["wrk", "docker-proxy", "other"]
+        lines += [
+            "",
+            "### Where the CPU goes at maximum throughput (ms of CPU time per request, median of the repeats)",
+            "",
+            "Measured around each wrk run: each container's cgroup, wrk, Docker's userland proxy, and the whole "
+            "host (`/proc/stat`); \"other\" is the host minus the rest (the bench itself, dockerd, other jobs). "
+            "With 2 CPUs busy, max req/s is about 2,000 / host ms.",
+            "",
+            "| endpoint | " + " | ".join(parts) + " | host |",
+            "| --- | " + " | ".join("---:" for _ in parts) + " | ---: |",
+        ]
+        for name, c in cpu_rows:
+            lines.append(f"| {name} | " + " | ".join(str(c.get(k, "-")) for k in parts) + f" | {c['host']} |")
     rss = report.get("rss", {})
     if rss:
         lines += [

@@ -57,24 +57,41 @@ def get_owned_note(note_id: int, user: User, *, trashed: bool | None = None) -> 
     return note
 
 
-def _page_statement(
-    select: sa.Select[Any],
-    user: User,
-    *,
-    archived: bool | None,
-    trashed: bool,
-    pinned: bool | None,
-    tags: list[str] | None,
-    cursor: str | None,
-    limit: int,
-) -> sa.Select[Any]:
-    """``select`` narrowed to one keyset page (plus one row, to tell if more follow)."""
-    query = select.where(*note_filters(user, archived=archived, trashed=trashed, pinned=pinned, tags=tags))
+def _page_params(user: User, tags: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    """The values for ``_page_statement``'s bound parameters. Raises CursorError."""
+    params: dict[str, Any] = {"owner_id": user.id, "limit": limit + 1}
+    for i, name in enumerate(tags or []):
+        params[f"tag_{i}"] = _tag_key(name)
     if cursor:
-        after = decode_cursor(cursor, _SORT_KINDS)
-        bounds = [sa.bindparam(None, value, type_=col.type) for col, value in zip(_SORT_COLUMNS, after, strict=True)]
+        for i, value in enumerate(decode_cursor(cursor, _SORT_KINDS)):
+            params[f"after_{i}"] = value
+    return params
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    shape: str, dialect: str, archived: bool | None, trashed: bool, pinned: bool | None, n_tags: int, *, cursor: bool
+) -> sa.Select[Any]:
+    """One keyset page (plus one row, to tell if more follow), values left as bound parameters.
+
+    ``shape`` is "notes" (Note objects, for list_notes) or "rows" (the API's
+    columns and tag names, for list_note_rows). Parameters: owner_id, limit,
+    tag_0..tag_<n_tags-1> (name keys) and, with a cursor, after_0..after_2
+    (its sort key); ``_page_params`` fills them. Statements are immutable, so
+    one object serves every request of a kind; building it per request cost
+    about a tenth of the API list's CPU time (docs/performance.md). The kinds
+    are few (a note has at most 20 tags); the LRU bound keeps the cache small.
+    """
+    owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
+    tag_keys = [sa.bindparam(f"tag_{i}", type_=Tag.name_key.type) for i in range(n_tags)]
+    select = (
+        sa.select(Note) if shape == "notes" else sa.select(*_ROW_COLUMNS, _tag_names_column(dialect).label("tag_names"))
+    )
+    query = select.where(*_filters(owner, archived=archived, trashed=trashed, pinned=pinned, tag_keys=tag_keys))
+    if cursor:
+        bounds = [sa.bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(_SORT_COLUMNS)]
         query = query.where(sa.tuple_(*_SORT_COLUMNS) < sa.tuple_(*bounds))
-    return query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(limit + 1)
+    return query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def _next_cursor(rows: list[Any], limit: int) -> str | None:
@@ -98,17 +115,11 @@ def list_notes(
 
     Raises pagination.CursorError for a cursor this app did not make.
     """
+    params = _page_params(user, tags, cursor, limit)
     query = _page_statement(
-        sa.select(Note),
-        user,
-        archived=archived,
-        trashed=trashed,
-        pinned=pinned,
-        tags=tags,
-        cursor=cursor,
-        limit=limit,
+        "notes", db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), cursor=bool(cursor)
     )
-    rows = list(db.session.scalars(query))
+    rows = list(db.session.scalars(query, params))
     return Page(rows[:limit], _next_cursor(rows, limit))
 
 
@@ -159,45 +170,17 @@ def list_note_rows(
     One query and no ORM objects: the JSON API's list needs only the values,
     and building objects (and loading their tags in a second query) cost more
     than half of its CPU time (docs/performance.md). The statement is built
-    once per kind of page (``_row_page_statement``) and runs on the session's
+    once per kind of page (``_page_statement``) and runs on the session's
     connection without the ORM's result machinery. Raises CursorError as
     list_notes does.
     """
-    params: dict[str, Any] = {"owner_id": user.id, "limit": limit + 1}
-    for i, name in enumerate(tags or []):
-        params[f"tag_{i}"] = _tag_key(name)
-    if cursor:
-        for i, value in enumerate(decode_cursor(cursor, _SORT_KINDS)):
-            params[f"after_{i}"] = value
-    query = _row_page_statement(
-        db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), with_cursor=bool(cursor)
+    params = _page_params(user, tags, cursor, limit)
+    query = _page_statement(
+        "rows", db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), cursor=bool(cursor)
     )
     db.session.flush()  # what the ORM's autoflush would do before a query
     rows = list(db.session.connection().execute(query, params))
     return RowPage(rows[:limit], _next_cursor(rows, limit))
-
-
-@functools.lru_cache(maxsize=256)
-def _row_page_statement(
-    dialect: str, archived: bool | None, trashed: bool, pinned: bool | None, n_tags: int, *, with_cursor: bool
-) -> sa.Select[Any]:
-    """list_note_rows' statement for one kind of page, values left as bound parameters.
-
-    Parameters: owner_id, limit, tag_0..tag_<n_tags-1> (name keys) and, with
-    a cursor, after_0..after_2 (its sort key). Statements are immutable, so
-    one object serves every request; building it per request cost about a
-    tenth of the list's CPU time (docs/performance.md). The kinds are few
-    (the API allows up to 20 tags); the LRU bound keeps the cache small anyway.
-    """
-    owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
-    tag_keys = [sa.bindparam(f"tag_{i}", type_=Tag.name_key.type) for i in range(n_tags)]
-    query = sa.select(*_ROW_COLUMNS, _tag_names_column(dialect).label("tag_names")).where(
-        *_filters(owner, archived=archived, trashed=trashed, pinned=pinned, tag_keys=tag_keys)
-    )
-    if with_cursor:
-        bounds = [sa.bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(_SORT_COLUMNS)]
-        query = query.where(sa.tuple_(*_SORT_COLUMNS) < sa.tuple_(*bounds))
-    return query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
 def note_filters(

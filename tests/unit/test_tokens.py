@@ -62,8 +62,9 @@ def test_invalid_scope_is_refused_and_nothing_stored(app, user, scope):
 
 
 def test_find_usable_token_finds_live_token(app, user):
-    token, secret = create_token(user, "laptop")
-    assert find_usable_token(secret) == token
+    token, secret = create_token(user, "laptop", scope="read")
+    create_token(user, "phone")
+    assert find_usable_token(secret) == tokens.TokenGrant(token_id=token.id, owner_id=user.id, scope="read")
 
 
 @pytest.mark.parametrize(

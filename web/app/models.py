@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -63,6 +63,20 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class Owner(Protocol):
+    """Whoever notes, tags and tokens belong to, as far as a query needs: an id.
+
+    A ``User`` is one. So is an API caller known from its token alone
+    (``app.api.auth.Caller``), which saves loading the account on every API
+    request. Functions that read or change only the owner's rows take this;
+    those that need the account itself (its password, its relationships)
+    take a ``User``.
+    """
+
+    @property
+    def id(self) -> int: ...
 
 
 class User(UserMixin, Model):
@@ -221,10 +235,12 @@ class ApiToken(Model):
         return hashlib.sha256(secret.encode()).hexdigest()
 
     def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        if self.revoked:
-            return False
-        return self.expires_at is None or self.expires_at > now
+        return self.usable(self.revoked, self.expires_at, now or utcnow())
+
+    @staticmethod
+    def usable(revoked: bool, expires_at: datetime | None, now: datetime) -> bool:
+        """Whether a token in this state may be used at ``now``: not revoked, not expired."""
+        return not revoked and (expires_at is None or expires_at > now)
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.prefix}>"

@@ -136,3 +136,29 @@ def test_bearer_calls_need_no_csrf_token_even_with_csrf_enabled(csrf_app):
     response = client.post(f"{API}/notes", json={"title": "Scripted"}, headers=bearer(secret))
     assert response.status_code == 201
     assert count(Note) == 1
+
+
+def test_the_account_of_a_token_call_is_loaded_when_a_view_needs_it(app, factory, user):
+    from flask import g
+
+    from app.api.auth import Caller, api_user
+
+    with app.test_request_context("/api/v1/export"):
+        g.api_owner, g.api_user = Caller(user.id), None
+        assert api_user() is user
+        assert g.api_user is user  # loaded once per request
+
+
+def test_a_token_call_whose_account_is_gone_is_401(app):
+    from flask import g
+    from werkzeug.exceptions import Unauthorized
+
+    from app.api.auth import Caller, api_user
+    from app.models import MAX_ID
+
+    with app.test_request_context("/api/v1/export"):
+        g.api_owner, g.api_user = Caller(MAX_ID), None
+        with pytest.raises(Unauthorized) as raised:
+            api_user()
+    assert "no longer exists" in raised.value.description
+    assert [challenge.type for challenge in raised.value.www_authenticate] == ["bearer"]

@@ -7,6 +7,7 @@ them on their own); cookie calls that change state must send X-CSRFToken.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import abort, current_app, g, request
@@ -14,14 +15,21 @@ from flask_login import current_user
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
-from ..extensions import csrf
-from ..models import User
+from ..extensions import csrf, db
+from ..models import Owner, User
 from ..tokens import find_usable_token
 from . import bp
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """A token's owner, known by id only: all that owner checks and note queries need."""
+
+    id: int
 
 
 def _unauthorized(detail: str) -> Unauthorized:
@@ -44,11 +52,12 @@ def authenticate() -> None:
         if token.scope != "write" and request.method not in SAFE_METHODS:
             abort(403, "This token is read-only; create a token with write access to change notes.")
         g.api_token = token
-        g.api_user = token.owner
+        g.api_owner = Caller(token.owner_id)
+        g.api_user = None  # loaded by api_user() if a view needs the account
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
-        g.api_user = current_user._get_current_object()
+        g.api_owner = g.api_user = current_user._get_current_object()
     else:
         raise _unauthorized("Log in, or send a personal API token as 'Authorization: Bearer <token>'.")
 
@@ -76,6 +85,20 @@ def _accepted_types() -> frozenset[str]:
     return getattr(view, "accepted_media_types", JSON_TYPES)
 
 
+def api_owner() -> Owner:
+    """Whom this API request acts for, enough to read and change their rows (set by ``authenticate``)."""
+    owner: Owner = g.api_owner
+    return owner
+
+
 def api_user() -> User:
-    """The user this API request acts for (set by ``authenticate``)."""
-    return g.api_user
+    """The account this API request acts for, loaded on first use by a token call.
+
+    Aborts 401 if the account was deleted after its token was checked.
+    """
+    user: User | None = g.api_user
+    if user is None:
+        user = g.api_user = db.session.get(User, g.api_owner.id)
+        if user is None:
+            raise _unauthorized("This API token's account no longer exists.")
+    return user

@@ -23,7 +23,7 @@ from ..notes.service import (
 from ..notes.tags import clean_tag_list
 from ..pagination import CursorError
 from . import bp
-from .auth import api_user
+from .auth import api_owner
 from .docs import NOTE_LINKS, problem_response
 from .schemas import NoteCreateSchema, NoteListArgs, NotePageSchema, NoteSchema, NoteUpdateSchema
 from .serialize import note_dict, note_response, note_row_dict, page_response
@@ -103,10 +103,10 @@ class NoteCollection(MethodView):
         if args.get("q") is not None:
             if args.get("cursor"):
                 abort(400, "Search results come on one page: drop cursor, or raise limit (up to 100).")
-            hits = search(api_user(), args["q"], limit=args["limit"], **filters)
+            hits = search(api_owner(), args["q"], limit=args["limit"], **filters)
             return page_response([note_dict(hit.note, str(hit.snippet)) for hit in hits], None)
         try:
-            page = list_note_rows(api_user(), cursor=args.get("cursor"), limit=args["limit"], **filters)
+            page = list_note_rows(api_owner(), cursor=args.get("cursor"), limit=args["limit"], **filters)
         except CursorError:
             abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
         # Built by hand rather than by NotePageSchema: see api/serialize.py.
@@ -120,7 +120,7 @@ class NoteCollection(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create a note."""
         note = create_note(
-            api_user(),
+            api_owner(),
             data["title"],
             data["content"],
             pinned=data["pinned"],
@@ -139,7 +139,7 @@ class NoteItem(MethodView):
     @bp.doc(parameters=[IF_NONE_MATCH])
     def get(self, note_id: int) -> Any:
         """Read a note (also one in the trash). Sends an ETag for If-Match."""
-        note = get_owned_note(note_id, api_user())
+        note = get_owned_note(note_id, api_owner())
         if request.if_none_match.contains(etag_of(note)):
             return "", 304, _etag_header(note)
         return note_response(note), 200, _etag_header(note)
@@ -152,7 +152,7 @@ class NoteItem(MethodView):
     @bp.doc(parameters=[{**IF_MATCH, "required": True}])
     def patch(self, data: dict[str, Any], note_id: int) -> Any:
         """Change some fields of a live note. Requires If-Match."""
-        note = get_owned_note(note_id, api_user(), trashed=False)
+        note = get_owned_note(note_id, api_owner(), trashed=False)
         version = expected_version(note, required=True)
         if "tags" in data:
             data = {**data, "tags": clean_tag_list(data["tags"])}
@@ -168,7 +168,7 @@ class NoteItem(MethodView):
     @bp.doc(parameters=[IF_MATCH])
     def delete(self, note_id: int) -> Any:
         """Move a note to the trash (restorable)."""
-        note = get_owned_note(note_id, api_user(), trashed=False)
+        note = get_owned_note(note_id, api_owner(), trashed=False)
         try:
             trash_note(note, expected_version(note, required=False))
         except EditConflict:
@@ -184,7 +184,7 @@ class NoteItem(MethodView):
 @bp.doc(parameters=[IF_MATCH])
 def restore(note_id: int) -> Any:
     """Take a note out of the trash."""
-    note = get_owned_note(note_id, api_user())
+    note = get_owned_note(note_id, api_owner())
     if not note.in_trash:
         abort(409, "This note is not in the trash; there is nothing to restore.")
     try:
@@ -202,7 +202,7 @@ def restore(note_id: int) -> Any:
 @bp.doc(parameters=[IF_MATCH])
 def delete_forever(note_id: int) -> Any:
     """Delete a note in the trash forever. This cannot be undone."""
-    note = get_owned_note(note_id, api_user())
+    note = get_owned_note(note_id, api_owner())
     if not note.in_trash:
         abort(409, f"Move the note to the trash first (DELETE /api/v1/notes/{note_id}), then delete it forever.")
     expected = expected_version(note, required=False)

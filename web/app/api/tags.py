@@ -8,7 +8,7 @@ from flask import abort
 
 from ..notes.tags import TagError, rename_tag, tag_counts
 from . import bp
-from .auth import api_user
+from .auth import api_owner
 from .docs import problem_response
 from .schemas import TagCountSchema, TagListSchema, TagRenameSchema
 
@@ -17,7 +17,7 @@ from .schemas import TagCountSchema, TagListSchema, TagRenameSchema
 @bp.response(200, TagListSchema)
 def list_tags() -> Any:
     """Your tags, by name, with how many notes outside the trash have each."""
-    return {"items": [{"name": c.tag.name, "count": c.count} for c in tag_counts(api_user())]}
+    return {"items": [{"name": c.tag.name, "count": c.count} for c in tag_counts(api_owner())]}
 
 
 @bp.route("/tags/rename", methods=["POST"])
@@ -26,7 +26,7 @@ def list_tags() -> Any:
 @problem_response(404, "You have no tag of that name")
 def rename(data: dict[str, Any]) -> Any:
     """Rename a tag. Renaming to a tag you already have merges the two."""
-    user = api_user()
+    user = api_owner()
     try:
         tag = rename_tag(user, data["name"], data["new_name"])
     except TagError as exc:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import TooManyRequests
 from ..accounts import AccountError, PasswordGuessing, confirm_password
 from ..tokens import create_token, get_user_token, revoke_token, user_tokens
 from . import bp
-from .auth import api_user
+from .auth import api_owner, api_user
 from .docs import TOKEN_LINKS, problem_response
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 
@@ -21,7 +21,7 @@ class TokenCollection(MethodView):
     @bp.response(200, TokenListSchema)
     def get(self) -> Any:
         """List your tokens (never their secrets)."""
-        return {"items": user_tokens(api_user())}
+        return {"items": user_tokens(api_owner())}
 
     @bp.arguments(TokenCreateSchema)
     @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
@@ -54,7 +54,7 @@ class TokenItem(MethodView):
     @problem_response(404, "No such token of yours")
     def get(self, token_id: int) -> Any:
         """Read one token's details."""
-        token = get_user_token(api_user(), token_id)
+        token = get_user_token(api_owner(), token_id)
         if token is None:
             abort(404, "No such token.")
         return token
@@ -63,7 +63,7 @@ class TokenItem(MethodView):
     @problem_response(404, "No such token of yours")
     def delete(self, token_id: int) -> Any:
         """Revoke a token: it stops working at once."""
-        token = get_user_token(api_user(), token_id)
+        token = get_user_token(api_owner(), token_id)
         if token is None:
             abort(404, "No such token.")
         revoke_token(token)

@@ -8,7 +8,7 @@ from flask import Response, abort, request
 
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 from . import bp
-from .auth import accepts, api_user
+from .auth import accepts, api_owner, api_user
 from .docs import problem_response
 from .schemas import ImportResultSchema
 
@@ -41,7 +41,7 @@ def import_notes() -> Any:
     # A whole notebook is larger than any one request elsewhere in the API.
     request.max_content_length = MAX_ARCHIVE_BYTES
     try:
-        result = import_zip(api_user(), request.get_data(cache=False))
+        result = import_zip(api_owner(), request.get_data(cache=False))
     except ImportError_ as exc:
         abort(422, str(exc))
     return {"imported": result.count}, 201

@@ -16,7 +16,7 @@ from flask import abort
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..models import MAX_ID, Note, Tag, User, note_tags, utcnow
+from ..models import MAX_ID, Note, Owner, Tag, User, note_tags, utcnow
 from ..pagination import decode_cursor, encode_cursor
 from ..search import SearchHit, search_notes
 from .tags import assign_tags, delete_unused_tags
@@ -42,7 +42,7 @@ class RowPage:
     next_cursor: str | None
 
 
-def get_owned_note(note_id: int, user: User, *, trashed: bool | None = None) -> Note:
+def get_owned_note(note_id: int, user: Owner, *, trashed: bool | None = None) -> Note:
     """The note ``note_id`` if ``user`` owns it, else abort with 404.
 
     With ``trashed`` True or False, a note in the other state is also a 404.
@@ -57,7 +57,7 @@ def get_owned_note(note_id: int, user: User, *, trashed: bool | None = None) -> 
     return note
 
 
-def _page_params(user: User, tags: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
+def _page_params(user: Owner, tags: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
     """The values for ``_page_statement``'s bound parameters. Raises CursorError."""
     params: dict[str, Any] = {"owner_id": user.id, "limit": limit + 1}
     for i, name in enumerate(tags or []):
@@ -102,7 +102,7 @@ def _next_cursor(rows: list[Any], limit: int) -> str | None:
 
 
 def list_notes(
-    user: User,
+    user: Owner,
     *,
     archived: bool | None = False,
     trashed: bool = False,
@@ -156,7 +156,7 @@ def _tag_names_column(dialect: str) -> sa.ScalarSelect[Any]:
 
 
 def list_note_rows(
-    user: User,
+    user: Owner,
     *,
     archived: bool | None = False,
     trashed: bool = False,
@@ -184,7 +184,7 @@ def list_note_rows(
 
 
 def note_filters(
-    user: User,
+    user: Owner,
     *,
     archived: bool | None = False,
     trashed: bool = False,
@@ -224,13 +224,13 @@ def _filters(
     return clauses
 
 
-def search(user: User, query: str, *, limit: int = 20, **filters: Any) -> list[SearchHit]:
+def search(user: Owner, query: str, *, limit: int = 20, **filters: Any) -> list[SearchHit]:
     """Ranked matches for ``query`` among ``user``'s notes in the view ``filters`` select."""
     return search_notes(note_filters(user, **filters), query, limit=limit)
 
 
 def create_note(
-    user: User,
+    user: Owner,
     title: str,
     content: str = "",
     *,
@@ -239,7 +239,9 @@ def create_note(
     tags: list[str] | None = None,
 ) -> Note:
     """Create and commit a note; ``tags`` are names, already cleaned (notes.tags)."""
-    note = Note(owner=user, title=title, content=content, pinned=pinned, archived=archived)
+    # A User may be new and not yet have an id; an API caller always has one.
+    owner: dict[str, Any] = {"owner": user} if isinstance(user, User) else {"owner_id": user.id}
+    note = Note(**owner, title=title, content=content, pinned=pinned, archived=archived)
     db.session.add(note)
     if tags:
         assign_tags(note, tags)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, Note, Tag, User, note_tags, utcnow
+from ..models import MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, Note, Owner, Tag, note_tags, utcnow
 
 
 class TagError(ValueError):
@@ -75,7 +75,7 @@ def assign_tags(note: Note, names: list[str]) -> bool:
     return True
 
 
-def delete_unused_tags(user: User) -> None:
+def delete_unused_tags(user: Owner) -> None:
     """Remove ``user``'s tags that no note (live, archived or trashed) has any more."""
     used = sa.select(note_tags.c.tag_id)
     db.session.execute(sa.delete(Tag).where(Tag.owner_id == user.id, Tag.id.not_in(used)))
@@ -87,7 +87,7 @@ class TagCount:
     count: int
 
 
-def tag_counts(user: User) -> list[TagCount]:
+def tag_counts(user: Owner) -> list[TagCount]:
     """``user``'s tags with their number of live (not trashed) notes, by name.
 
     Tags whose notes are all in the trash are left out until one is restored.
@@ -107,13 +107,13 @@ def tag_counts(user: User) -> list[TagCount]:
     return [TagCount(tag, n) for tag, n in rows]
 
 
-def get_user_tag(user: User, name: str) -> Tag | None:
+def get_user_tag(user: Owner, name: str) -> Tag | None:
     return db.session.scalar(
         sa.select(Tag).where(Tag.owner_id == user.id, Tag.name_key == Tag.key(" ".join(name.split())))
     )
 
 
-def rename_tag(user: User, old: str, new: str) -> Tag:
+def rename_tag(user: Owner, old: str, new: str) -> Tag:
     """Rename ``user``'s tag ``old`` to ``new``, merging into ``new`` if it exists.
 
     Raises TagError when ``old`` is not one of the user's tags or ``new`` is unusable.
@@ -131,7 +131,7 @@ def rename_tag(user: User, old: str, new: str) -> Tag:
     return merge_tags(user, source, target)
 
 
-def merge_tags(user: User, source: Tag, target: Tag) -> Tag:
+def merge_tags(user: Owner, source: Tag, target: Tag) -> Tag:
     """Move every note of ``source`` to ``target`` and delete ``source``."""
     notes = db.session.scalars(
         sa.select(Note).join(note_tags, note_tags.c.note_id == Note.id).where(note_tags.c.tag_id == source.id)

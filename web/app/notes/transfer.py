@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 
 from ..extensions import db
-from ..models import MAX_CONTENT_CHARS, MAX_TITLE_LENGTH, Note, User
+from ..models import MAX_CONTENT_CHARS, MAX_TITLE_LENGTH, Note, Owner, User
 from .tags import TagError, assign_tags, clean_tag_list
 
 FORMAT = "notes-export"
@@ -104,7 +104,7 @@ class Imported:
     count: int
 
 
-def import_zip(user: User, data: bytes) -> Imported:
+def import_zip(user: Owner, data: bytes) -> Imported:
     """Recreate the notes of an export zip for ``user``; all of them or none.
 
     Raises ImportError_ (nothing written) for anything but a sound export:
@@ -196,7 +196,7 @@ def _parse_time(value: Any, field: str, n: int, *, optional: bool = False) -> da
     return moment.astimezone(UTC)
 
 
-def _build(user: User, record: Any, n: int) -> Note:
+def _build(user: Owner, record: Any, n: int) -> Note:
     if not isinstance(record, dict):
         raise ImportError_(f"Note {n} is not an object.")
     title, content = record.get("title"), record.get("content")

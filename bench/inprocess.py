@@ -7,7 +7,7 @@
 Starts a throwaway ``postgres:17`` with Docker (``docker run --rm`` on a free
 loopback port, ``log_statement=all``; stopped on exit), builds the app the
 way production does (``ProdConfig``: the psycopg driver, the production
-engine options incl. ``pool_pre_ping``, one proxy hop), upgrades the schema
+engine options and pool checks, one proxy hop), upgrades the schema
 with the real migrations, seeds one user with 1,000 notes and 40 tags
 (``bench/seed.py``'s generator) and a write token, then sends requests with
 Flask's test client, as gunicorn would (``SERVER_SOFTWARE=gunicorn``, so the
@@ -22,7 +22,7 @@ Reports:
   repeatable, where CPU time on a shared host varies by 10-20 % run to run;
 - round trips to Postgres per request, counted by the server itself: every
   line ``log_statement=all`` writes between two marker statements sent before
-  and after 100 requests (BEGIN, ROLLBACK and the pre-ping's ``SELECT 1`` are
+  and after 100 requests (BEGIN, ROLLBACK and a pool ping's empty statement are
   statements too), and which kinds they were.
 
 The token's ``last_used_at`` is written at most once a minute (app/tokens.py),

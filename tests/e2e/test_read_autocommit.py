@@ -3,7 +3,7 @@
 Checked on the wire: libpq's trace of each connection the app checks out
 records every message psycopg sends. BEGIN, COMMIT and ROLLBACK go as simple
 ``Query`` messages; statements with parameters as Parse/Bind/Execute/Sync.
-(The pool's pre-ping runs before the trace starts, so it is not counted.)
+(A ping of a long-idle connection, app/dbpool.py, would run before the trace starts.)
 
 These tests use ``committed_app``: the savepoint-wrapped ``app`` fixture binds
 the session to one connection inside an outer transaction, where a request
@@ -131,7 +131,7 @@ def test_an_api_read_sends_no_begin_or_rollback(seeded: Seeded, method: str) -> 
     checkouts = seeded.wire.take()
     assert len(checkouts) == 1
     _no_transaction(checkouts)
-    assert len(checkouts[0].statements) == 2  # the token with its owner, the page
+    assert len(checkouts[0].statements) == 2  # the token, the page
 
 
 def test_an_html_page_sends_no_begin_or_rollback(seeded: Seeded) -> None:

@@ -135,7 +135,7 @@ def test_second_page_costs_the_same_as_the_first(client: FlaskClient, seeded: An
 
 
 def test_the_api_list_is_one_statement_after_authentication(client: FlaskClient, seeded: Any) -> None:
-    """Token lookup (with its owner) plus the page with its tags: two statements in all."""
+    """The token lookup plus the page with its tags: two statements in all."""
     user, _, headers = seeded
     _add_notes(user, MANY_NOTES, TAGS_PER_NOTE)
     client.get("/api/v1/notes", headers=headers)

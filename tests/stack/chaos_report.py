@@ -23,7 +23,7 @@ FAULTS = {
     "db": (
         "restart PostgreSQL",
         "`docker compose restart db` while writes run and /readyz is polled through nginx every 0.05 s. "
-        "Writes fail while the database is down; pool_pre_ping replaces dead pooled connections, so "
+        "Writes fail while the database is down; the pool replaces the connections the restart closed (app/dbpool.py), so "
         "the app recovers without a web restart.",
     ),
     "recreate": (

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, errors, requestlog, search, security, sqlite  # noqa: F401  (search, sqlite register listeners)
+from . import cli, dbpool, errors, requestlog, search, security, sqlite  # noqa: F401  (search, sqlite register listeners)
 from .config import BaseConfig, TestConfig, config_for_environment
 
 # Aliased: importing the app.api package rebinds the name ``api`` in this module.
@@ -57,6 +57,7 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    dbpool.init_app(app)
     migrate.init_app(
         app,
         db,

@@ -33,7 +33,9 @@ class ConfigError(RuntimeError):
 class BaseConfig:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # No pool_pre_ping: app/dbpool.py finds closed PostgreSQL connections
+    # without a round trip per request.
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
     # Notes are text; 1 MiB per request leaves room for long notes while a
     # runaway upload is refused before it reaches the database.
     MAX_CONTENT_LENGTH = 1024 * 1024
@@ -123,7 +125,7 @@ class ProdConfig(BaseConfig):
     # __Secure- rather than __Host-: it is scoped to /auth/, which __Host- forbids.
     DEVICE_COOKIE_NAME = "__Secure-device"
     PREFERRED_URL_SCHEME = "https"
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_size": 5, "max_overflow": 5}
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ

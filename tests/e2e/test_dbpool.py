@@ -1,0 +1,150 @@
+"""Pooled connections the server closed are replaced on checkout (app/dbpool.py), on a real PostgreSQL.
+
+Pings are counted by wrapping the dialect's ``do_ping``; the backend behind
+the pooled connection is named by ``pg_backend_pid()``. These tests use
+``committed_app``: the savepoint-wrapped ``app`` holds one connection for the
+whole test and never checks one out per request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from tests.conftest import PASSWORD, bearer
+
+from app import dbpool
+from app.models import Note, User, db, utcnow
+from app.passwords import hash_password
+from app.tokens import create_token
+
+from .helpers import API
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Pool:
+    app: Flask
+    secret: str
+    pings: list[bool] = field(default_factory=list)  # one entry per ping, False when it failed
+    connects: int = 0
+
+    def get(self) -> int:
+        """GET the note list with the token; the status code."""
+        return self.app.test_client().get(f"{API}/notes", headers=bearer(self.secret)).status_code
+
+    def backend_pid(self) -> int:
+        """The server process behind the connection the pool hands out next."""
+        with self.app.app_context():
+            pid = db.session.scalar(sa.text("SELECT pg_backend_pid()"))
+            db.session.remove()
+        assert isinstance(pid, int)
+        return pid
+
+
+@pytest.fixture
+def pool(committed_app: Callable[[], Flask], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pool]:
+    app = committed_app()
+    with app.app_context():
+        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
+        db.session.add_all([user, Note(owner=user, title="Note", content="text")])
+        db.session.commit()
+        token, secret = create_token(user, "script")
+        token.last_used_at = utcnow()  # keeps the once-a-minute write out of the way
+        db.session.commit()
+        engine = db.engine
+    engine.dispose()  # start from an empty pool
+    state = Pool(app, secret)
+    real_ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        try:
+            result = real_ping(dbapi_connection)
+        except Exception:
+            state.pings.append(False)
+            raise
+        state.pings.append(True)
+        return result
+
+    def connected(dbapi_connection: Any, record: Any) -> None:
+        state.connects += 1
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+    sa.event.listen(engine, "connect", connected)
+    try:
+        yield state
+    finally:
+        sa.event.remove(engine, "connect", connected)
+
+
+def terminate(app: Flask, pid: int) -> None:
+    """End backend ``pid`` as a restart or an admin would, and wait until it is gone."""
+    with app.app_context():
+        url = db.engine.url
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}) is True
+            deadline = time.monotonic() + 10
+            while conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                assert time.monotonic() < deadline, f"backend {pid} did not end"
+                time.sleep(0.05)
+    finally:
+        admin.dispose()
+
+
+def test_a_busy_pool_sends_no_ping(pool: Pool) -> None:
+    assert [pool.get() for _ in range(5)] == [200] * 5
+    assert pool.pings == []
+    assert pool.connects == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(pool: Pool) -> None:
+    assert pool.get() == 200
+    old = pool.backend_pid()
+    terminate(pool.app, old)
+
+    assert pool.get() == 200
+
+    assert pool.pings == []  # found from the socket, without a round trip
+    assert pool.connects == 2
+    assert pool.backend_pid() != old
+
+
+def test_a_connection_idle_for_long_is_pinged_first(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert pool.get() == 200
+    monkeypatch.setattr(dbpool, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+    assert pool.get() == 200
+
+    assert pool.pings == [True]
+    assert pool.connects == 1
+
+
+def test_an_idle_connection_that_fails_its_ping_is_replaced(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection that died without a word fails its ping; the request still succeeds."""
+    assert pool.get() == 200
+    old = pool.backend_pid()
+    monkeypatch.setattr(dbpool, "PING_AFTER_IDLE_SECONDS", 0.0)
+    with pool.app.app_context():
+        dialect = db.engine.dialect
+    counted_ping = dialect.do_ping
+
+    def dead_once(dbapi_connection: Any) -> bool:
+        monkeypatch.setattr(dialect, "do_ping", counted_ping)
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(dialect, "do_ping", dead_once)
+
+    assert pool.get() == 200
+
+    assert pool.pings == [True]  # the new connection's, after the failed one
+    assert pool.connects == 2
+    assert pool.backend_pid() != old

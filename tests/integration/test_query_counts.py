@@ -155,3 +155,15 @@ def test_token_calls_never_load_the_account(client: FlaskClient, seeded: Any, na
         response = call(client)
     assert response.status_code < 400, response.get_data(as_text=True)[:300]
     assert not [s for s in statements if re.search(r"\busers\b", s)], statements
+
+
+def test_reading_one_note_is_one_statement_after_authentication(client: FlaskClient, seeded: Any) -> None:
+    """get_owned_note loads the note with its tags in one statement (no second load for the tags)."""
+    _, note, headers = seeded
+    note_id = note.id
+    client.get(f"/api/v1/notes/{note_id}", headers=headers)
+    db.session.expunge_all()  # as in a server's request, where the session starts empty
+    with counting() as statements:
+        response = client.get(f"/api/v1/notes/{note_id}", headers=headers)
+    assert response.status_code == 200 and response.get_json()["tags"] == ["tag0"]
+    assert len(statements) == 2, statements

@@ -23,8 +23,8 @@ FAULTS = {
     "db": (
         "restart PostgreSQL",
         "`docker compose restart db` while writes run and /readyz is polled through nginx every 0.05 s. "
-        "Writes fail while the database is down; the pool replaces the connections the restart closed (app/dbpool.py), so "
-        "the app recovers without a web restart.",
+        "Writes fail while the database is down; the pool replaces the connections the restart closed "
+        "(app/dbpool.py), so the app recovers without a web restart.",
     ),
     "recreate": (
         "redeploy: recreate the web container",

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -42,13 +43,18 @@ class RowPage:
     next_cursor: str | None
 
 
+_WITH_TAGS = joinedload(Note.tags)
+
+
 def get_owned_note(note_id: int, user: Owner, *, trashed: bool | None = None) -> Note:
     """The note ``note_id`` if ``user`` owns it, else abort with 404.
 
     With ``trashed`` True or False, a note in the other state is also a 404.
     A 404 rather than a 403 so that nobody learns which ids exist.
     """
-    note = db.session.get(Note, note_id) if 0 < note_id <= MAX_ID else None
+    # Its tags in the same statement: every caller shows or changes them, and
+    # the relationship's own selectin load would cost a second round trip.
+    note = db.session.get(Note, note_id, options=[_WITH_TAGS]) if 0 < note_id <= MAX_ID else None
     if note is None or note.owner_id != user.id:
         abort(404, "No such note. It may have been deleted, or it belongs to someone else.")
     if trashed is not None and note.in_trash != trashed:

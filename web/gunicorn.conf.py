@@ -44,6 +44,14 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # nginx keeps upstream connections open; keep ours open a little longer than
 # its idle timeout would close them, never the other way round.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
+# Build the app once, in the master, and fork the workers from it. Each
+# worker building its own took ~1.5 s of CPU (importing and create_app),
+# paid again at every max_requests recycle: under load a restart every few
+# seconds, ~0.5 ms of CPU per request (docs/performance.md). The app opens no
+# database connection while it is built, and forked workers start with empty
+# pools (app/dbpool.py). New code therefore needs a restart (as a deploy does),
+# not a HUP.
+preload_app = True
 # Recycle workers now and then so a slow leak never grows without bound;
 # the jitter keeps them from all restarting at once.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)

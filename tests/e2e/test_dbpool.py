@@ -8,6 +8,8 @@ whole test and never checks one out per request.
 
 from __future__ import annotations
 
+import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,3 +150,30 @@ def test_an_idle_connection_that_fails_its_ping_is_replaced(pool: Pool, monkeypa
     assert pool.pings == [True]  # the new connection's, after the failed one
     assert pool.connects == 2
     assert pool.backend_pid() != old
+
+
+def test_a_forked_child_never_uses_the_parents_connections(pool: Pool) -> None:
+    """What gunicorn's preload_app does: fork workers from a process whose pool holds connections."""
+    assert pool.get() == 200
+    parent = pool.backend_pid()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe and never returns
+        status = 1
+        try:
+            pid = pool.backend_pid()
+            gc.collect()  # the parent's connections, dropped by the fork hook, are collected here
+            os.write(write_end, str(pid).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        reported = pipe.read()
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert int(reported) != parent
+    # The parent's connection is untouched: the next request still uses it.
+    assert pool.get() == 200
+    assert pool.backend_pid() == parent

@@ -17,12 +17,18 @@ host lost power, a firewall forgot an idle flow). That takes time to happen,
 so a connection idle longer than ``PING_AFTER_IDLE_SECONDS`` is still pinged
 as before. Under load connections come back within milliseconds and are
 never pinged; a quiet service pays one round trip after a pause.
+
+A process forked from one that built the app (gunicorn's workers, with
+``preload_app``) starts with an empty pool: a connection is a socket, and two
+processes talking on one corrupt each other's conversations.
 """
 
 from __future__ import annotations
 
+import os
 import select
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,8 +72,20 @@ def _checkout(engine: sa.Engine) -> Any:
     return check
 
 
+def _empty_pool_after_fork(engine: sa.Engine) -> None:
+    """In a forked child, give ``engine`` a new pool; the parent's connections stay the parent's."""
+    ref = weakref.ref(engine)  # an app built and dropped (tests) must not live on in the fork hooks
+
+    def in_child() -> None:
+        found = ref()
+        if found is not None:
+            found.dispose(close=False)  # de-reference, never close: they are the parent's
+
+    os.register_at_fork(after_in_child=in_child)
+
+
 def init_app(app: Flask) -> None:
-    """Check each PostgreSQL pool's connections on checkout as described above.
+    """Empty every pool in forked children, and check PostgreSQL connections on checkout, as described above.
 
     The app's engines must not also set ``pool_pre_ping``, or every checkout
     pays the round trip again.
@@ -75,6 +93,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engines = list(db.engines.values())
     for engine in engines:
+        _empty_pool_after_fork(engine)
         if engine.dialect.name != "postgresql":
             continue  # SQLite has no server to lose
         sa.event.listen(engine, "connect", _stamp)

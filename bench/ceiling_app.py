@@ -1,19 +1,56 @@
-"""The framework ceiling for `make bench`: a bare Flask view returning a small JSON object.
+"""The ceilings for `make bench`: bare Flask views, never part of the product.
 
-Never part of the product. The bench overlay runs it from the web image, under
-the same gunicorn.conf.py and behind the same nginx (TLS, proxy settings,
-upstream keepalive) as the app, so the gap between its throughput and an
-endpoint's is what Notes itself costs.
+The bench overlay runs this app from the web image, under the same
+gunicorn.conf.py and behind the same nginx (TLS, proxy settings, upstream
+keepalive) as Notes, so the gap between its figures and an endpoint's is what
+Notes itself costs.
+
+- ``/ceiling``, the framework ceiling: a small JSON object, no database.
+- ``/floor``, the data floor of ``GET /api/v1/notes``: the same two
+  statements (the token lookup of ``app.tokens`` and the page of
+  ``app.notes.service``, imported, so they cannot drift apart) on the same
+  database, and the same JSON (``app.api.serialize``), on a plain SQLAlchemy
+  engine in a bare view. What the list costs beyond this is Notes' own
+  request path: its Flask extensions and hooks, flask-smorest and webargs,
+  the ORM session.
 """
 
-from flask import Flask, jsonify
+import os
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+from flask import Flask, abort, jsonify, request
+
+from app.api.serialize import note_row_dict
+from app.models import ApiToken, utcnow
+from app.notes.service import _next_cursor, _page_params, _page_statement
+from app.tokens import _lookup_statement
 
 app = Flask(__name__)
+# Connects on first use: the ceiling's own route never does. AUTOCOMMIT, as
+# the app's GET requests run (app/dbsession.py).
+engine = sa.create_engine(
+    os.environ.get("DATABASE_URL", "sqlite://"), pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT"
+)
 
 
 @app.get("/ceiling")
 def ceiling():  # type: ignore[no-untyped-def]
     return jsonify(ok=True, service="ceiling")
+
+
+@app.get("/floor")
+def floor():  # type: ignore[no-untyped-def]
+    secret = request.headers.get("Authorization", "").partition(" ")[2]
+    limit = 20
+    with engine.connect() as conn:
+        token = conn.execute(_lookup_statement(), {"token_hash": ApiToken.hash_secret(secret)}).first()
+        if token is None or not ApiToken.usable(token.revoked, token.expires_at, utcnow()):
+            abort(401)
+        params = _page_params(SimpleNamespace(id=token.owner_id), None, None, limit)
+        statement = _page_statement("rows", engine.dialect.name, False, False, None, 0, cursor=False)
+        rows = list(conn.execute(statement, params))
+    return jsonify({"items": [note_row_dict(row) for row in rows[:limit]], "next_cursor": _next_cursor(rows, limit)})
 
 
 @app.get("/healthz")

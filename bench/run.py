@@ -4,7 +4,8 @@
     BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_MATRIX=1 BENCH_KEEP=0   (the defaults)
 
 1. Starts docker-compose.yml + bench/docker-compose.bench.yml (production
-   settings: nginx TLS -> gunicorn -> Postgres, plus the framework ceiling)
+   settings: nginx TLS -> gunicorn -> Postgres, plus the framework ceiling and the data floor of
+   bench/ceiling_app.py)
    under its own project name, free loopback ports and a free frontend subnet.
 2. Seeds users with 1,000 and 100,000 notes (bench/seed.py, in the web container).
 3. For each endpoint, BENCH_REPEATS times: maximum throughput with wrk
@@ -536,6 +537,8 @@ def main() -> int:
         body = json.dumps({"title": "Bench note", "content": "Written by the bench. " * 20, "tags": ["bench", "work"]})
         endpoints = {
             "ceiling_json": Endpoint("ceiling_json", stack.ceiling + "/ceiling"),
+            # api_list's statements and JSON in a bare view: see bench/ceiling_app.py.
+            "floor_list": Endpoint("floor_list", stack.ceiling + "/floor", bearer(small)),
             "static": Endpoint("static", stack.base + css),
             "api_list": Endpoint("api_list", stack.base + "/api/v1/notes?limit=20", bearer(small)),
             "api_get": Endpoint("api_get", stack.base + f"/api/v1/notes/{small['note_ids'][0]}", bearer(small)),
@@ -619,6 +622,7 @@ def write_docs(report: dict[str, Any]) -> None:
         "commit": report["commit"],
         "ceiling_json_rps": results.get("ceiling_json", {}).get("rps"),
         "static_rps": results.get("static", {}).get("rps"),
+        "floor_list_rps": results.get("floor_list", {}).get("rps"),
         "endpoints": {
             name: {"rps": r["rps"], **{q: r["0.5"][q] for q in ("p50_ms", "p90_ms", "p99_ms")}}
             for name in [*NAMES, "search_rare_100k"]
@@ -670,6 +674,10 @@ def render(report: dict[str, Any]) -> str:
     for name, error in report.get("errors", {}).items():
         lines.append(f"| {name} | failed: {error[:150]} | | | | | |")
     lines += [
+        "",
+        "ceiling_json is a bare Flask view returning a constant (the framework ceiling); floor_list is a bare "
+        "Flask view that runs api_list's two statements on the same database and returns the same JSON "
+        "(the data floor, bench/ceiling_app.py); both run under the same gunicorn settings behind the same nginx.",
         "",
         "Percentiles are from the open-loop client (latency = completion - scheduled send). "
         '"client-bound": the client itself sent late (p99 lag > 5 ms), so those figures include the client\'s own delay.',

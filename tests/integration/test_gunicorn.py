@@ -31,8 +31,17 @@ def _free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
-    return [int(p) for p in found.split()]
+    """Live child processes of ``pid``, from /proc (the test image has no procps)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        state, parent = fields[0], int(fields[1])
+        if parent == pid and state != "Z":
+            children.append(int(stat.parent.name))
+    return children
 
 
 def test_workers_are_forked_from_the_app_the_master_built(tmp_path: Path) -> None:

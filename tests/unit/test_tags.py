@@ -99,7 +99,7 @@ def test_a_tag_no_note_uses_disappears(factory, user):
     assign_tags(note, ["gone", "kept"])
     db.session.commit()
     assign_tags(note, ["kept"])
-    delete_unused_tags(user)
+    delete_unused_tags(user.id)
     db.session.commit()
     assert _tags(user) == ["kept"]
 

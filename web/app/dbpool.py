@@ -20,7 +20,10 @@ never pinged; a quiet service pays one round trip after a pause.
 
 A process forked from one that built the app (gunicorn's workers, with
 ``preload_app``) starts with an empty pool: a connection is a socket, and two
-processes talking on one corrupt each other's conversations.
+processes talking on one corrupt each other's conversations. This covers the
+connections checked in at the fork; a connection checked out at that moment
+would still be cleaned up in the child too, so nothing may fork while it
+holds one (gunicorn's master never connects).
 """
 
 from __future__ import annotations

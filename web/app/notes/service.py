@@ -275,7 +275,7 @@ def update_note(note: Note, changes: dict[str, Any], expected_version: int | Non
         db.session.rollback()
         raise EditConflict from exc
     if tags is not None:
-        delete_unused_tags(note.owner)
+        delete_unused_tags(note.owner_id)
         db.session.commit()
     return note
 
@@ -290,10 +290,10 @@ def restore_note(note: Note, expected_version: int | None = None) -> Note:
 
 def purge_note(note: Note) -> None:
     """Delete a note forever, and any tag only it had."""
-    owner = note.owner
+    owner_id = note.owner_id
     db.session.delete(note)
     db.session.flush()
-    delete_unused_tags(owner)
+    delete_unused_tags(owner_id)
     db.session.commit()
 
 
@@ -305,9 +305,9 @@ def purge_expired_trash(older_than: timedelta, *, now: datetime | None = None) -
     """
     cutoff = (now or utcnow()) - older_than
     expired = Note.deleted_at.is_not(None) & (Note.deleted_at < cutoff)
-    owners = db.session.scalars(sa.select(User).where(User.id.in_(sa.select(Note.owner_id).where(expired)))).all()
+    owner_ids = db.session.scalars(sa.select(Note.owner_id).where(expired).distinct()).all()
     result = db.session.execute(sa.delete(Note).where(expired))
-    for owner in owners:
-        delete_unused_tags(owner)
+    for owner_id in owner_ids:
+        delete_unused_tags(owner_id)
     db.session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

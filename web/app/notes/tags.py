@@ -75,10 +75,10 @@ def assign_tags(note: Note, names: list[str]) -> bool:
     return True
 
 
-def delete_unused_tags(user: Owner) -> None:
-    """Remove ``user``'s tags that no note (live, archived or trashed) has any more."""
+def delete_unused_tags(owner_id: int) -> None:
+    """Remove the tags of user ``owner_id`` that no note (live, archived or trashed) has any more."""
     used = sa.select(note_tags.c.tag_id)
-    db.session.execute(sa.delete(Tag).where(Tag.owner_id == user.id, Tag.id.not_in(used)))
+    db.session.execute(sa.delete(Tag).where(Tag.owner_id == owner_id, Tag.id.not_in(used)))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""docker-compose.yml hands the web container every gunicorn setting the README documents.
+
+A variable compose does not list never reaches the container, however it is
+set in .env: the README would promise a knob the stack ignores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Fixed by the stack itself: gunicorn must listen where nginx's upstream
+# points, and trust X-Forwarded-* from nginx's subnet only.
+SET_BY_THE_STACK = {"GUNICORN_BIND", "FORWARDED_ALLOW_IPS"}
+
+
+def documented_gunicorn_settings() -> list[str]:
+    """The variables of the README's configuration table whose "Used by" is gunicorn."""
+    names = []
+    for line in (ROOT / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[1] == "gunicorn":
+            names += re.findall(r"`([A-Z_]+)`", cells[0])
+    return names
+
+
+def test_the_readme_documents_gunicorn_settings() -> None:
+    assert {"WEB_CONCURRENCY", "GUNICORN_MAX_REQUESTS", "GUNICORN_KEEPALIVE"} <= set(documented_gunicorn_settings())
+
+
+def test_every_documented_gunicorn_setting_reaches_the_web_container(compose_available: None) -> None:
+    wanted = {name: f"7{i}" for i, name in enumerate(documented_gunicorn_settings()) if name not in SET_BY_THE_STACK}
+    env = {
+        **os.environ,
+        **wanted,
+        "SECRET_KEY": "compose-config-test-" + "x" * 40,
+        "POSTGRES_PASSWORD": "compose-config-test-password",
+    }
+    compose = ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "--env-file", os.devnull]
+    rendered = subprocess.run(
+        [*compose, "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    ).stdout
+    web_env = json.loads(rendered)["services"]["web"]["environment"]
+
+    missing = {name: value for name, value in wanted.items() if web_env.get(name) != value}
+    assert not missing, f"set in the environment but not passed to web by docker-compose.yml: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(SET_BY_THE_STACK))
+def test_settings_fixed_by_the_stack_are_documented(name: str) -> None:
+    assert name in documented_gunicorn_settings()

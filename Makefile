@@ -201,7 +201,7 @@ restore:
 
 # ---- performance (issue 6) ---------------------------------------------------
 
-## bench: load-test a throwaway compose stack (wrk + open loop, ~15 min on 2 cores); writes docs/performance.{md,json}
+## bench: load-test a throwaway compose stack (wrk + open loop, ~20-25 min on 2 cores); writes docs/performance.{md,json}
 # BENCH_SECONDS (5 per point), BENCH_REPEATS (3), BENCH_MATRIX (1: also compare
 # gunicorn worker classes), BENCH_ONLY=api_list,... (some endpoints), BENCH_KEEP=1.
 bench: $(VENV)/.dev

@@ -1,6 +1,6 @@
 """`make bench`: load-test the real compose stack and write docs/performance.{md,json}.
 
-    .venv/bin/python bench/run.py            # everything, ~15 minutes on 2 cores
+    .venv/bin/python bench/run.py            # everything, ~20-25 minutes on 2 cores
     BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_MATRIX=1 BENCH_KEEP=0   (the defaults)
 
 1. Starts docker-compose.yml + bench/docker-compose.bench.yml (production

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from tests.conftest import PASSWORD
 from werkzeug.test import TestResponse
 
-from app.models import Note, db
+from app.models import Note, User, db, utcnow
+from app.notes.tags import assign_tags
+from app.passwords import hash_password
+from app.tokens import create_token
 
 API = "/api/v1"
 
@@ -48,3 +52,28 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     """Log ``client`` in through the real form; fail unless it redirects."""
     response = client.post("/auth/login", data={"email": email, "password": password})
     assert response.status_code == 302, text(response)
+
+
+def committed_token_user(app: Flask, notes: int, tags: list[str] | None = None) -> tuple[str, list[int]]:
+    """Commit alice@example.com with ``notes`` notes (each with ``tags``) and a write token.
+
+    Returns the token's secret and the note ids in creation order. The token
+    counts as used just now, so its once-a-minute ``last_used_at`` write
+    stays out of what a test counts.
+    """
+    with app.app_context():
+        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
+        db.session.add(user)
+        db.session.commit()
+        ids = []
+        for i in range(notes):
+            note = Note(owner=user, title=f"Note {i}", content=f"text {i}", pinned=i % 7 == 0)
+            db.session.add(note)
+            if tags:
+                assign_tags(note, tags)
+            db.session.commit()  # each note sees the tags the previous one created
+            ids.append(note.id)
+        token, secret = create_token(user, "script")
+        token.last_used_at = utcnow()
+        db.session.commit()
+    return secret, ids

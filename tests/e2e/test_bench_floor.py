@@ -13,14 +13,11 @@ from types import ModuleType
 
 import pytest
 from flask import Flask
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 
-from app.models import Note, User, db
-from app.notes.tags import assign_tags
-from app.passwords import hash_password
-from app.tokens import create_token
+from app.models import db
 
-from .helpers import API
+from .helpers import API, committed_token_user
 
 pytestmark = pytest.mark.e2e
 
@@ -30,16 +27,9 @@ def floor_and_app(
     committed_app: Callable[[], Flask], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[ModuleType, Flask, str]]:
     app = committed_app()
+    # More than a page, so next_cursor is set; two tags each, for their order.
+    secret, _ = committed_token_user(app, notes=25, tags=["Work", "tag0"])
     with app.app_context():
-        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
-        db.session.add(user)
-        db.session.commit()
-        for i in range(25):  # more than a page, so next_cursor is set
-            note = Note(owner=user, title=f"Note {i}", content=f"text {i}", pinned=i % 7 == 0)
-            db.session.add(note)
-            assign_tags(note, [f"tag{i % 3}", "Work"])
-            db.session.commit()  # each note sees the tags the previous one created
-        _, secret = create_token(user, "bench")
         url = db.engine.url.render_as_string(hide_password=False)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.delitem(sys.modules, "bench.ceiling_app", raising=False)

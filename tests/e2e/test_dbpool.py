@@ -19,14 +19,12 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 
 from app import dbpool
-from app.models import Note, User, db, utcnow
-from app.passwords import hash_password
-from app.tokens import create_token
+from app.models import db
 
-from .helpers import API
+from .helpers import API, committed_token_user
 
 pytestmark = pytest.mark.e2e
 
@@ -54,13 +52,8 @@ class Pool:
 @pytest.fixture
 def pool(committed_app: Callable[[], Flask], monkeypatch: pytest.MonkeyPatch) -> Iterator[Pool]:
     app = committed_app()
+    secret, _ = committed_token_user(app, notes=1)
     with app.app_context():
-        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
-        db.session.add_all([user, Note(owner=user, title="Note", content="text")])
-        db.session.commit()
-        token, secret = create_token(user, "script")
-        token.last_used_at = utcnow()  # keeps the once-a-minute write out of the way
-        db.session.commit()
         engine = db.engine
     engine.dispose()  # start from an empty pool
     state = Pool(app, secret)

@@ -23,13 +23,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from psycopg import pq
-from tests.conftest import PASSWORD, bearer
+from tests.conftest import bearer
 
-from app.models import ApiToken, LoginSession, Note, User, db, utcnow
-from app.passwords import hash_password
-from app.tokens import create_token
+from app.models import ApiToken, LoginSession, Note, db, utcnow
 
-from .helpers import API, etag, login
+from .helpers import API, committed_token_user, etag, login
 
 pytestmark = pytest.mark.e2e
 
@@ -101,16 +99,7 @@ class Seeded:
 def seeded(committed_app: Callable[[], Flask]) -> Iterator[Seeded]:
     """A committed user (alice) with two notes and a write token used just now."""
     app = committed_app()
-    with app.app_context():
-        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
-        notes = [Note(owner=user, title=f"Note {i}", content="text") for i in range(2)]
-        db.session.add_all([user, *notes])
-        db.session.commit()
-        token, secret = create_token(user, "script")
-        # Used just now: the once-a-minute last_used_at write stays out of the way.
-        token.last_used_at = utcnow()
-        db.session.commit()
-        note_id = notes[0].id
+    secret, (note_id, _) = committed_token_user(app, notes=2)
     wire = Wire(app)
     try:
         yield Seeded(app, secret, note_id, wire)

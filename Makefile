@@ -65,11 +65,12 @@ test-browser-local: $(VENV)/.dev
 test-browser-stack: $(VENV)/.dev
 	BROWSER_STACK=1 TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest tests/browser/test_journeys.py
 
-## lint: ruff and mypy
+## lint: ruff, mypy and the import contracts of docs/architecture.md
 lint: $(VENV)/.dev
 	$(BIN)/ruff check web tests
 	$(BIN)/ruff format --check web tests
 	$(BIN)/mypy
+	PYTHONPATH=web $(BIN)/lint-imports
 
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev

@@ -7,7 +7,7 @@ Notes itself costs.
 
 - ``/ceiling``, the framework ceiling: a small JSON object, no database.
 - ``/floor``, the data floor of ``GET /api/v1/notes``: the same two
-  statements (the token lookup of ``app.tokens`` and the page of
+  statements (the token lookup of ``app.accounts.tokens`` and the page of
   ``app.notes.service``, imported, so they cannot drift apart) on the same
   database, and the same JSON (``app.api.serialize``), on a plain SQLAlchemy
   engine in a bare view. What the list costs beyond this is Notes' own
@@ -21,14 +21,14 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from flask import Flask, abort, jsonify, request
 
-from app.api.serialize import note_row_dict
+from app.accounts.tokens import token_lookup_statement
 from app.models import ApiToken, utcnow
-from app.notes.service import _next_cursor, _page_params, _page_statement
-from app.tokens import _lookup_statement
+from app.notes.serialize import note_row_dict
+from app.notes.service import next_cursor, page_params, page_statement
 
 app = Flask(__name__)
 # Connects on first use: the ceiling's own route never does. AUTOCOMMIT, as
-# the app's GET requests run (app/dbsession.py).
+# the app's GET requests run (app/db/session.py).
 engine = sa.create_engine(
     os.environ.get("DATABASE_URL", "sqlite://"), pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT"
 )
@@ -44,13 +44,13 @@ def floor():  # type: ignore[no-untyped-def]
     secret = request.headers.get("Authorization", "").partition(" ")[2]
     limit = 20
     with engine.connect() as conn:
-        token = conn.execute(_lookup_statement(), {"token_hash": ApiToken.hash_secret(secret)}).first()
+        token = conn.execute(token_lookup_statement(), {"token_hash": ApiToken.hash_secret(secret)}).first()
         if token is None or not ApiToken.usable(token.revoked, token.expires_at, utcnow()):
             abort(401)
-        params = _page_params(SimpleNamespace(id=token.owner_id), None, None, limit)
-        statement = _page_statement("rows", engine.dialect.name, False, False, None, 0, cursor=False)
+        params = page_params(SimpleNamespace(id=token.owner_id), None, None, limit)
+        statement = page_statement("rows", engine.dialect.name, False, False, None, 0, cursor=False)
         rows = list(conn.execute(statement, params))
-    return jsonify({"items": [note_row_dict(row) for row in rows[:limit]], "next_cursor": _next_cursor(rows, limit)})
+    return jsonify({"items": [note_row_dict(row) for row in rows[:limit]], "next_cursor": next_cursor(rows, limit)})
 
 
 @app.get("/healthz")

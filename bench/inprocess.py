@@ -25,7 +25,7 @@ Reports:
   and after 100 requests (BEGIN, ROLLBACK and a pool ping's empty statement are
   statements too), and which kinds they were.
 
-The token's ``last_used_at`` is written at most once a minute (app/tokens.py),
+The token's ``last_used_at`` is written at most once a minute (app/accounts/tokens.py),
 so warm-up requests take that write out of the figures; the script checks
 that it happened. The "before → after" rows in docs/performance.md come
 from this script; compare figures from one machine and one sitting.

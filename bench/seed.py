@@ -32,9 +32,9 @@ sys.path.insert(0, os.getcwd())  # the web image's /app
 import sqlalchemy as sa
 
 from app import create_app
+from app.accounts.passwords import hash_password
+from app.accounts.tokens import create_token
 from app.models import Note, Tag, User, db, note_tags
-from app.passwords import hash_password
-from app.tokens import create_token
 
 SEED = 20260601
 COMMON_WORD = "project"

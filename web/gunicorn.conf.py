@@ -49,7 +49,7 @@ keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # paid again at every max_requests recycle: under load a restart every few
 # seconds, ~0.5 ms of CPU per request (docs/performance.md). The app opens no
 # database connection while it is built, and forked workers start with empty
-# pools (app/dbpool.py). New code therefore needs a restart (as a deploy does),
+# pools (app/db/pool.py). New code therefore needs a restart (as a deploy does),
 # not a HUP.
 preload_app = True
 # Recycle workers now and then so a slow leak never grows without bound;

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.browser.stack import compose_stack
-from tests.stack.docker_env import docker_problem, free_port
+from tests.helpers.browser_stack import compose_stack
+from tests.helpers.docker_env import docker_problem, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"

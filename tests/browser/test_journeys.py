@@ -9,7 +9,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from tests.browser.helpers import PASSWORD, mark_document, register, same_document, write_note
+from tests.helpers.browser import PASSWORD, mark_document, register, same_document, write_note
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from tests.browser.helpers import ARTIFACTS, PASSWORD, register, shoot_to, write_note
+from tests.helpers.browser import ARTIFACTS, PASSWORD, register, shoot_to, write_note
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session
+from tests.helpers.e2e import dispose, e2e_config
 
 from app import create_app
 from app.config import validate_database_url
@@ -45,11 +46,6 @@ ENABLE_HINT = (
     "TEST_DATABASE_URL=postgresql+psycopg://USER:PASSWORD@HOST:5432/DBNAME "
     "(a database whose user may CREATE DATABASE, for the migration and concurrency tests)."
 )
-
-
-def e2e_config(url: str, **extra: Any) -> dict[str, Any]:
-    """The factory's test override, pointed at ``url``."""
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, **extra}
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -120,12 +116,6 @@ def fresh_database(postgres_url: str) -> Callable[[], Any]:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
     return make
-
-
-def dispose(app: Flask) -> None:
-    """Close the pooled connections of ``app`` so its database can be dropped."""
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, Factory, bearer
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.e2e import API, assert_problem, count, etag, login, stored_note
+from tests.helpers.web import bearer
 
 from app.models import ApiToken, Note, User, db, utcnow
-
-from .helpers import API, assert_problem, count, etag, login, stored_note
 
 pytestmark = pytest.mark.e2e
 

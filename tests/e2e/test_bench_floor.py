@@ -13,11 +13,10 @@ from types import ModuleType
 
 import pytest
 from flask import Flask
-from tests.conftest import bearer
+from tests.helpers.e2e import API, committed_token_user
+from tests.helpers.web import bearer
 
 from app.models import db
-
-from .helpers import API, committed_token_user
 
 pytestmark = pytest.mark.e2e
 

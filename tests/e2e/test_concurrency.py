@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from tests.conftest import PASSWORD, bearer
+from tests.helpers.data import PASSWORD
+from tests.helpers.e2e import API, etag
+from tests.helpers.web import bearer
 
+from app.accounts.passwords import hash_password
+from app.accounts.tokens import create_token
 from app.models import Note, User, db, utcnow
-from app.passwords import hash_password
-from app.tokens import create_token
-
-from .helpers import API, etag
 
 pytestmark = pytest.mark.e2e
 

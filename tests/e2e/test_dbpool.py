@@ -1,4 +1,4 @@
-"""Pooled connections the server closed are replaced on checkout (app/dbpool.py), on a real PostgreSQL.
+"""Pooled connections the server closed are replaced on checkout (app/db/pool.py), on a real PostgreSQL.
 
 Pings are counted by wrapping the dialect's ``do_ping``; the backend behind
 the pooled connection is named by ``pg_backend_pid()``. These tests use
@@ -19,12 +19,11 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from tests.conftest import bearer
+from tests.helpers.e2e import API, committed_token_user
+from tests.helpers.web import bearer
 
-from app import dbpool
+from app.db import pool as dbpool
 from app.models import db
-
-from .helpers import API, committed_token_user
 
 pytestmark = pytest.mark.e2e
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, AuthActions, Factory
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.e2e import count, login, stored_note, text
+from tests.helpers.web import AuthActions
 
 from app.models import Note, User
-
-from .helpers import count, login, stored_note, text
 
 pytestmark = pytest.mark.e2e
 

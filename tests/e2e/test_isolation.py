@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from tests.conftest import Factory
+from tests.helpers.data import Factory
+from tests.helpers.e2e import count
 
 from app.models import User, db
-
-from .helpers import count
 
 pytestmark = pytest.mark.e2e
 

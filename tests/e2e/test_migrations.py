@@ -16,11 +16,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from tests.helpers.e2e import dispose, e2e_config
 
 from app import create_app
 from app.models import db
-
-from .conftest import dispose, e2e_config
 
 pytestmark = pytest.mark.e2e
 

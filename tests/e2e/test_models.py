@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from sqlalchemy.exc import IntegrityError
-from tests.conftest import PASSWORD, Factory, bearer
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.e2e import API, count, text
+from tests.helpers.web import bearer
 
-from app import accounts
+from app.accounts import service as accounts
 from app.models import Note, User, db
-
-from .helpers import API, count, text
 
 pytestmark = pytest.mark.e2e
 

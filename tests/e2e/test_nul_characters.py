@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, Factory, bearer
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.e2e import API, count, login, text
+from tests.helpers.web import bearer
 
 from app.models import ApiToken, Note, User
-
-from .helpers import API, count, login, text
 
 pytestmark = pytest.mark.e2e
 

@@ -1,9 +1,9 @@
-"""Read-only requests on PostgreSQL run without a transaction; writes keep theirs (app/dbsession.py).
+"""Read-only requests on PostgreSQL run without a transaction; writes keep theirs (app/db/session.py).
 
 Checked on the wire: libpq's trace of each connection the app checks out
 records every message psycopg sends. BEGIN, COMMIT and ROLLBACK go as simple
 ``Query`` messages; statements with parameters as Parse/Bind/Execute/Sync.
-(A ping of a long-idle connection, app/dbpool.py, would run before the trace starts.)
+(A ping of a long-idle connection, app/db/pool.py, would run before the trace starts.)
 
 These tests use ``committed_app``: the savepoint-wrapped ``app`` fixture binds
 the session to one connection inside an outer transaction, where a request
@@ -23,11 +23,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from psycopg import pq
-from tests.conftest import bearer
+from tests.helpers.e2e import API, committed_token_user, etag, login
+from tests.helpers.web import bearer
 
 from app.models import ApiToken, LoginSession, Note, db, utcnow
-
-from .helpers import API, committed_token_user, etag, login
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Note, db, utcnow
+from app.notes.search import RANK_CANDIDATES
 from app.notes.service import search
-from app.search import RANK_CANDIDATES
 
 pytestmark = pytest.mark.e2e
 

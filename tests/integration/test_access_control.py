@@ -8,7 +8,8 @@ import hashlib
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from tests.conftest import PASSWORD, TEST_CONFIG
+from tests.helpers.app import TEST_CONFIG
+from tests.helpers.data import PASSWORD
 
 from app import create_app
 from app.models import ApiToken, Note, User, db

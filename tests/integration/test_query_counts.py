@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
-from tests.conftest import Factory, bearer
+from tests.helpers.data import Factory
+from tests.helpers.web import bearer
 
 from app.models import Note, User, db
 from app.notes.tags import assign_tags

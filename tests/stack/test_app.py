@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 import requests
-
-from .conftest import Account, Stack, csrf_from
+from tests.helpers.stack import Account, Stack, csrf_from
 
 pytestmark = pytest.mark.stack
 

@@ -14,9 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
-from .conftest import COMPOSE_FILE, ROOT, Account, Stack
-from .load import psql
+from tests.helpers.load import psql
+from tests.helpers.stack import COMPOSE_FILE, ROOT, Account, Stack
 
 pytestmark = pytest.mark.stack
 

@@ -27,10 +27,9 @@ from typing import Any
 
 import pytest
 import requests
-
-from .chaos_report import render_report
-from .conftest import ROOT, Account, Stack
-from .load import WriteLoad, lost_writes
+from tests.helpers.chaos_report import render_report
+from tests.helpers.load import WriteLoad, lost_writes
+from tests.helpers.stack import ROOT, Account, Stack
 
 pytestmark = pytest.mark.stack
 

@@ -10,8 +10,7 @@ import uuid
 
 import pytest
 import requests
-
-from .conftest import Account, Stack
+from tests.helpers.stack import Account, Stack
 
 pytestmark = pytest.mark.stack
 

@@ -8,8 +8,7 @@ import json
 import zipfile
 
 import pytest
-
-from .conftest import Account, Stack
+from tests.helpers.stack import Account, Stack
 
 pytestmark = pytest.mark.stack
 

@@ -11,8 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from .conftest import Stack
+from tests.helpers.stack import Stack
 
 pytestmark = pytest.mark.stack
 

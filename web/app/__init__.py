@@ -1,7 +1,8 @@
 """Notes: a self-hosted notes service.
 
 ``create_app`` is the one factory behind every app: tests, a laptop and
-gunicorn in production (``gunicorn "app:create_app()"``).
+gunicorn in production (``gunicorn "app:create_app()"``). It reads as the
+table of contents of the package; docs/architecture.md is the map.
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import cli, dbpool, errors, requestlog, search, security, sqlite  # noqa: F401  (search, sqlite register listeners)
+from . import accounts, api, db, health, http, notes
 from .config import BaseConfig, TestConfig, config_for_environment
-
-# Aliased: importing the app.api package rebinds the name ``api`` in this module.
-from .extensions import api as rest_api
-from .extensions import csrf, db, login_manager, migrate
-from .markdown import plain_excerpt
+from .extensions import csrf, login_manager, migrate
+from .extensions import db as database
 from .models import include_in_autogenerate, render_alembic_type
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -36,7 +34,42 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
       over the configuration APP_ENV picks (the flaskr tutorial's test override).
     """
     app = Flask(__name__, instance_relative_config=True)
+    _configure(app, config)
 
+    # The database: engines, pool checks, SQLite pragmas; migrations.
+    database.init_app(app)
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        database,
+        directory=MIGRATIONS_DIR,
+        compare_type=True,
+        render_item=render_alembic_type,
+        include_object=include_in_autogenerate,
+    )
+
+    # Browser security and logins.
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    # The domains, each with its pages, API resources and CLI commands.
+    api.init_app(app)
+    accounts.init_app(app)
+    notes.init_app(app)
+    health.init_app(app)
+    api.register(app)
+
+    @app.get("/")
+    def index():  # type: ignore[no-untyped-def]
+        return redirect(url_for("notes.index"))
+
+    # Cross-cutting HTTP: errors, request log, security headers.
+    http.init_app(app)
+    return app
+
+
+def _configure(app: Flask, config: dict[str, Any] | type[BaseConfig] | BaseConfig | None) -> None:
+    """Load ``config`` as ``create_app`` describes, then fill in what only the instance folder can give."""
     if isinstance(config, dict):
         base = TestConfig if config.get("TESTING") else config_for_environment()
         app.config.from_object(base)
@@ -55,44 +88,6 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
         # Exactly as many proxies as we run (nginx), so a client cannot forge
         # its address or scheme with headers of its own.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
-    db.init_app(app)
-    dbpool.init_app(app)
-    migrate.init_app(
-        app,
-        db,
-        directory=MIGRATIONS_DIR,
-        compare_type=True,
-        render_item=render_alembic_type,
-        include_object=include_in_autogenerate,
-    )
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    rest_api.init_app(app)
-
-    from .account import bp as account_bp
-    from .api import register_api
-    from .auth import bp as auth_bp
-    from .health import bp as health_bp
-    from .notes import bp as notes_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(account_bp)
-    app.register_blueprint(notes_bp)
-    app.register_blueprint(health_bp)
-    register_api(app)
-
-    @app.get("/")
-    def index():  # type: ignore[no-untyped-def]
-        return redirect(url_for("notes.index"))
-
-    app.add_template_filter(plain_excerpt, "excerpt")
-
-    errors.init_app(app)
-    requestlog.init_app(app)
-    security.init_app(app)
-    cli.init_app(app)
-    return app
 
 
 def _instance_secret_key(instance_path: str) -> str:

@@ -26,6 +26,11 @@ MAX_PROXY_HOPS = 5
 GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
+def is_placeholder(value: str) -> bool:
+    """True when ``value`` is, or looks like, a placeholder from .env.example."""
+    return value in PLACEHOLDER_SECRETS or value.lower().startswith(("change", "replace"))
+
+
 class ConfigError(RuntimeError):
     """Raised when the environment cannot produce a safe configuration."""
 
@@ -33,7 +38,7 @@ class ConfigError(RuntimeError):
 class BaseConfig:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    # No pool_pre_ping: app/dbpool.py finds closed PostgreSQL connections
+    # No pool_pre_ping: app/db/pool.py finds closed PostgreSQL connections
     # without a round trip per request.
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {}
     # Notes are text; 1 MiB per request leaves room for long notes while a
@@ -50,12 +55,12 @@ class BaseConfig:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)
-    # Server-side session limits (app/sessions.py). A "remember me" session
+    # Server-side session limits (app/accounts/sessions.py). A "remember me" session
     # may idle as long as its cookie lives; others end after two idle hours.
     SESSION_IDLE_TIMEOUT = timedelta(hours=2)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(days=30)
 
-    # Login throttling (app/throttle.py): failures allowed per window.
+    # Login throttling (app/accounts/throttle.py): failures allowed per window.
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP = 5
     LOGIN_MAX_FAILURES_PER_DEVICE = 10
@@ -159,7 +164,7 @@ def validate_secret_key(value: str | None) -> str:
     """
     if not value:
         raise ConfigError(f"SECRET_KEY is not set; {GENERATE_HINT}")
-    if value in PLACEHOLDER_SECRETS or value.lower().startswith(("change", "replace")):
+    if is_placeholder(value):
         raise ConfigError(f"SECRET_KEY is the placeholder from .env.example; {GENERATE_HINT}")
     if len(value) < MIN_SECRET_KEY_LENGTH:
         raise ConfigError(

@@ -11,8 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from .dbsession import NotesSession
-from .problem import PROBLEM_JSON, ProblemSchema
+from .db.session import NotesSession
+from .http.problem import PROBLEM_JSON, ProblemSchema
 
 
 class Base(DeclarativeBase):
@@ -26,7 +26,7 @@ migrate = Migrate()
 
 
 class NotesApi(Api):
-    # Errors are documented as problem+json, as errors.handle_http_exception sends them.
+    # Errors are documented as problem+json, as app.http.errors.handle_http_exception sends them.
     ERROR_SCHEMA = ProblemSchema
 
     def _register_responses(self) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from tests.conftest import PASSWORD, Factory, bearer, csrf_token_from
+from tests.helpers.api import API, assert_problem, count, fresh_note
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.web import bearer, csrf_token_from
 
 from app.models import Note
-
-from .conftest import API, assert_problem, count, fresh_note
 
 # Every API route that needs a caller; ids need not exist, auth comes first.
 PROTECTED = [
@@ -154,7 +154,7 @@ def test_a_token_call_whose_account_is_gone_is_401(app):
     from werkzeug.exceptions import Unauthorized
 
     from app.api.auth import Caller, api_user
-    from app.models import MAX_ID
+    from app.db.types import MAX_ID
 
     with app.test_request_context("/api/v1/export"):
         g.api_owner, g.api_user = Caller(MAX_ID), None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from tests.helpers.api import API, assert_problem, count, fresh_note
 
 from app.models import Note, db
-
-from .conftest import API, assert_problem, count, fresh_note
 
 
 def test_invalid_utf8_body_is_400_and_stores_nothing(client, headers, subtests):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from tests.conftest import PASSWORD, bearer
-
-from .conftest import API, assert_problem, etag, fresh_note, fresh_token, login
+from tests.helpers.api import API, assert_problem, etag, fresh_note, fresh_token, login
+from tests.helpers.data import PASSWORD
+from tests.helpers.web import bearer
 
 TRASHED_AT = datetime(2020, 1, 1, tzinfo=UTC)
 

@@ -9,10 +9,9 @@ import re
 
 import pytest
 from jsonschema import Draft202012Validator
+from tests.helpers.api import API, assert_problem, count, with_password
 
 from app.models import Note
-
-from .conftest import API, assert_problem, count, with_password
 
 BLANK_OR_NUL = ["", " ", "\t\n", "\x1f", "\u3000", "a\x00", "\x00"]
 FINE = ["a", " a ", "\ufeff", "日本", "x" * 60]

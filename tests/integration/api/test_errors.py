@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from app.models import Note
+from tests.helpers.api import API, assert_problem, count
 
-from .conftest import API, assert_problem, count
+from app.models import Note
 
 
 def test_malformed_json_is_400(client, headers):

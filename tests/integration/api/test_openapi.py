@@ -7,8 +7,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation import OpenAPIV31SpecValidator
-
-from .conftest import API
+from tests.helpers.api import API
 
 DOC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_redoc"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

@@ -21,11 +21,12 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, use_after_free
-from tests.conftest import Factory, bearer, make_app
+from tests.helpers.api import API
+from tests.helpers.app import make_app
+from tests.helpers.data import Factory
+from tests.helpers.web import bearer
 
 from app.models import User, db
-
-from .conftest import API
 
 # 15 keeps tier 2 fast: most of the cost is the coverage phase (boundary and
 # negative values per field), which runs in full whatever this number is.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import PASSWORD, Factory
+from tests.helpers.data import PASSWORD, Factory
 
 from app.models import db
 

@@ -1,4 +1,14 @@
-"""The JSON API under /api/v1, described by OpenAPI at /api/v1/openapi.json."""
+"""The JSON API under /api/v1, described by OpenAPI at /api/v1/openapi.json.
+
+This package is the API's frame: the one flask-smorest blueprint, bearer-token
+authentication (``auth``), OpenAPI helpers (``docs``) and shared schema
+fields (``fields``). The resources live in their domains (``app.notes.api``,
+``app.accounts.api``), which add their routes to ``bp``; ``init_app`` then
+registers it, so ``create_app`` calls ``init_app``, then each domain's
+``init_app``, then ``register``.
+"""
+
+from __future__ import annotations
 
 from flask import Flask
 from flask_smorest import Blueprint
@@ -12,17 +22,19 @@ bp = Blueprint(
     description="Notes and personal API tokens. Authenticate with a Bearer token or the session cookie.",
 )
 
-from . import auth, notes, tags, tokens, transfer  # noqa: E402,F401
-from .schemas import NoteUpdateSchema  # noqa: E402
+from . import auth  # noqa: E402,F401  (authenticates every request to bp)
 
 
-def register_api(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Bind the Api (and its OpenAPI document) to ``app``, before the domains describe their resources."""
+    api.init_app(app)
     # CSRF for cookie-authenticated API calls is checked in api.auth, where
     # Bearer-token calls (which no browser sends on its own) can skip it.
     csrf.exempt(bp)
-    # Registered before the blueprint so its operations refer to this entry:
-    # an empty PATCH body is refused (422), and the document says so.
-    api.spec.components.schema("NoteUpdate", {"minProperties": 1}, schema=NoteUpdateSchema)
+
+
+def register(app: Flask) -> None:
+    """Register ``bp`` with every resource the domains added, and the ways to authenticate."""
     api.register_blueprint(bp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A personal API token (nt_...)."}

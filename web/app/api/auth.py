@@ -15,9 +15,9 @@ from flask_login import current_user
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from ..accounts.models import Owner, User
+from ..accounts.tokens import find_usable_token
 from ..extensions import csrf, db
-from ..models import Owner, User
-from ..tokens import find_usable_token
 from . import bp
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..problem import PROBLEM_JSON, ProblemSchema
+from ..http.problem import PROBLEM_JSON, ProblemSchema
 from . import bp
-
-NOTE_ITEM = "/api/v1/notes/{note_id}"
-TOKEN_ITEM = "/api/v1/tokens/{token_id}"  # noqa: S105 - a path, not a secret
 
 
 def problem_response(status: int, description: str) -> Callable[[Any], Any]:
@@ -35,17 +32,3 @@ def id_links(param: str, targets: dict[str, tuple[str, str]], *, etag: bool = Fa
             "parameters": parameters,
         }
     return links
-
-
-NOTE_LINKS = id_links(
-    "note_id",
-    {
-        "GetNote": (NOTE_ITEM, "get"),
-        "UpdateNote": (NOTE_ITEM, "patch"),
-        "TrashNote": (NOTE_ITEM, "delete"),
-        "RestoreNote": ("/api/v1/notes/{note_id}/restore", "post"),
-        "DeleteNoteForever": ("/api/v1/trash/{note_id}", "delete"),
-    },
-    etag=True,
-)
-TOKEN_LINKS = id_links("token_id", {"GetToken": (TOKEN_ITEM, "get"), "RevokeToken": (TOKEN_ITEM, "delete")})

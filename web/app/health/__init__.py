@@ -1,7 +1,11 @@
 """Liveness and readiness probes for Docker, nginx and load balancers."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("health", __name__)
+from flask import Flask
 
-from . import routes  # noqa: E402,F401
+
+def init_app(app: Flask) -> None:
+    from .views import bp
+
+    app.register_blueprint(bp)

@@ -1,7 +1,29 @@
-"""The notes pages: list, view, write, pin, archive, trash."""
+"""Notes: notes, tags, search, Markdown, export and import.
 
-from flask import Blueprint
+- ``rules``: a note's limits and checks, for every way in.
+- ``models``: the tables. ``service``, ``tags``, ``search``, ``transfer``,
+  ``markdown``, ``serialize``: what can be done, as functions that return
+  results or raise domain errors.
+- ``views`` (pages), ``api`` (/api/v1/notes, tags, export, import),
+  ``forms``, ``schemas``, ``cli``: the ways in.
+"""
 
-bp = Blueprint("notes", __name__, url_prefix="/notes")
+from __future__ import annotations
 
-from . import routes  # noqa: E402,F401
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the notes pages, the notes API, the search objects, the excerpt filter and ``flask notes``.
+
+    Imported here rather than at the top, so that importing a service module
+    (``app.notes.service``) loads no view.
+    """
+    from . import api, cli, search, views
+    from .markdown import plain_excerpt
+
+    search.init_app()
+    api.init_app()
+    app.register_blueprint(views.bp)
+    app.add_template_filter(plain_excerpt, "excerpt")
+    cli.init_app(app)

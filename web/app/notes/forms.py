@@ -1,16 +1,29 @@
+"""The notes pages' forms; every limit and message comes from ``rules``."""
+
+from __future__ import annotations
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..models import MAX_CONTENT_CHARS, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, MAX_TITLE_LENGTH
-from ..search import MAX_QUERY_LENGTH
-from .tags import TagError, parse_tags
+from ..text_rules import NUL_MESSAGE, has_nul
+from .rules import (
+    CONTENT_TOO_LONG,
+    MAX_CONTENT_CHARS,
+    MAX_QUERY_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS_PER_NOTE,
+    MAX_TITLE_LENGTH,
+    TITLE_REQUIRED,
+    TITLE_TOO_LONG,
+    TagError,
+    parse_tags,
+)
 
 
 def no_nul(form: FlaskForm, field: StringField) -> None:
-    # Postgres text cannot hold NUL; refuse it here rather than fail later.
-    if field.data and "\x00" in field.data:
-        raise ValidationError("Remove the NUL character from this field.")
+    if field.data and has_nul(field.data):
+        raise ValidationError(NUL_MESSAGE)
 
 
 def tag_list(form: FlaskForm, field: StringField) -> None:
@@ -24,18 +37,10 @@ class NoteForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[lambda s: s.strip() if isinstance(s, str) else s],
-        validators=[
-            DataRequired(message="Give the note a title."),
-            Length(max=MAX_TITLE_LENGTH, message=f"Keep the title to {MAX_TITLE_LENGTH} characters."),
-            no_nul,
-        ],
+        validators=[DataRequired(message=TITLE_REQUIRED), Length(max=MAX_TITLE_LENGTH, message=TITLE_TOO_LONG), no_nul],
     )
     content = TextAreaField(
-        "Content (Markdown)",
-        validators=[
-            Length(max=MAX_CONTENT_CHARS, message=f"Keep the note to {MAX_CONTENT_CHARS:,} characters."),
-            no_nul,
-        ],
+        "Content (Markdown)", validators=[Length(max=MAX_CONTENT_CHARS, message=CONTENT_TOO_LONG), no_nul]
     )
     tags = StringField(
         "Tags",
@@ -47,6 +52,12 @@ class NoteForm(FlaskForm):
 
     def tag_names(self) -> list[str]:
         return parse_tags(self.tags.data or "")
+
+
+class TagsForm(FlaskForm):
+    """Only the tags of a note (the small form on the note page)."""
+
+    tags = NoteForm.tags
 
 
 class RenameTagForm(FlaskForm):

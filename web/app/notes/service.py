@@ -1,7 +1,9 @@
 """Notes queries and changes shared by the HTML pages and the JSON API.
 
 ``get_owned_note`` is the one ownership check: every route that takes a
-note id goes through it, so another user's note is always a 404.
+note id goes through it, so another user's note is always NoteNotFound (a
+404). Functions here return results or raise domain errors; they never
+answer HTTP.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..accounts.models import Owner, User
+from ..db.types import is_valid_id, utcnow
+from ..domain import ConflictError, NotFoundError
 from ..extensions import db
-from ..models import MAX_ID, Note, Owner, Tag, User, note_tags, utcnow
-from ..pagination import decode_cursor, encode_cursor
-from ..search import SearchHit, search_notes
+from ..http.pagination import decode_cursor, encode_cursor
+from .models import Note, Tag, note_tags
+from .rules import tag_key
+from .search import SearchHit, search_notes
 from .tags import assign_tags, delete_unused_tags
 
 # Pinned first, then most recently updated; id breaks ties so the order is total.
@@ -27,8 +32,15 @@ _SORT_COLUMNS = (Note.pinned, Note.updated_at, Note.id)
 _SORT_KINDS = (bool, datetime, int)
 
 
-class EditConflict(Exception):
+class NoteNotFound(NotFoundError):
+    """No such note of this owner's, or not in the state asked for (in or out of the trash)."""
+
+
+class EditConflict(ConflictError):
     """Someone else changed the note since it was read; nothing was written."""
+
+    def __init__(self, message: str = "The note changed since you read it") -> None:
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -47,27 +59,28 @@ _WITH_TAGS = joinedload(Note.tags)
 
 
 def get_owned_note(note_id: int, user: Owner, *, trashed: bool | None = None) -> Note:
-    """The note ``note_id`` if ``user`` owns it, else abort with 404.
+    """The note ``note_id`` if ``user`` owns it; NoteNotFound otherwise.
 
-    With ``trashed`` True or False, a note in the other state is also a 404.
-    A 404 rather than a 403 so that nobody learns which ids exist.
+    With ``trashed`` True or False, a note in the other state is also
+    NoteNotFound. Another user's note is "not found" rather than "forbidden"
+    so that nobody learns which ids exist.
     """
     # Its tags in the same statement: every caller shows or changes them, and
     # the relationship's own selectin load would cost a second round trip.
-    note = db.session.get(Note, note_id, options=[_WITH_TAGS]) if 0 < note_id <= MAX_ID else None
+    note = db.session.get(Note, note_id, options=[_WITH_TAGS]) if is_valid_id(note_id) else None
     if note is None or note.owner_id != user.id:
-        abort(404, "No such note. It may have been deleted, or it belongs to someone else.")
+        raise NoteNotFound("No such note. It may have been deleted, or it belongs to someone else.")
     if trashed is not None and note.in_trash != trashed:
         where = "in the trash" if note.in_trash else "not in the trash"
-        abort(404, f"This note is {where}.")
+        raise NoteNotFound(f"This note is {where}.")
     return note
 
 
-def _page_params(user: Owner, tags: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
-    """The values for ``_page_statement``'s bound parameters. Raises CursorError."""
+def page_params(user: Owner, tags: list[str] | None, cursor: str | None, limit: int) -> dict[str, Any]:
+    """The values for ``page_statement``'s bound parameters. Raises CursorError."""
     params: dict[str, Any] = {"owner_id": user.id, "limit": limit + 1}
     for i, name in enumerate(tags or []):
-        params[f"tag_{i}"] = _tag_key(name)
+        params[f"tag_{i}"] = tag_key(name)
     if cursor:
         for i, value in enumerate(decode_cursor(cursor, _SORT_KINDS)):
             params[f"after_{i}"] = value
@@ -75,7 +88,7 @@ def _page_params(user: Owner, tags: list[str] | None, cursor: str | None, limit:
 
 
 @functools.lru_cache(maxsize=256)
-def _page_statement(
+def page_statement(
     shape: str, dialect: str, archived: bool | None, trashed: bool, pinned: bool | None, n_tags: int, *, cursor: bool
 ) -> sa.Select[Any]:
     """One keyset page (plus one row, to tell if more follow), values left as bound parameters.
@@ -83,9 +96,10 @@ def _page_statement(
     ``shape`` is "notes" (Note objects, for list_notes) or "rows" (the API's
     columns and tag names, for list_note_rows). Parameters: owner_id, limit,
     tag_0..tag_<n_tags-1> (name keys) and, with a cursor, after_0..after_2
-    (its sort key); ``_page_params`` fills them. Statements are immutable, so
+    (its sort key); ``page_params`` fills them. Statements are immutable, so
     one object serves every request of a kind; building it per request cost
-    about a tenth of the API list's CPU time (docs/performance.md). The kinds
+    about a tenth of the API list's CPU time (docs/performance.md, "What was
+    tuned"). The kinds
     are few (a note has at most 20 tags); the LRU bound keeps the cache small.
     """
     owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
@@ -100,7 +114,8 @@ def _page_statement(
     return query.order_by(*(col.desc() for col in _SORT_COLUMNS)).limit(sa.bindparam("limit", type_=sa.Integer))
 
 
-def _next_cursor(rows: list[Any], limit: int) -> str | None:
+def next_cursor(rows: list[Any], limit: int) -> str | None:
+    """The cursor after a page of ``limit`` rows, when ``rows`` (fetched with one more) show more follow."""
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
@@ -119,18 +134,18 @@ def list_notes(
 ) -> Page:
     """One page of ``user``'s notes matching the filters, pinned first.
 
-    Raises pagination.CursorError for a cursor this app did not make.
+    Raises app.http.pagination.CursorError for a cursor this app did not make.
     """
-    params = _page_params(user, tags, cursor, limit)
-    query = _page_statement(
+    params = page_params(user, tags, cursor, limit)
+    query = page_statement(
         "notes", db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), cursor=bool(cursor)
     )
     rows = list(db.session.scalars(query, params))
-    return Page(rows[:limit], _next_cursor(rows, limit))
+    return Page(rows[:limit], next_cursor(rows, limit))
 
 
 # The columns the API shows, and a note's tag names as one string: names
-# cannot contain commas (notes.tags), so a comma joins them unambiguously.
+# cannot contain commas (rules.clean_tag_name), so a comma joins them unambiguously.
 _ROW_COLUMNS = (
     Note.id,
     Note.title,
@@ -149,7 +164,8 @@ def _tag_names_column(dialect: str) -> sa.ScalarSelect[Any]:
     """A note's tag names joined by commas, in the order of Note.tags (name_key).
 
     Built once per dialect: statements are immutable, and building this one
-    for every API list request cost ~0.1 ms of CPU (docs/performance.md).
+    for every API list request cost a measurable share of its CPU
+    (docs/performance.md, "What was tuned").
     """
     linked = (note_tags.c.note_id == Note.id, Tag.id == note_tags.c.tag_id)
     if dialect == "postgresql":
@@ -175,18 +191,18 @@ def list_note_rows(
 
     One query and no ORM objects: the JSON API's list needs only the values,
     and building objects (and loading their tags in a second query) cost more
-    than half of its CPU time (docs/performance.md). The statement is built
-    once per kind of page (``_page_statement``) and runs on the session's
+    than half of its CPU time (docs/performance.md, "What was tuned"). The
+    statement is built once per kind of page (``page_statement``) and runs on the session's
     connection without the ORM's result machinery. Raises CursorError as
     list_notes does.
     """
-    params = _page_params(user, tags, cursor, limit)
-    query = _page_statement(
+    params = page_params(user, tags, cursor, limit)
+    query = page_statement(
         "rows", db.engine.dialect.name, archived, trashed, pinned, len(tags or ()), cursor=bool(cursor)
     )
     db.session.flush()  # what the ORM's autoflush would do before a query
     rows = list(db.session.connection().execute(query, params))
-    return RowPage(rows[:limit], _next_cursor(rows, limit))
+    return RowPage(rows[:limit], next_cursor(rows, limit))
 
 
 def note_filters(
@@ -201,12 +217,8 @@ def note_filters(
 
     With several ``tags`` a note must have all of them (names ignore case).
     """
-    keys = [_tag_key(name) for name in tags or []]
+    keys = [tag_key(name) for name in tags or []]
     return _filters(user.id, archived=archived, trashed=trashed, pinned=pinned, tag_keys=keys)
-
-
-def _tag_key(name: str) -> str:
-    return Tag.key(" ".join(name.split()))
 
 
 def _filters(
@@ -244,7 +256,7 @@ def create_note(
     archived: bool = False,
     tags: list[str] | None = None,
 ) -> Note:
-    """Create and commit a note; ``tags`` are names, already cleaned (notes.tags)."""
+    """Create and commit a note; ``tags`` are names, already cleaned (rules.clean_tag_list)."""
     # A User may be new and not yet have an id; an API caller always has one.
     owner: dict[str, Any] = {"owner": user} if isinstance(user, User) else {"owner_id": user.id}
     note = Note(**owner, title=title, content=content, pinned=pinned, archived=archived)
@@ -288,8 +300,13 @@ def restore_note(note: Note, expected_version: int | None = None) -> Note:
     return update_note(note, {"deleted_at": None}, expected_version)
 
 
-def purge_note(note: Note) -> None:
-    """Delete a note forever, and any tag only it had."""
+def purge_note(note: Note, expected_version: int | None = None) -> None:
+    """Delete a note forever, and any tag only it had.
+
+    Raises EditConflict, deleting nothing, when ``expected_version`` is given and stale.
+    """
+    if expected_version is not None and note.version != expected_version:
+        raise EditConflict
     owner_id = note.owner_id
     db.session.delete(note)
     db.session.flush()

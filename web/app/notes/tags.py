@@ -6,39 +6,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from ..accounts.models import Owner
+from ..db.types import utcnow
 from ..extensions import db
-from ..models import MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, Note, Owner, Tag, note_tags, utcnow
-
-
-class TagError(ValueError):
-    """A tag name or list that cannot be used; the message says how to fix it."""
-
-
-def clean_tag_name(name: str) -> str:
-    """``name`` with spaces trimmed and folded; TagError when it cannot be a tag."""
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise TagError("A tag needs at least one character.")
-    if len(cleaned) > MAX_TAG_LENGTH:
-        raise TagError(f"Keep each tag to {MAX_TAG_LENGTH} characters.")
-    if "," in cleaned or "\x00" in cleaned:
-        raise TagError("A tag cannot contain commas; separate tags with commas instead.")
-    return cleaned
-
-
-def parse_tags(text: str) -> list[str]:
-    """Comma-separated tag names, cleaned and without duplicates (ignoring case)."""
-    return clean_tag_list([part for part in (text or "").split(",") if part.strip()])
-
-
-def clean_tag_list(names: list[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for name in names:
-        cleaned = clean_tag_name(name)
-        seen.setdefault(Tag.key(cleaned), cleaned)
-    if len(seen) > MAX_TAGS_PER_NOTE:
-        raise TagError(f"A note can have at most {MAX_TAGS_PER_NOTE} tags.")
-    return list(seen.values())
+from .models import Note, Tag, note_tags
+from .rules import TagError, clean_tag_name, tag_key
 
 
 def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
@@ -108,9 +80,7 @@ def tag_counts(user: Owner) -> list[TagCount]:
 
 
 def get_user_tag(user: Owner, name: str) -> Tag | None:
-    return db.session.scalar(
-        sa.select(Tag).where(Tag.owner_id == user.id, Tag.name_key == Tag.key(" ".join(name.split())))
-    )
+    return db.session.scalar(sa.select(Tag).where(Tag.owner_id == user.id, Tag.name_key == tag_key(name)))
 
 
 def rename_tag(user: Owner, old: str, new: str) -> Tag:

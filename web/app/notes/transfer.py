@@ -23,9 +23,12 @@ from typing import Any
 
 import yaml
 
+from ..accounts.models import Owner, User
 from ..extensions import db
-from ..models import MAX_CONTENT_CHARS, MAX_TITLE_LENGTH, Note, Owner, User
-from .tags import TagError, assign_tags, clean_tag_list
+from .models import Note
+from .rules import TagError, clean_tag_list, content_problem, title_problem
+from .serialize import export_record
+from .tags import assign_tags
 
 FORMAT = "notes-export"
 FORMAT_VERSION = 1
@@ -40,27 +43,10 @@ class ImportError_(ValueError):
     """The archive cannot be imported; the message says what is wrong. Nothing was written."""
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat() if moment else None
-
-
 def _slug(title: str) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()
     return slug[:60] or "note"
-
-
-def _record(note: Note) -> dict[str, Any]:
-    return {
-        "title": note.title,
-        "content": note.content,
-        "tags": [tag.name for tag in note.tags],
-        "pinned": note.pinned,
-        "archived": note.archived,
-        "created_at": _iso(note.created_at),
-        "updated_at": _iso(note.updated_at),
-        "deleted_at": _iso(note.deleted_at),
-    }
 
 
 def _markdown_file(record: dict[str, Any]) -> str:
@@ -74,7 +60,7 @@ def _markdown_file(record: dict[str, Any]) -> str:
 def export_zip(user: User) -> bytes:
     """All of ``user``'s notes (live, archived and trashed) as zip bytes."""
     notes = sorted(user.notes, key=lambda n: (n.created_at, n.title, n.content))
-    records = [_record(note) for note in notes]
+    records = [export_record(note) for note in notes]
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -200,12 +186,13 @@ def _build(user: Owner, record: Any, n: int) -> Note:
     if not isinstance(record, dict):
         raise ImportError_(f"Note {n} is not an object.")
     title, content = record.get("title"), record.get("content")
-    if not isinstance(title, str) or not title.strip() or len(title) > MAX_TITLE_LENGTH:
-        raise ImportError_(f"Note {n}: the title must be 1 to {MAX_TITLE_LENGTH} characters.")
-    if not isinstance(content, str) or len(content) > MAX_CONTENT_CHARS:
-        raise ImportError_(f"Note {n}: the content must be text of at most {MAX_CONTENT_CHARS:,} characters.")
-    if "\x00" in title or "\x00" in content:
-        raise ImportError_(f"Note {n}: remove the NUL characters.")
+    if not isinstance(title, str):
+        raise ImportError_(f"Note {n}: the title must be text.")
+    if not isinstance(content, str):
+        raise ImportError_(f"Note {n}: the content must be text.")
+    for field, problem in (("title", title_problem(title)), ("content", content_problem(content))):
+        if problem:
+            raise ImportError_(f"Note {n}: the {field} cannot be imported. {problem}")
     for flag in ("pinned", "archived"):
         if not isinstance(record.get(flag), bool):
             raise ImportError_(f"Note {n}: {flag} must be true or false.")

@@ -1,0 +1,90 @@
+"""Small helpers shared by the e2e tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from tests.helpers.data import PASSWORD
+from werkzeug.test import TestResponse
+
+from app.accounts.passwords import hash_password
+from app.accounts.tokens import create_token
+from app.models import Note, User, db, utcnow
+from app.notes.tags import assign_tags
+
+API = "/api/v1"
+
+
+def e2e_config(url: str, **extra: Any) -> dict[str, Any]:
+    """The factory's test override, pointed at ``url``."""
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, **extra}
+
+
+def dispose(app: Flask) -> None:
+    """Close the pooled connections of ``app`` so its database can be dropped."""
+    with app.app_context():
+        db.engine.dispose()
+
+
+def count(model: type[Any], *where: Any) -> int:
+    """Rows of ``model`` (matching ``where``) as stored now, not as cached."""
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+
+
+def stored_note(note_id: int) -> Note | None:
+    """The note as the database holds it now, or None when it is gone."""
+    db.session.expire_all()
+    return db.session.get(Note, note_id)
+
+
+def etag(note_id: int, version: int) -> str:
+    return f'"{note_id}-{version}"'
+
+
+def text(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
+    """Check ``response`` is an RFC 9457 problem with ``status``; return its body."""
+    assert response.status_code == status, text(response)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert isinstance(body["detail"], str) and body["detail"]
+    return body
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    """Log ``client`` in through the real form; fail unless it redirects."""
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302, text(response)
+
+
+def committed_token_user(app: Flask, notes: int, tags: list[str] | None = None) -> tuple[str, list[int]]:
+    """Commit alice@example.com with ``notes`` notes (each with ``tags``) and a write token.
+
+    Returns the token's secret and the note ids in creation order. The token
+    counts as used just now, so its once-a-minute ``last_used_at`` write
+    stays out of what a test counts.
+    """
+    with app.app_context():
+        user = User(email="alice@example.com", password_hash=hash_password(PASSWORD))
+        db.session.add(user)
+        db.session.commit()
+        ids = []
+        for i in range(notes):
+            note = Note(owner=user, title=f"Note {i}", content=f"text {i}", pinned=i % 7 == 0)
+            db.session.add(note)
+            if tags:
+                assign_tags(note, tags)
+            db.session.commit()  # each note sees the tags the previous one created
+            ids.append(note.id)
+        token, secret = create_token(user, "script")
+        token.last_used_at = utcnow()
+        db.session.commit()
+    return secret, ids

@@ -1,0 +1,144 @@
+"""The compose stack of tiers 4 and 5, and an account made in it through the real forms."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+PASSWORD = "correct horse battery staple"
+UP_TIMEOUT = 300  # seconds: a cold image build plus first start
+CMD_TIMEOUT = 120
+
+
+class Stack:
+    """A running compose project plus helpers to reach it."""
+
+    def __init__(self, project: str, env_file: Path, http_port: int, https_port: int, ca: Path) -> None:
+        self.project = project
+        self.env_file = env_file
+        self.http_port = http_port
+        self.https_port = https_port
+        self.ca = str(ca)
+        self.base = f"https://localhost:{https_port}"
+
+    def compose(self, *args: str, timeout: float = CMD_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `docker compose` for this project; raise with its output on failure."""
+        cmd = [
+            "docker",
+            "compose",
+            "-p",
+            self.project,
+            "--project-directory",
+            str(ROOT),
+            "-f",
+            str(COMPOSE_FILE),
+            "--env-file",
+            str(self.env_file),
+            *args,
+        ]
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def up(self, *extra: str) -> None:
+        self.compose("up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), *extra, timeout=UP_TIMEOUT + 60)
+
+    def container_ids(self, service: str) -> list[str]:
+        return self.compose("ps", "-q", service).stdout.split()
+
+    def logs(self, service: str) -> str:
+        return self.compose("logs", "--no-color", service).stdout
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def session(self) -> requests.Session:
+        """A client that trusts only the stack's certificate and uses no proxy.
+
+        Forms need a Referer: Flask-WTF checks it on HTTPS, as browsers send one.
+        """
+        s = requests.Session()
+        s.trust_env = False  # REQUESTS_CA_BUNDLE or a proxy must not step in
+        s.verify = self.ca
+        s.headers["Referer"] = self.base + "/"
+        return s
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Until /readyz answers 200 through nginx (app and database up)."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.session().get(self.url("/readyz"), timeout=5)
+                if last.status_code == 200:
+                    return
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(1)
+        raise AssertionError(f"stack not ready after {timeout}s: {last!r}")
+
+
+# --- an account with an API token, made through the real forms ---------------
+
+_CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>")
+_VALUE = re.compile(r"\bvalue=\"([^\"]+)\"")
+_META = re.compile(r"<meta name=\"csrf-token\" content=\"([^\"]+)\"")
+_NEW_TOKEN = re.compile(r"<code id=\"new-token\">([^<]+)</code>")
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of a page: the form's hidden input, else the meta tag."""
+    tag = _CSRF_INPUT.search(html)
+    if tag and (value := _VALUE.search(tag.group(0))):
+        return value.group(1)
+    meta = _META.search(html)
+    assert meta, "page carries no CSRF token"
+    return meta.group(1)
+
+
+class Account:
+    def __init__(self, stack: Stack, email: str) -> None:
+        self.stack = stack
+        self.email = email
+        self.browser = stack.session()
+        self.token = ""
+
+    def register(self) -> requests.Response:
+        page = self.browser.get(self.stack.url("/auth/register"), timeout=10)
+        form = {"csrf_token": csrf_from(page.text), "email": self.email, "password": PASSWORD, "confirm": PASSWORD}
+        return self.browser.post(self.stack.url("/auth/register"), data=form, allow_redirects=False, timeout=15)
+
+    def login(self) -> requests.Response:
+        page = self.browser.get(self.stack.url("/auth/login"), timeout=10)
+        form = {"csrf_token": csrf_from(page.text), "email": self.email, "password": PASSWORD}
+        return self.browser.post(self.stack.url("/auth/login"), data=form, allow_redirects=False, timeout=15)
+
+    def create_token(self, name: str = "stack test") -> str:
+        page = self.browser.get(self.stack.url("/account/"), timeout=10)
+        form = {
+            "csrf_token": csrf_from(page.text),
+            "name": name,
+            "scope": "write",
+            "expires_in_days": "",
+            "password": PASSWORD,
+        }
+        response = self.browser.post(self.stack.url("/account/tokens"), data=form, timeout=15)
+        assert response.status_code in (200, 201), response.text[:500]
+        found = _NEW_TOKEN.search(response.text)
+        assert found, "the account page did not show the new token"
+        self.token = found.group(1).strip()
+        return self.token
+
+    def api(self) -> requests.Session:
+        """A client authenticated with the bearer token only (no cookies)."""
+        s = self.stack.session()
+        s.headers["Authorization"] = f"Bearer {self.token}"
+        return s

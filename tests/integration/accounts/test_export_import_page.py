@@ -1,0 +1,85 @@
+"""Export and import from the account page, and the trash purge command."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import sqlalchemy as sa
+from tests.helpers.data import PASSWORD
+
+from app.models import Note, Tag, db, utcnow
+
+
+def test_export_downloads_a_zip_of_every_note(client, logged_in, factory):
+    factory.note(logged_in, title="One")
+    factory.note(logged_in, title="Two", deleted_at=utcnow())
+    response = client.get("/account/export")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    names = zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+    assert len([n for n in names if n.endswith(".md")]) == 2
+
+
+def test_export_delete_account_register_import_gets_everything_back(app, client, auth, factory, user):
+    factory.note(user, title="Keep me", content="**bold** 🌸")
+    auth.login()
+    archive = client.get("/account/export").data
+    client.post("/account/delete", data={"password": PASSWORD})
+    auth.register("alice@example.com", "a brand new passphrase")
+    response = client.post(
+        "/account/import",
+        data={"archive": (io.BytesIO(archive), "notes-export.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    (note,) = db.session.scalars(sa.select(Note)).all()
+    assert (note.title, note.content) == ("Keep me", "**bold** 🌸")
+    assert "Imported 1 note." in client.get("/notes/").get_data(as_text=True)
+
+
+def test_importing_something_else_says_why_and_imports_nothing(client, logged_in):
+    response = client.post(
+        "/account/import", data={"archive": (io.BytesIO(b"not a zip"), "x.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "This is not a zip file" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def test_importing_without_a_file_says_so(client, logged_in):
+    response = client.post("/account/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Choose the .zip file" in response.get_data(as_text=True)
+
+
+def test_purge_trash_deletes_only_what_is_old_enough(app, factory, user):
+    old = factory.note(user, title="old", deleted_at=utcnow() - timedelta(days=31))
+    factory.note(user, title="recent", deleted_at=utcnow() - timedelta(days=29))
+    factory.note(user, title="live")
+    from app.notes.tags import assign_tags
+
+    assign_tags(old, ["only-on-old"])
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["notes", "purge-trash"])
+    assert result.exit_code == 0, result.output
+    assert "Deleted 1 note trashed more than 30 days ago." in result.output
+    assert sorted(db.session.scalars(sa.select(Note.title))) == ["live", "recent"]
+    assert db.session.scalars(sa.select(Tag.name)).all() == []
+
+
+def test_purge_trash_days_are_configurable(app, factory, user):
+    factory.note(user, title="a day old", deleted_at=utcnow() - timedelta(days=1, minutes=1))
+    result = app.test_cli_runner().invoke(args=["notes", "purge-trash", "--days", "1"])
+    assert "Deleted 1 note" in result.output
+    app.config["TRASH_RETENTION_DAYS"] = 0
+    factory.note(user, title="just trashed", deleted_at=utcnow() - timedelta(seconds=5))
+    assert "Deleted 1 note" in app.test_cli_runner().invoke(args=["notes", "purge-trash"]).output
+
+
+def test_purge_trash_refuses_negative_days(app):
+    result = app.test_cli_runner().invoke(args=["notes", "purge-trash", "--days", "-1"])
+    assert result.exit_code != 0
+    assert "-1" in result.output

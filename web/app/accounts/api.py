@@ -1,0 +1,68 @@
+"""/api/v1/tokens: personal API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, url_for
+from flask.views import MethodView
+from werkzeug.exceptions import TooManyRequests
+
+from ..api import bp
+from ..api.auth import api_owner, api_user
+from ..api.docs import id_links, problem_response
+from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
+from .service import AccountError, PasswordGuessing, confirm_password
+from .tokens import create_token, get_owned_token, revoke_token, user_tokens
+from .views import current_client
+
+TOKEN_ITEM = "/api/v1/tokens/{token_id}"  # noqa: S105 - a path, not a secret
+TOKEN_LINKS = id_links("token_id", {"GetToken": (TOKEN_ITEM, "get"), "RevokeToken": (TOKEN_ITEM, "delete")})
+
+
+@bp.route("/tokens")
+class TokenCollection(MethodView):
+    @bp.response(200, TokenListSchema)
+    def get(self) -> Any:
+        """List your tokens (never their secrets)."""
+        return {"items": user_tokens(api_owner())}
+
+    @bp.arguments(TokenCreateSchema)
+    @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
+    @bp.doc(responses={201: {"links": TOKEN_LINKS}})
+    @problem_response(403, "Called with an API token (tokens cannot create tokens), or the password is wrong")
+    @problem_response(429, "Too many wrong passwords from this client; see Retry-After")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a token, from a browser session and with your password. The secret is in this response only.
+
+        A token cannot create tokens: one stolen token must not be able to
+        mint others that outlive its revocation.
+        """
+        if g.api_token is not None:
+            abort(403, "API tokens cannot create tokens. Create one on the Account page, or from a logged-in session.")
+        user = api_user()
+        try:
+            confirm_password(user, data["password"], current_client())
+        except AccountError:
+            abort(403, "That is not your password; a token needs your password to be created.")
+        except PasswordGuessing as exc:
+            raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
+        token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"])
+        body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
+        return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
+
+
+@bp.route("/tokens/<int:token_id>")
+class TokenItem(MethodView):
+    @bp.response(200, TokenSchema)
+    @problem_response(404, "No such token of yours")
+    def get(self, token_id: int) -> Any:
+        """Read one token's details."""
+        return get_owned_token(api_owner(), token_id)
+
+    @bp.response(204)
+    @problem_response(404, "No such token of yours")
+    def delete(self, token_id: int) -> Any:
+        """Revoke a token: it stops working at once."""
+        revoke_token(get_owned_token(api_owner(), token_id))
+        return "", 204

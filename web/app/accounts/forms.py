@@ -1,0 +1,101 @@
+"""The account pages' forms; limits and messages come from ``rules``."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+
+from ..text_rules import NUL_MESSAGE, has_nul
+from .rules import (
+    MAX_EMAIL_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_TOKEN_DAYS,
+    MAX_TOKEN_NAME_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PASSWORD_LENGTH_MESSAGE,
+    TOKEN_SCOPES,
+)
+
+SCOPE_LABELS = {"read": "Read only", "write": "Read and write"}
+
+
+def no_nul(form: FlaskForm, field: StringField) -> None:
+    # PostgreSQL text cannot hold NUL: a lookup or an insert would fail with a 500.
+    if field.data and has_nul(field.data):
+        raise ValidationError(NUL_MESSAGE)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH), no_nul],
+        render_kw={"autocomplete": "email"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Remember me")
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        "Email", validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)], render_kw={"autocomplete": "email"}
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, message=PASSWORD_LENGTH_MESSAGE),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH), no_nul])
+    scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in TOKEN_SCOPES], default="write")
+    expires_in_days = IntegerField(
+        "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=MAX_TOKEN_DAYS)]
+    )
+    # A token outlives the session; whoever holds only a session cookie must
+    # not be able to turn it into one.
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, message=PASSWORD_LENGTH_MESSAGE),
+        ],
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],
+    )
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+
+
+class ImportForm(FlaskForm):
+    """The notes import on the account page; the archive rules are app.notes.transfer's."""
+
+    archive = FileField("Export zip", validators=[FileRequired(message="Choose the .zip file that Export gave you.")])

@@ -1,0 +1,146 @@
+"""The account tables: users, their login sessions, API tokens and failed logins."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db.types import UTCDateTime, utcnow
+from ..extensions import Base, db
+from .rules import MAX_EMAIL_LENGTH, MAX_TOKEN_NAME_LENGTH
+
+if TYPE_CHECKING:
+    from ..notes.models import Note
+
+    # db.Model is built at run time; to the type checker it is the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
+
+
+class Owner(Protocol):
+    """Whoever notes, tags and tokens belong to, as far as a query needs: an id.
+
+    A ``User`` is one. So is an API caller known from its token alone
+    (``app.api.auth.Caller``), which saves loading the account on every API
+    request. Functions that read or change only the owner's rows take this;
+    those that need the account itself (its password, its relationships)
+    take a ``User``.
+    """
+
+    @property
+    def id(self) -> int: ...
+
+
+class User(UserMixin, Model):
+    """An account. ``get_id`` is the current login session's id, not the
+    user's, so that Flask-Login's cookies name a session the server can end."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(MAX_EMAIL_LENGTH))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    notes: Mapped[list[Note]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        # Case-insensitive uniqueness enforced by the database itself, so two
+        # concurrent sign-ups with "A@x" and "a@x" cannot both succeed.
+        sa.Index("uq_users_email_lower", sa.text("lower(email)"), unique=True),
+    )
+
+    # UserMixin compares users by get_id(), which is now per session; rows
+    # are unique per session already, so plain identity is the right test.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    @property
+    def login_sid(self) -> str | None:
+        """The login session this object was loaded for (set by app.accounts.sessions)."""
+        return self.__dict__.get("_login_sid")
+
+    @login_sid.setter
+    def login_sid(self, value: str | None) -> None:
+        # Kept out of the mapper: it belongs to a request, not to the row.
+        self.__dict__["_login_sid"] = value
+
+    def get_id(self) -> str:
+        if not self.login_sid:
+            raise RuntimeError("no login session: use app.accounts.sessions.start_session() to log a user in")
+        return self.login_sid
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class ApiToken(Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(MAX_TOKEN_NAME_LENGTH))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    scope: Mapped[str] = mapped_column(sa.String(16), default="write")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+    owner: Mapped[User] = relationship(back_populates="tokens")
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # Tokens carry 256 random bits, so a fast hash is enough: there is
+        # nothing to brute-force, and lookups by hash stay cheap.
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        return self.usable(self.revoked, self.expires_at, now or utcnow())
+
+    @staticmethod
+    def usable(revoked: bool, expires_at: datetime | None, now: datetime) -> bool:
+        """Whether a token in this state may be used at ``now``: not revoked, not expired."""
+        return not revoked and (expires_at is None or expires_at > now)
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}>"
+
+
+class LoginSession(Model):
+    """A browser login. Ending the row ends the session, wherever the cookie is."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Only a hash: a copy of the table does not hand out live sessions.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class AuthFailure(Model):
+    """One failed login, counted against a key (account, address or device)."""
+
+    __tablename__ = "auth_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    __table_args__ = (sa.Index("ix_auth_failures_key_created", "key", "created_at"),)

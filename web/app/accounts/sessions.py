@@ -1,0 +1,90 @@
+"""Server-side login sessions.
+
+The signed cookie alone cannot be taken back: a copy keeps working until it
+expires. So each login gets a row, the cookie carries only its random id, and
+logging out, changing the password or a timeout deletes the row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from ..db.types import utcnow
+from ..extensions import db
+from .models import LoginSession, User
+
+# last_seen_at is written at most this often, so reads do not all turn into writes.
+TOUCH_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _idle_limit(remember: bool) -> timedelta:
+    cfg = current_app.config
+    return cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_IDLE_TIMEOUT"]
+
+
+def _expired(row: LoginSession, now: datetime) -> bool:
+    if now - row.created_at > current_app.config["SESSION_ABSOLUTE_TIMEOUT"]:
+        return True
+    return now - row.last_seen_at > _idle_limit(row.remember)
+
+
+def start_session(user: User, *, remember: bool) -> str:
+    """Create and commit a login session for ``user``; return its id (the cookie value)."""
+    sid = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user=user, token_hash=_hash(sid), remember=remember))
+    db.session.commit()
+    user.login_sid = sid
+    return sid
+
+
+def load_session_user(sid: str) -> User | None:
+    """The user of a live session ``sid``, or None if it ended or timed out.
+
+    A timed-out session is deleted on the way.
+    """
+    if not sid or len(sid) > 100:
+        return None
+    # The user comes in the same query: every page that asks needs it next.
+    row = db.session.scalar(
+        sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _hash(sid))
+    )
+    if row is None:
+        return None
+    now = utcnow()
+    if _expired(row, now):
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    if now - row.last_seen_at >= TOUCH_RESOLUTION:
+        row.last_seen_at = now
+        db.session.commit()
+    user = row.user
+    user.login_sid = sid
+    return user
+
+
+def end_session(sid: str | None) -> None:
+    """End one session (logout). Unknown ids are ignored."""
+    if sid:
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.token_hash == _hash(sid)))
+        db.session.commit()
+
+
+def end_other_sessions(user: User) -> int:
+    """End every session of ``user`` except the current one; return how many."""
+    query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    if user.login_sid:
+        query = query.where(LoginSession.token_hash != _hash(user.login_sid))
+    result = db.session.execute(query)
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

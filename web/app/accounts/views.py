@@ -1,0 +1,287 @@
+"""The account pages: register, log in and out (``auth``), and the settings page (``account``):
+API tokens, password, export and import, account deletion."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from ..extensions import login_manager
+from ..http.forms import EmptyForm
+from ..http.security import is_safe_next
+from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
+from .forms import ChangePasswordForm, DeleteAccountForm, ImportForm, LoginForm, RegisterForm, TokenForm
+from .models import User
+from .service import (
+    AccountError,
+    PasswordGuessing,
+    authenticate,
+    change_password,
+    confirm_password,
+    create_user,
+    delete_user,
+)
+from .sessions import end_session, load_session_user, start_session
+from .throttle import (
+    DEVICE_COOKIE_LIFETIME,
+    Client,
+    clear_failures,
+    device_cookie_value,
+    record_failure,
+    retry_after,
+)
+from .tokens import create_token, get_owned_token, revoke_token, user_tokens
+
+auth = Blueprint("auth", __name__, url_prefix="/auth")
+account = Blueprint("account", __name__, url_prefix="/account")
+
+
+def init_app(app: Flask) -> None:
+    """Register both blueprints, and tell Flask-Login where to send anonymous visitors and how to load a user."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    app.register_blueprint(auth)
+    app.register_blueprint(account)
+
+
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's cookies carry a login session id (see User.get_id)."""
+    return load_session_user(session_id)
+
+
+def current_client() -> Client:
+    """The client of this request, as the login throttle counts it."""
+    # ProxyFix has already put the real client address here behind nginx.
+    return Client(
+        request.remote_addr or "unknown",
+        request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]),
+    )
+
+
+def _remember_device(response: BaseResponse, email: str) -> None:
+    """Mark this browser as one that logged in to ``email`` (see app/accounts/throttle.py)."""
+    cfg = current_app.config
+    response.set_cookie(
+        cfg["DEVICE_COOKIE_NAME"],
+        device_cookie_value(email),
+        max_age=int(DEVICE_COOKIE_LIFETIME.total_seconds()),
+        secure=cfg.get("SESSION_COOKIE_SECURE", False),
+        httponly=True,
+        samesite="Lax",
+        path="/auth/",
+    )
+
+
+def _next_url() -> str:
+    """Where to go after logging in: ``next`` if same-site, else the notes list."""
+    target = request.args.get("next") or request.form.get("next")
+    return target if is_safe_next(target) else url_for("notes.index")
+
+
+def _start_session(user: User, remember: bool = False) -> None:
+    # A fresh session at login: whatever an attacker may have planted in the
+    # visitor's session before (session fixation) is dropped.
+    session.clear()
+    start_session(user, remember=remember)
+    login_user(user, remember=remember)
+    # Without "remember me" the cookie lasts as long as the browser does.
+    session.permanent = remember
+
+
+@auth.route("/register", methods=["GET", "POST"])
+def register() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("notes.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data or "", form.password.data or "")
+        except AccountError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            _start_session(user)
+            flash("Welcome to Notes! Write your first note.", "success")
+            return redirect(url_for("notes.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@auth.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    status = 200
+    headers: dict[str, str] = {}
+    if form.validate_on_submit():
+        email = form.email.data or ""
+        client = current_client()
+        wait = retry_after(email, client)
+        if wait is not None:
+            minutes = max(1, round(wait / 60))
+            flash(f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.", "error")
+            status, headers = 429, {"Retry-After": str(wait)}
+        else:
+            user = authenticate(email, form.password.data or "")
+            if user is not None:
+                clear_failures(email, client)
+                _start_session(user, remember=bool(form.remember.data))
+                response = redirect(_next_url())
+                _remember_device(response, email)
+                return response
+            record_failure(email, client)
+            # One message for unknown email and wrong password alike.
+            flash("Invalid email or password.", "error")
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
+    return page, status, headers
+
+
+@auth.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    # The server forgets the session, so a copy of the cookie is worthless.
+    end_session(current_user.login_sid)
+    # Clear first: logout_user() leaves a note in the session that tells
+    # Flask-Login to delete the "remember me" cookie, which clear() would drop.
+    session.clear()
+    logout_user()
+    flash("You have been logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
+    context = {
+        "token_form": TokenForm(formdata=None),
+        "password_form": ChangePasswordForm(formdata=None),
+        "delete_form": DeleteAccountForm(formdata=None),
+        "import_form": ImportForm(formdata=None),
+        "action_form": EmptyForm(),
+        "tokens": user_tokens(current_user),
+        "new_secret": None,
+    }
+    context.update(forms)
+    return render_template("account/settings.html", **context), status
+
+
+@account.get("/")
+@login_required
+def settings() -> ResponseReturnValue:
+    return _settings()
+
+
+@account.post("/tokens")
+@login_required
+def create_api_token() -> ResponseReturnValue:
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _settings(400, token_form=form)
+    try:
+        confirm_password(current_user, form.password.data or "", current_client())
+    except AccountError as exc:
+        form.password.errors = [str(exc)]
+        return _settings(403, token_form=form)
+    except PasswordGuessing as exc:
+        form.password.errors = [str(exc)]
+        response = make_response(_settings(429, token_form=form))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    token, secret = create_token(
+        current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data
+    )
+    flash(f"Token “{token.name}” created. Copy it now: it will not be shown again.", "success")
+    # Rendered rather than redirected: the secret must never sit in a URL,
+    # the session or a flash message stored in a cookie.
+    return _settings(201, new_secret=secret)
+
+
+@account.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int) -> ResponseReturnValue:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    token = get_owned_token(current_user, token_id)
+    revoke_token(token)
+    flash(f"Token “{token.name}” revoked. Programs using it can no longer sign in.", "info")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/password")
+@login_required
+def password() -> ResponseReturnValue:
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _settings(400, password_form=form)
+    try:
+        change_password(current_user, form.current_password.data or "", form.new_password.data or "")
+    except AccountError as exc:
+        getattr(form, exc.field).errors = [str(exc)]
+        return _settings(400, password_form=form)
+    flash("Your password has been changed. Every other session has been logged out.", "success")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/delete")
+@login_required
+def delete() -> ResponseReturnValue:
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _settings(400, delete_form=form)
+    try:
+        delete_user(current_user._get_current_object(), form.password.data or "")
+    except AccountError as exc:
+        form.password.errors = [str(exc)]
+        return _settings(400, delete_form=form)
+    # Clear first so that logout_user() can ask Flask-Login to delete the
+    # "remember me" cookie (see logout).
+    session.clear()
+    logout_user()
+    flash("Your account and all its notes have been deleted.", "info")
+    return redirect(url_for("auth.register"))
+
+
+@account.get("/export")
+@login_required
+def export() -> ResponseReturnValue:
+    """Download every note as a zip (Markdown files plus notes.json)."""
+    return Response(
+        export_zip(current_user),
+        mimetype="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
+    )
+
+
+@account.post("/import")
+@login_required
+def import_notes() -> ResponseReturnValue:
+    # The one form that uploads a whole notebook: allow more than elsewhere.
+    request.max_content_length = MAX_ARCHIVE_BYTES
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _settings(400, import_form=form)
+    try:
+        result = import_zip(current_user, form.archive.data.read(MAX_ARCHIVE_BYTES + 1))
+    except ImportError_ as exc:
+        form.archive.errors = [str(exc)]
+        return _settings(400, import_form=form)
+    flash(f"Imported {result.count} note{'s' if result.count != 1 else ''}.", "success")
+    return redirect(url_for("notes.index"))

@@ -1,0 +1,19 @@
+"""What a service raises when it cannot do what it was asked.
+
+Services never answer HTTP: they return results or raise these, and
+``app.http.errors`` turns them into answers in one place (404, 409, or 412
+on the API). Errors about a form's or a body's input (``AccountError``,
+``TagError``...) are ValueErrors that the view shows next to the field.
+"""
+
+
+class DomainError(Exception):
+    """Base of the errors below; the message is written for the person who asked."""
+
+
+class NotFoundError(DomainError):
+    """No such thing for this owner. Also what another owner's thing is, so that ids leak nothing."""
+
+
+class ConflictError(DomainError):
+    """The thing changed since the caller read it; nothing was written."""

@@ -1,0 +1,17 @@
+"""Cross-cutting HTTP: one error handler (problem+json or a page), security headers,
+request ids and the access log, pagination cursors.
+
+Nothing here knows a domain; domains use it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import errors, requestlog, security
+
+
+def init_app(app: Flask) -> None:
+    errors.init_app(app)
+    requestlog.init_app(app)
+    security.init_app(app)

@@ -1,0 +1,296 @@
+"""The notes API: /api/v1/notes (list, create, read, update, trash, restore,
+delete forever), /api/v1/tags, /api/v1/export and /api/v1/import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, jsonify, request, url_for
+from flask.views import MethodView
+from marshmallow import RAISE
+
+from ..api import bp
+from ..api.auth import accepts, api_owner, api_user
+from ..api.docs import id_links, problem_response
+from ..extensions import api as rest_api
+from ..http.pagination import CursorError
+from .models import Note
+from .rules import TagError, clean_tag_list
+from .schemas import (
+    ImportResultSchema,
+    NoteCreateSchema,
+    NoteListArgs,
+    NotePageSchema,
+    NoteSchema,
+    NoteUpdateSchema,
+    TagCountSchema,
+    TagListSchema,
+    TagRenameSchema,
+)
+from .serialize import note_dict, note_row_dict
+from .service import (
+    EditConflict,
+    create_note,
+    get_owned_note,
+    list_note_rows,
+    purge_note,
+    restore_note,
+    search,
+    trash_note,
+    update_note,
+)
+from .tags import rename_tag, tag_counts
+from .transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
+
+NOTE_ITEM = "/api/v1/notes/{note_id}"
+NOTE_LINKS = id_links(
+    "note_id",
+    {
+        "GetNote": (NOTE_ITEM, "get"),
+        "UpdateNote": (NOTE_ITEM, "patch"),
+        "TrashNote": (NOTE_ITEM, "delete"),
+        "RestoreNote": ("/api/v1/notes/{note_id}/restore", "post"),
+        "DeleteNoteForever": ("/api/v1/trash/{note_id}", "delete"),
+    },
+    etag=True,
+)
+ZIP = "application/zip"
+
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The note's version, for If-Match"}}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag of your last read; a stale one gets 412 and changes nothing",
+}
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An ETag you hold; if it is current the answer is 304 without a body",
+}
+NO_NOTE = "No such note of yours"
+NO_LIVE_NOTE = "No such note of yours outside the trash"
+
+
+def etag_of(note: Note) -> str:
+    return f"{note.id}-{note.version}"
+
+
+def _etag_header(note: Note) -> dict[str, str]:
+    return {"ETag": f'"{etag_of(note)}"'}
+
+
+def init_app() -> None:
+    """Describe the PATCH body in the app's OpenAPI document: an empty one is refused (422).
+
+    Before the API blueprint is registered, so that its operations refer to this entry.
+    """
+    rest_api.spec.components.schema("NoteUpdate", {"minProperties": 1}, schema=NoteUpdateSchema)
+
+
+def note_response(note: Note) -> Response:
+    """A JSON response with ``note`` (status and headers are set by the view's return tuple)."""
+    return jsonify(note_dict(note))
+
+
+def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> Response:
+    """A JSON response shaped as NotePageSchema."""
+    return jsonify({"items": items, "next_cursor": next_cursor})
+
+
+def expected_version(note: Note, *, required: bool) -> int | None:
+    """The note version the client's If-Match vouches for.
+
+    None when there is no If-Match (and ``required`` is False) or it is ``*``.
+    Aborts 428 when required and missing; raises EditConflict (412) when it
+    names another version.
+    """
+    if not request.if_match:
+        if required:
+            abort(
+                428,
+                "Send 'If-Match' with the ETag from your last GET of this note, so edits cannot overwrite each other.",
+            )
+        return None
+    if request.if_match.star_tag:
+        return None
+    if request.if_match.contains(etag_of(note)):
+        return note.version
+    raise EditConflict
+
+
+@bp.route("/notes")
+class NoteCollection(MethodView):
+    # webargs ignores unknown query args by default; a typo such as ?pinend=true
+    # must fail loudly rather than silently list everything. An instance, not
+    # the class: webargs would build a new schema for every request (~0.1 ms).
+    @bp.arguments(NoteListArgs(), location="query", unknown=RAISE)
+    @bp.response(200, NotePageSchema)
+    @problem_response(400, "The cursor was not made by this API (pass next_cursor unchanged)")
+    def get(self, args: dict[str, Any]) -> Any:
+        """List notes, pinned first then most recently updated, or search them.
+
+        Live notes by default; filter with archived, trashed, pinned and tag.
+        Follow next_cursor for more. With q, the best matches come ranked.
+        """
+        filters = {
+            "archived": args.get("archived", None if args["trashed"] else False),
+            "trashed": args["trashed"],
+            "pinned": args.get("pinned"),
+            "tags": args.get("tag"),
+        }
+        if args.get("q") is not None:
+            if args.get("cursor"):
+                abort(400, "Search results come on one page: drop cursor, or raise limit (up to 100).")
+            hits = search(api_owner(), args["q"], limit=args["limit"], **filters)
+            return page_response([note_dict(hit.note, str(hit.snippet)) for hit in hits], None)
+        try:
+            page = list_note_rows(api_owner(), cursor=args.get("cursor"), limit=args["limit"], **filters)
+        except CursorError:
+            abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
+        # Built by hand rather than by NotePageSchema: see serialize.py.
+        return page_response([note_row_dict(row) for row in page.items], page.next_cursor)
+
+    @bp.arguments(NoteCreateSchema)
+    @bp.response(
+        201, NoteSchema, headers={"Location": {"schema": {"type": "string"}}, "ETag": {"schema": {"type": "string"}}}
+    )
+    @bp.doc(responses={201: {"links": NOTE_LINKS}})
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a note."""
+        note = create_note(
+            api_owner(),
+            data["title"],
+            data["content"],
+            pinned=data["pinned"],
+            archived=data["archived"],
+            tags=clean_tag_list(data["tags"]),
+        )
+        headers = {"Location": url_for("api.NoteItem", note_id=note.id, _external=True), **_etag_header(note)}
+        return note_response(note), 201, headers
+
+
+@bp.route("/notes/<int:note_id>")
+class NoteItem(MethodView):
+    @bp.response(200, NoteSchema, headers=ETAG_HEADER)
+    @bp.alt_response(304, description="Not modified: If-None-Match matches the current ETag", headers=ETAG_HEADER)
+    @problem_response(404, NO_NOTE)
+    @bp.doc(parameters=[IF_NONE_MATCH])
+    def get(self, note_id: int) -> Any:
+        """Read a note (also one in the trash). Sends an ETag for If-Match."""
+        note = get_owned_note(note_id, api_owner())
+        if request.if_none_match.contains(etag_of(note)):
+            return "", 304, _etag_header(note)
+        return note_response(note), 200, _etag_header(note)
+
+    @bp.arguments(NoteUpdateSchema)
+    @bp.response(200, NoteSchema, headers=ETAG_HEADER)
+    @problem_response(404, NO_LIVE_NOTE)
+    @problem_response(412, "If-Match is stale: someone else changed the note")
+    @problem_response(428, "If-Match is missing")
+    @bp.doc(parameters=[{**IF_MATCH, "required": True}])
+    def patch(self, data: dict[str, Any], note_id: int) -> Any:
+        """Change some fields of a live note. Requires If-Match."""
+        note = get_owned_note(note_id, api_owner(), trashed=False)
+        version = expected_version(note, required=True)
+        if "tags" in data:
+            data = {**data, "tags": clean_tag_list(data["tags"])}
+        update_note(note, data, version)
+        return note_response(note), 200, _etag_header(note)
+
+    @bp.response(204)
+    @problem_response(404, NO_LIVE_NOTE)
+    @problem_response(412, "If-Match is stale")
+    @bp.doc(parameters=[IF_MATCH])
+    def delete(self, note_id: int) -> Any:
+        """Move a note to the trash (restorable)."""
+        note = get_owned_note(note_id, api_owner(), trashed=False)
+        trash_note(note, expected_version(note, required=False))
+        return "", 204
+
+
+@bp.route("/notes/<int:note_id>/restore", methods=["POST"])
+@bp.response(200, NoteSchema, headers=ETAG_HEADER)
+@problem_response(404, NO_NOTE)
+@problem_response(409, "The note is not in the trash")
+@problem_response(412, "If-Match is stale")
+@bp.doc(parameters=[IF_MATCH])
+def restore(note_id: int) -> Any:
+    """Take a note out of the trash."""
+    note = get_owned_note(note_id, api_owner())
+    if not note.in_trash:
+        abort(409, "This note is not in the trash; there is nothing to restore.")
+    restore_note(note, expected_version(note, required=False))
+    return note, 200, _etag_header(note)
+
+
+@bp.route("/trash/<int:note_id>", methods=["DELETE"])
+@bp.response(204)
+@problem_response(404, NO_NOTE)
+@problem_response(409, "The note is not in the trash")
+@problem_response(412, "If-Match is stale")
+@bp.doc(parameters=[IF_MATCH])
+def delete_forever(note_id: int) -> Any:
+    """Delete a note in the trash forever. This cannot be undone."""
+    note = get_owned_note(note_id, api_owner())
+    if not note.in_trash:
+        abort(409, f"Move the note to the trash first (DELETE /api/v1/notes/{note_id}), then delete it forever.")
+    purge_note(note, expected_version(note, required=False))
+    return "", 204
+
+
+@bp.route("/tags", methods=["GET"])
+@bp.response(200, TagListSchema)
+def list_tags() -> Any:
+    """Your tags, by name, with how many notes outside the trash have each."""
+    return {"items": [{"name": c.tag.name, "count": c.count} for c in tag_counts(api_owner())]}
+
+
+@bp.route("/tags/rename", methods=["POST"])
+@bp.arguments(TagRenameSchema)
+@bp.response(200, TagCountSchema)
+@problem_response(404, "You have no tag of that name")
+def rename(data: dict[str, Any]) -> Any:
+    """Rename a tag. Renaming to a tag you already have merges the two."""
+    user = api_owner()
+    try:
+        tag = rename_tag(user, data["name"], data["new_name"])
+    except TagError as exc:
+        abort(404, str(exc))
+    count = next((c.count for c in tag_counts(user) if c.tag.id == tag.id), 0)
+    return {"name": tag.name, "count": count}
+
+
+@bp.route("/export", methods=["GET"])
+@bp.response(200, {"type": "string", "format": "binary"}, content_type=ZIP, description="The zip of all your notes")
+def export() -> Any:
+    """Download every note (live, archived and trashed) as a zip.
+
+    One Markdown file per note with YAML front matter, and notes.json with
+    everything, which /import reads.
+    """
+    return Response(
+        export_zip(api_user()),
+        mimetype=ZIP,
+        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
+    )
+
+
+@bp.route("/import", methods=["POST"])
+@accepts(ZIP)
+@bp.doc(requestBody={"required": True, "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}})
+@bp.response(201, ImportResultSchema)
+@problem_response(413, "The zip is larger than 20 MiB")
+@problem_response(422, "Not a zip made by export, or a note in it breaks a limit; nothing was imported")
+def import_notes() -> Any:
+    """Recreate the notes of an export zip (sent as the raw body). All or nothing."""
+    # A whole notebook is larger than any one request elsewhere in the API.
+    request.max_content_length = MAX_ARCHIVE_BYTES
+    try:
+        result = import_zip(api_owner(), request.get_data(cache=False))
+    except ImportError_ as exc:
+        abort(422, str(exc))
+    return {"imported": result.count}, 201

@@ -1,0 +1,103 @@
+"""The notes tables: notes, tags and which tags a note has."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db.types import UTCDateTime, utcnow
+from ..extensions import Base, db
+from .rules import MAX_TAG_LENGTH, MAX_TITLE_LENGTH, tag_key
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
+
+    # db.Model is built at run time; to the type checker it is the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
+
+
+# Which tags a note has. Rows go with either side (ON DELETE CASCADE).
+note_tags = sa.Table(
+    "note_tags",
+    db.metadata,
+    sa.Column("note_id", sa.ForeignKey("notes.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag_id", sa.ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Tag(Model):
+    """A user's label for notes. Names are unique per user, ignoring case."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(MAX_TAG_LENGTH))
+    # rules.tag_key(name), computed in Python (see there why).
+    name_key: Mapped[str] = mapped_column(sa.String(4 * MAX_TAG_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.Index("uq_tags_owner_name_key", "owner_id", "name_key", unique=True),)
+
+    key = staticmethod(tag_key)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<Tag {self.id} {self.name!r}>"
+
+
+class Note(Model):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable at the Python level only so that the tutorial's
+    # ``Note(title=..., content=...)`` can be built without an owner; the
+    # column itself is NOT NULL.
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    title: Mapped[str] = mapped_column(sa.String(MAX_TITLE_LENGTH))
+    content: Mapped[str] = mapped_column(sa.Text, default="")
+    pinned: Mapped[bool] = mapped_column(default=False)
+    archived: Mapped[bool] = mapped_column(default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    owner: Mapped[User] = relationship(back_populates="notes")
+    # selectin: a page of notes loads all their tags in one more query, never one per note.
+    tags: Mapped[list[Tag]] = relationship(secondary=note_tags, order_by=lambda: Tag.name_key, lazy="selectin")
+
+    # SQLAlchemy adds "AND version = :old" to every UPDATE and bumps it, so a
+    # write based on a stale read fails instead of overwriting silently.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the mapper
+
+    __table_args__ = (
+        # Serves the list: one owner's live notes, pinned first, newest first.
+        sa.Index("ix_notes_owner_list", "owner_id", "pinned", "updated_at", "id"),
+        # One owner's live note ids without touching the table (index-only):
+        # tag counts for the sidebar (app.notes.tags.tag_counts).
+        sa.Index(
+            "ix_notes_owner_live",
+            "owner_id",
+            "id",
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
+        ),
+    )
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+    def __str__(self) -> str:
+        return self.title
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id} {self.title!r}>"

@@ -1,0 +1,271 @@
+"""The notes pages: list, view, write, pin, archive, trash, tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from ..http.forms import EmptyForm
+from ..http.pagination import CursorError
+from ..http.security import is_safe_next
+from .forms import NoteForm, RenameTagForm, SearchForm, TagsForm
+from .markdown import render_markdown, toggle_task
+from .models import Note
+from .rules import MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, TagError, parse_tags
+from .service import (
+    EditConflict,
+    create_note,
+    get_owned_note,
+    list_notes,
+    purge_note,
+    restore_note,
+    search,
+    trash_note,
+    update_note,
+)
+from .tags import rename_tag, tag_counts
+
+bp = Blueprint("notes", __name__, url_prefix="/notes")
+
+
+@dataclass(frozen=True)
+class ListView:
+    heading: str
+    archived: bool | None
+    trashed: bool
+
+
+VIEWS = {
+    "index": ListView("Notes", archived=False, trashed=False),
+    "archive": ListView("Archive", archived=True, trashed=False),
+    "trash": ListView("Trash", archived=None, trashed=True),
+}
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every notes page needs a logged-in user."""
+
+
+def _list(view: str) -> ResponseReturnValue:
+    """A list view, filtered by ?tag= (repeatable) and searched by ?q=."""
+    spec = VIEWS[view]
+    tags = [t for t in request.args.getlist("tag") if t.strip()][:MAX_TAGS_PER_NOTE]
+    search_form = SearchForm(request.args)
+    query = (request.args.get("q") or "").strip()
+    filters: dict[str, Any] = {"archived": spec.archived, "trashed": spec.trashed, "tags": tags}
+    hits, notes, next_cursor = None, [], None
+    if query:
+        if not search_form.validate():
+            abort(400, f"Keep the search to {MAX_QUERY_LENGTH} characters.")
+        hits = search(current_user, query, limit=50, **filters)
+    else:
+        try:
+            page = list_notes(
+                current_user,
+                cursor=request.args.get("cursor") or None,
+                limit=int(current_app.config["NOTES_PER_PAGE"]),
+                **filters,
+            )
+        except CursorError:
+            abort(400, "That page link is broken; start again from the first page.")
+        notes, next_cursor = page.items, page.next_cursor
+    return render_template(
+        "notes/list.html",
+        view=view,
+        heading=spec.heading,
+        notes=notes,
+        hits=hits,
+        query=query,
+        active_tags=tags,
+        tag_counts=tag_counts(current_user),
+        next_cursor=next_cursor,
+        search_form=search_form,
+        action_form=EmptyForm(),
+        retention_days=current_app.config["TRASH_RETENTION_DAYS"],
+    )
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    return _list("index")
+
+
+@bp.get("/archive")
+def archive() -> ResponseReturnValue:
+    return _list("archive")
+
+
+@bp.get("/trash")
+def trash() -> ResponseReturnValue:
+    return _list("trash")
+
+
+@bp.get("/new")
+def new() -> ResponseReturnValue:
+    return render_template("notes/edit.html", form=NoteForm(formdata=None), note=None)
+
+
+@bp.post("/")
+def create() -> ResponseReturnValue:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_template("notes/edit.html", form=form, note=None), 400
+    note = create_note(current_user, form.title.data or "", form.content.data or "", tags=form.tag_names())
+    flash("Note created.", "success")
+    return redirect(url_for("notes.view", note_id=note.id))
+
+
+@bp.get("/<int:note_id>")
+def view(note_id: int) -> ResponseReturnValue:
+    note = get_owned_note(note_id, current_user)
+    return _view_page(note, TagsForm(formdata=None, tags=", ".join(tag.name for tag in note.tags)))
+
+
+def _view_page(note: Note, tags_form: TagsForm) -> str:
+    return render_template(
+        "notes/view.html",
+        note=note,
+        body=render_markdown(note.content),
+        action_form=EmptyForm(),
+        tags_form=tags_form,
+    )
+
+
+@bp.post("/<int:note_id>/tags")
+def set_tags(note_id: int) -> ResponseReturnValue:
+    """Replace a note's tags from the comma-separated ``tags`` field.
+
+    A bad list (too many, too long) re-renders the note page with the reason
+    and a 400, changing nothing; a trashed or foreign note is a 404.
+    """
+    note = get_owned_note(note_id, current_user, trashed=False)
+    form = TagsForm()
+    if not form.validate_on_submit():
+        return _view_page(note, form), 400
+    update_note(note, {"tags": parse_tags(form.tags.data or "")})
+    flash("Tags saved.", "success")
+    return redirect(url_for("notes.view", note_id=note.id))
+
+
+@bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
+def edit(note_id: int) -> ResponseReturnValue:
+    note = get_owned_note(note_id, current_user, trashed=False)
+    if request.method == "GET":
+        form = NoteForm(obj=note)
+        form.tags.data = ", ".join(tag.name for tag in note.tags)
+        form.version.data = str(note.version)
+        return render_template("notes/edit.html", form=form, note=note)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return render_template("notes/edit.html", form=form, note=note), 400
+    try:
+        expected = int(form.version.data or "")
+    except ValueError:
+        expected = None  # an old form without a version: compare nothing
+    try:
+        changes = {"title": form.title.data, "content": form.content.data or "", "tags": form.tag_names()}
+        update_note(note, changes, expected)
+    except EditConflict:
+        # Keep the user's text in the form and show what the other edit saved.
+        current = get_owned_note(note_id, current_user)
+        form.version.data = str(current.version)
+        return render_template("notes/edit.html", form=form, note=current, conflict=current), 409
+    flash("Note saved.", "success")
+    return redirect(url_for("notes.view", note_id=note.id))
+
+
+def _action(note: Note, message: str) -> ResponseReturnValue:
+    flash(message, "success")
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("notes.view", note_id=note.id))
+
+
+def _check_form() -> None:
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired; reload the page and try again.")
+
+
+@bp.post("/<int:note_id>/pin")
+def pin(note_id: int) -> ResponseReturnValue:
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    update_note(note, {"pinned": not note.pinned})
+    return _action(note, "Note pinned." if note.pinned else "Note unpinned.")
+
+
+@bp.post("/<int:note_id>/archive")
+def toggle_archive(note_id: int) -> ResponseReturnValue:
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    update_note(note, {"archived": not note.archived})
+    return _action(note, "Note archived." if note.archived else "Note moved back to your notes.")
+
+
+@bp.post("/<int:note_id>/delete")
+def delete(note_id: int) -> ResponseReturnValue:
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    trash_note(note)
+    flash("Note moved to the trash. You can restore it from there.", "success")
+    return redirect(url_for("notes.index"))
+
+
+@bp.post("/<int:note_id>/restore")
+def restore(note_id: int) -> ResponseReturnValue:
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=True)
+    restore_note(note)
+    return _action(note, "Note restored.")
+
+
+@bp.post("/<int:note_id>/tasks/<int:index>")
+def toggle_task_box(note_id: int, index: int) -> ResponseReturnValue:
+    """Tick or untick the ``index``-th task-list box of a note (0 is the first)."""
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    try:
+        expected = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "Send the note's version with the change; reload the page and try again.")
+    try:
+        content = toggle_task(note.content, index)
+    except IndexError:
+        abort(404, "That task is no longer in the note; reload the page.")
+    update_note(note, {"content": content}, expected)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return {"version": note.version}
+    return redirect(url_for("notes.view", note_id=note.id))
+
+
+@bp.get("/tags")
+def tags() -> ResponseReturnValue:
+    return render_template("notes/tags.html", tag_counts=tag_counts(current_user), form=RenameTagForm(formdata=None))
+
+
+@bp.post("/tags/rename")
+def rename_tag_view() -> ResponseReturnValue:
+    form = RenameTagForm()
+    if not form.validate_on_submit():
+        abort(400, f"Give the tag a new name of at most {MAX_TAG_LENGTH} characters.")
+    try:
+        tag = rename_tag(current_user, form.name.data or "", form.new_name.data or "")
+    except TagError as exc:
+        flash(str(exc), "error")
+        return render_template("notes/tags.html", tag_counts=tag_counts(current_user), form=form), 400
+    flash(f"Tag renamed to “{tag.name}”.", "success")
+    return redirect(url_for("notes.tags"))
+
+
+@bp.post("/<int:note_id>/purge")
+def purge(note_id: int) -> ResponseReturnValue:
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=True)
+    purge_note(note)
+    flash("Note deleted forever.", "success")
+    return redirect(url_for("notes.trash"))

@@ -107,3 +107,20 @@ def test_model_comparison_notices_a_missing_expression_index(migrated_app: Flask
         differences = _differences(migrated_app, conn)
         transaction.rollback()
     assert [(d[0], d[1].name) for d in differences] == [("add_index", "uq_users_email_lower")]
+
+
+def test_deploy_migrate_builds_a_fresh_database_and_is_a_no_op_the_second_time(
+    fresh_database: Callable[[], Any],
+) -> None:
+    """What the stack's migrate service runs, against a real PostgreSQL."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        try:
+            for _ in range(2):
+                result = app.test_cli_runner().invoke(args=["deploy", "migrate", "--attempts", "2", "--interval", "0"])
+                assert result.exit_code == 0, result.output
+                tables, revision, _ = _schema(url)
+                assert tables >= APP_TABLES
+                assert revision == _head(app)
+        finally:
+            dispose(app)

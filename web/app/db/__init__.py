@@ -15,9 +15,9 @@ from . import cli, pool, sqlite
 
 def init_app(app: Flask) -> None:
     """Tune the engines of the Flask-SQLAlchemy extension bound to ``app``: SQLite pragmas,
-    PostgreSQL pool checks, fork safety; and add ``flask db wait-and-upgrade``."""
+    PostgreSQL pool checks, fork safety; and add ``flask deploy migrate``."""
     with app.app_context():
         engines = list(app.extensions["sqlalchemy"].engines.values())
     sqlite.init_app(engines)
     pool.init_app(engines)
-    cli.init_app()
+    cli.init_app(app)

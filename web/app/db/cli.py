@@ -1,4 +1,9 @@
-"""``flask db wait-and-upgrade``: what a deploy runs once before the web servers start."""
+"""``flask deploy migrate``: what a deploy runs once before the web servers start.
+
+Not a subcommand of Flask-Migrate's ``flask db``: that group is found
+without loading the app, so a command the app adds to it is not there when
+the command line is read.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,8 @@ from collections.abc import Callable
 import click
 import flask_migrate
 import sqlalchemy as sa
-from flask import current_app
-from flask.cli import with_appcontext
-from flask_migrate.cli import db as db_group
+from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from ..config import is_placeholder
 
@@ -46,11 +50,13 @@ def wait_for_database(
     )
 
 
-@click.command("wait-and-upgrade")
+deploy = AppGroup("deploy", help="What a deploy runs before the web servers start.")
+
+
+@deploy.command("migrate")
 @click.option("--attempts", type=click.IntRange(min=1), default=30, show_default=True, help="Tries before giving up.")
 @click.option("--interval", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds between tries.")
-@with_appcontext
-def wait_and_upgrade_command(attempts: int, interval: float) -> None:
+def migrate_command(attempts: int, interval: float) -> None:
     """Refuse a placeholder database password, wait for the database, then apply every migration."""
     url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.password is not None and is_placeholder(url.password):
@@ -64,6 +70,5 @@ def wait_and_upgrade_command(attempts: int, interval: float) -> None:
     flask_migrate.upgrade()
 
 
-def init_app() -> None:
-    """Add ``wait-and-upgrade`` to Flask-Migrate's ``flask db`` group (adding it again changes nothing)."""
-    db_group.add_command(wait_and_upgrade_command)
+def init_app(app: Flask) -> None:
+    app.cli.add_command(deploy)

@@ -72,6 +72,10 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
 
+## openapi: rewrite the stored OpenAPI document after a deliberate API change (tests/integration/api/openapi.json)
+openapi: $(VENV)/.runtime
+	cd web && FLASK_APP=app:create_app ../$(BIN)/flask openapi write --format=json ../tests/integration/api/openapi.json
+
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev
 	$(BIN)/ruff format web tests
@@ -82,7 +86,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/instance
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help venv run dev test test-unit test-integration test-browser test-browser-local test-browser-stack lint fmt clean
+.PHONY: help venv run dev test test-unit test-integration test-browser test-browser-local test-browser-stack lint openapi fmt clean
 
 # ---- production stack (docker compose) -------------------------------------
 COMPOSE ?= docker compose

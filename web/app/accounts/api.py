@@ -8,8 +8,8 @@ from flask import abort, g, url_for
 from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
-from ..api import bp
 from ..api.auth import api_owner, api_user
+from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 from .service import AccountError, PasswordGuessing, confirm_password

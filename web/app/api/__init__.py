@@ -3,30 +3,26 @@
 This package is the API's frame: the one flask-smorest blueprint, bearer-token
 authentication (``auth``), OpenAPI helpers (``docs``) and shared schema
 fields (``fields``). The resources live in their domains (``app.notes.api``,
-``app.accounts.api``), which add their routes to ``bp``; ``init_app`` then
-registers it, so ``create_app`` calls ``init_app``, then each domain's
-``init_app``, then ``register``.
+``app.accounts.api``) and add their routes to ``blueprint.bp``. So
+``create_app`` calls ``init_app``, then each domain's ``init_app``, then
+``register``.
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Blueprint
 
 from ..extensions import api, csrf
 
-bp = Blueprint(
-    "api",
-    __name__,
-    url_prefix="/api/v1",
-    description="Notes and personal API tokens. Authenticate with a Bearer token or the session cookie.",
-)
-
-from . import auth  # noqa: E402,F401  (authenticates every request to bp)
+# The blueprint is imported by the functions below rather than here: importing
+# this package (as every import of app.* does, through app/__init__.py) must
+# not load the API's request hooks.
 
 
 def init_app(app: Flask) -> None:
     """Bind the Api (and its OpenAPI document) to ``app``, before the domains describe their resources."""
+    from .blueprint import bp
+
     api.init_app(app)
     # CSRF for cookie-authenticated API calls is checked in api.auth, where
     # Bearer-token calls (which no browser sends on its own) can skip it.
@@ -34,7 +30,9 @@ def init_app(app: Flask) -> None:
 
 
 def register(app: Flask) -> None:
-    """Register ``bp`` with every resource the domains added, and the ways to authenticate."""
+    """Register the blueprint with every resource the domains added, and the ways to authenticate."""
+    from .blueprint import bp
+
     api.register_blueprint(bp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A personal API token (nt_...)."}

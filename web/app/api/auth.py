@@ -18,7 +18,7 @@ from werkzeug.exceptions import Unauthorized
 from ..accounts.models import Owner, User
 from ..accounts.tokens import find_usable_token
 from ..extensions import csrf, db
-from . import bp
+from .blueprint import bp
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

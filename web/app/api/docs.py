@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..http.problem import PROBLEM_JSON, ProblemSchema
-from . import bp
+from .blueprint import bp
 
 
 def problem_response(status: int, description: str) -> Callable[[Any], Any]:

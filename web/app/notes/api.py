@@ -9,8 +9,8 @@ from flask import Response, abort, jsonify, request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
-from ..api import bp
 from ..api.auth import accepts, api_owner, api_user
+from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
 from ..extensions import api as rest_api
 from ..http.pagination import CursorError

@@ -9,7 +9,7 @@ Notes itself costs.
 - ``/floor``, the data floor of ``GET /api/v1/notes``: the same two
   statements (the token lookup of ``app.accounts.tokens`` and the page of
   ``app.notes.service``, imported, so they cannot drift apart) on the same
-  database, and the same JSON (``app.api.serialize``), on a plain SQLAlchemy
+  database, and the same JSON (``app.notes.serialize``), on a plain SQLAlchemy
   engine in a bare view. What the list costs beyond this is Notes' own
   request path: its Flask extensions and hooks, flask-smorest and webargs,
   the ORM session.

@@ -45,9 +45,9 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 20)
 # its idle timeout would close them, never the other way round.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 # Build the app once, in the master, and fork the workers from it. Each
-# worker building its own took ~1.5 s of CPU (importing and create_app),
-# paid again at every max_requests recycle: under load a restart every few
-# seconds, ~0.5 ms of CPU per request (docs/performance.md). The app opens no
+# worker building its own paid the imports and create_app again at every
+# max_requests recycle, a real share of the CPU per request under load
+# (docs/performance.md, "What was tuned"). The app opens no
 # database connection while it is built, and forked workers start with empty
 # pools (app/db/pool.py). New code therefore needs a restart (as a deploy does),
 # not a HUP.

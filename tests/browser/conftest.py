@@ -3,7 +3,7 @@
 Three ways to point it at the app:
 - default: gunicorn serving a fresh SQLite database, as `make run` serves it;
 - BROWSER_STACK=1: a throwaway docker compose stack, through nginx over HTTPS
-  (tests/browser/stack.py; `make test-browser` runs the journeys this way too);
+  (tests/helpers/browser_stack.py; `make test-browser` runs the journeys this way too);
 - BROWSER_BASE_URL=https://host:port: a stack that is already running.
 Over HTTPS the stack's certificate is self-signed, so contexts ignore
 certificate errors (tier 4 checks TLS itself).

@@ -110,7 +110,7 @@ class TestConfig(BaseConfig):
     SECRET_KEY = "test-secret-key-not-for-production-000000"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = "sqlite:///:memory:"
     WTF_CSRF_ENABLED = False
-    # Real argon2 parameters cost ~30 ms per hash; hundreds of tests log in,
+    # Real argon2 parameters are slow on purpose; hundreds of tests log in,
     # so tests use the cheapest legal parameters. The algorithm is the same.
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_KIB = 8

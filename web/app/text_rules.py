@@ -15,7 +15,7 @@ SPACE_CLASS = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u2
 # "Contains no NUL", as `not` a search for one rather than an anchored
 # ^[^\u0000]*$: the same rule, but a tool that folds maxLength into the
 # pattern (schemathesis does) would turn a long maxLength into a quantifier
-# that takes a long time to compile each time (docs/performance.md).
+# that takes a long time to compile each time (docs/performance.md, "Tier 1-2 test suite").
 NUL_PATTERN = r"\u0000"
 # Not blank and no NUL: for names and titles.
 NOT_BLANK_NO_NUL_PATTERN = rf"^[^\u0000]*[^\u0000{SPACE_CLASS}][^\u0000]*$"

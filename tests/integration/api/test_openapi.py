@@ -52,7 +52,7 @@ def test_declares_bearer_security(spec):
 
 def test_every_operation_is_summarised_and_documents_problem_errors(spec):
     default_error = spec["components"]["responses"]["DEFAULT_ERROR"]
-    # As the app sends them (errors.problem), not flask-smorest's default application/json.
+    # As the app sends them (app.http.errors.problem), not flask-smorest's default application/json.
     problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     assert default_error["content"] == {"application/problem+json": problem}
     assert set(spec["components"]["schemas"]["Problem"]["properties"]) >= {"type", "title", "status", "detail"}

@@ -1,4 +1,4 @@
-"""The API's hand-written note JSON (api/serialize.py) equals what the
+"""The API's hand-written note JSON (app/notes/serialize.py) equals what the
 marshmallow schemas in the OpenAPI document would dump, for every kind of note."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 SQLAlchemy's ``pool_pre_ping`` sends a statement on every checkout to find
 connections the server closed since their last use (a database restart, an
 ``idle_session_timeout``, ``pg_terminate_backend``). On an API read that was
-one round trip of three (docs/performance.md, "No ping per checkout").
+one round trip of three (docs/performance.md, "What was tuned").
 
 A server that closes a connection says so on its socket: a FATAL message,
 then end of file. A connection back in the pool has nothing left to read:

@@ -2,7 +2,7 @@
 
 A GET or HEAD request on PostgreSQL runs its statements in autocommit, so the
 driver sends no BEGIN before them and no ROLLBACK after: two of the five
-round trips of an API read (docs/performance.md). Under READ COMMITTED, the
+round trips of an API read (docs/performance.md, "What was tuned"). Under READ COMMITTED, the
 level the app runs at, each statement takes its own snapshot inside a
 transaction too, so reads see exactly what they saw before.
 

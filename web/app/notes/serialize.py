@@ -1,9 +1,8 @@
 """A note as JSON, one function for the API and the export.
 
 Written by hand rather than by marshmallow on the API's hot paths (list, read,
-create, update): ``NoteSchema.dump`` cost about a millisecond for a page of 20
-notes, a large share of a list request (docs/performance.md, "What was
-tuned"). The schemas in ``schemas.py`` still describe these dicts in the
+create, update): ``NoteSchema.dump`` of a page of notes was a large share of a
+list request (docs/performance.md, "What was tuned"). The schemas in ``schemas.py`` still describe these dicts in the
 OpenAPI document, and tests/integration/notes/test_serialize.py checks that
 both give equal output for every kind of note, so the document and the bytes
 cannot drift apart unseen.

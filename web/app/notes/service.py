@@ -97,9 +97,9 @@ def page_statement(
     columns and tag names, for list_note_rows). Parameters: owner_id, limit,
     tag_0..tag_<n_tags-1> (name keys) and, with a cursor, after_0..after_2
     (its sort key); ``page_params`` fills them. Statements are immutable, so
-    one object serves every request of a kind; building it per request cost
-    about a tenth of the API list's CPU time (docs/performance.md, "What was
-    tuned"). The kinds
+    one object serves every request of a kind; building it per request was a
+    measurable share of the API list's CPU time (docs/performance.md, "What
+    was tuned"). The kinds
     are few (a note has at most 20 tags); the LRU bound keeps the cache small.
     """
     owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
@@ -190,8 +190,8 @@ def list_note_rows(
     """The page ``list_notes`` returns, as plain rows with a ``tag_names`` column.
 
     One query and no ORM objects: the JSON API's list needs only the values,
-    and building objects (and loading their tags in a second query) cost more
-    than half of its CPU time (docs/performance.md, "What was tuned"). The
+    and building objects (and loading their tags in a second query) was most
+    of its CPU time (docs/performance.md, "What was tuned"). The
     statement is built once per kind of page (``page_statement``) and runs on the session's
     connection without the ORM's result machinery. Raises CursorError as
     list_notes does.

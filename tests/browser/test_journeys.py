@@ -9,7 +9,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from tests.helpers.browser import PASSWORD, mark_document, register, same_document, write_note
+from tests.helpers.browser import PASSWORD, dialogs_after, mark_document, register, same_document, write_note
 
 pytestmark = pytest.mark.browser
 
@@ -141,7 +141,7 @@ def test_edit_pin_archive_trash_restore_and_delete_forever(page):
     page.goto("/notes/trash")
     page.get_by_role("button", name="Delete forever “First”").click()
     expect(page.locator(".note-title")).to_have_text(["First"])
-    assert page.dialogs == ["Delete this note forever? This cannot be undone."]
+    assert dialogs_after(page) == ["Delete this note forever? This cannot be undone."]
     page.on_dialog = lambda dialog: dialog.accept()
     page.get_by_role("button", name="Delete forever “First”").click()
     expect(page.locator("#flashes")).to_have_text("Note deleted forever.")
@@ -193,7 +193,7 @@ def test_two_windows_editing_one_note_meet_a_kind_conflict(new_context):
     expect(a.locator("#content")).to_have_value("- [ ] call the plumber\n\nwritten in window A")
     expect(a).to_have_title("Edit conflict: Shared · Notes")
     a.keyboard.press("Escape")  # the text in the form is unsaved: asks first
-    assert a.dialogs == ["Leave without saving? Your changes will be lost."]
+    assert dialogs_after(a) == ["Leave without saving? Your changes will be lost."]
     expect(a.locator(".conflict")).to_be_visible()
     a.click("form.note-form button.primary")  # "Save again": A read B's version
     expect(a.locator(".markdown")).to_contain_text("written in window A")
@@ -232,7 +232,7 @@ def test_export_delete_the_account_register_again_and_import(page, tmp_path):
     # Deleting asks first and needs the password.
     page.fill("#delete-password", PASSWORD)
     page.click(".danger-zone button.danger")
-    assert page.dialogs == ["Delete your account and all notes forever?"]
+    assert dialogs_after(page) == ["Delete your account and all notes forever?"]
     expect(page).to_have_url(re.compile(r"/account/$"))
     page.on_dialog = lambda dialog: dialog.accept()
     page.click(".danger-zone button.danger")
@@ -281,7 +281,7 @@ def test_keyboard_shortcuts(page):
     page.wait_for_url("**/edit")
     page.fill("#title", "Keys, changed")
     page.keyboard.press("Escape")  # unsaved text: asks, and "Cancel" stays
-    assert page.dialogs == ["Leave without saving? Your changes will be lost."]
+    assert dialogs_after(page) == ["Leave without saving? Your changes will be lost."]
     expect(page).to_have_url(re.compile(r"/edit$"))
     page.on_dialog = lambda dialog: dialog.accept()
     page.keyboard.press("Escape")

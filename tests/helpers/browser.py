@@ -50,3 +50,16 @@ def shoot_to(page, name: str) -> Path:  # type: ignore[no-untyped-def]
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def dialogs_after(page, count: int = 1, timeout_ms: int = 5000) -> list[str]:  # type: ignore[no-untyped-def]
+    """The messages of the dialogs ``page`` opened, once ``count`` have come or ``timeout_ms`` passed.
+
+    A dialog reaches Playwright as an event, which may arrive after the key
+    press or click that opened it has returned.
+    """
+    waited = 0
+    while len(page.dialogs) < count and waited < timeout_ms:
+        page.wait_for_timeout(50)
+        waited += 50
+    return list(page.dialogs)

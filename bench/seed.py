@@ -35,6 +35,7 @@ from app import create_app
 from app.accounts.passwords import hash_password
 from app.accounts.tokens import create_token
 from app.models import Note, Tag, User, db, note_tags
+from app.notes.rules import tag_key
 
 SEED = 20260601
 COMMON_WORD = "project"
@@ -114,7 +115,7 @@ def seed_user(email: str, password_hash: str, n_notes: int, rng: random.Random, 
     user = User(email=email, password_hash=password_hash)
     db.session.add(user)
     db.session.flush()
-    tags = [Tag(owner_id=user.id, name=name, name_key=Tag.key(name)) for name in TAG_NAMES]
+    tags = [Tag(owner_id=user.id, name=name, name_key=tag_key(name)) for name in TAG_NAMES]
     db.session.add_all(tags)
     db.session.commit()
     tag_ids = [tag.id for tag in tags]

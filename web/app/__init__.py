@@ -52,10 +52,11 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    # The domains, each with its pages, API resources and CLI commands.
+    # The domains, each with its pages, API resources and CLI commands. Notes
+    # first: the OpenAPI document lists operations in the order they are added.
     api.init_app(app)
-    accounts.init_app(app)
     notes.init_app(app)
+    accounts.init_app(app)
     health.init_app(app)
     api.register(app)
 

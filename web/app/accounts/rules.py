@@ -19,6 +19,8 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 PASSWORD_LENGTH_MESSAGE = f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters."
 MAX_TOKEN_NAME_LENGTH = 100
+TOKEN_NAME_REQUIRED = "Give the token a name."  # noqa: S105 - a message, not a secret
+TOKEN_NAME_TOO_LONG = f"Keep the name to {MAX_TOKEN_NAME_LENGTH} characters."
 TOKEN_SCOPES = ("read", "write")
 # How long a token may be set to live, in days.
 MAX_TOKEN_DAYS = 3650
@@ -77,9 +79,9 @@ def is_common_password(password: str) -> bool:
 def token_name_problem(name: str) -> str | None:
     """What is wrong with an API token's ``name``, or None."""
     if is_blank(name):
-        return "Give the token a name."
+        return TOKEN_NAME_REQUIRED
     if len(name) > MAX_TOKEN_NAME_LENGTH:
-        return f"Keep the name to {MAX_TOKEN_NAME_LENGTH} characters."
+        return TOKEN_NAME_TOO_LONG
     if has_nul(name):
         return NUL_MESSAGE
     return None

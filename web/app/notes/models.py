@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
 from ..extensions import Base, db
-from .rules import MAX_TAG_LENGTH, MAX_TITLE_LENGTH, tag_key
+from .rules import MAX_TAG_LENGTH, MAX_TITLE_LENGTH
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -43,8 +43,6 @@ class Tag(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (sa.Index("uq_tags_owner_name_key", "owner_id", "name_key", unique=True),)
-
-    key = staticmethod(tag_key)
 
     def __str__(self) -> str:
         return self.name

@@ -20,14 +20,14 @@ def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
     # tags, starting life at version 2.
     with db.session.no_autoflush:
         found = db.session.scalars(
-            sa.select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_([Tag.key(n) for n in names]))
+            sa.select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_([tag_key(n) for n in names]))
         ).all()
     existing = {tag.name_key: tag for tag in found}
     tags = []
     for name in names:
-        tag = existing.get(Tag.key(name))
+        tag = existing.get(tag_key(name))
         if tag is None:
-            tag = existing[Tag.key(name)] = Tag(owner_id=owner_id, name=name, name_key=Tag.key(name))
+            tag = existing[tag_key(name)] = Tag(owner_id=owner_id, name=name, name_key=tag_key(name))
             db.session.add(tag)
         tags.append(tag)
     return tags
@@ -95,7 +95,7 @@ def rename_tag(user: Owner, old: str, new: str) -> Tag:
     target = get_user_tag(user, new)
     if target is None or target.id == source.id:
         source.name = new  # also a change of case only
-        source.name_key = Tag.key(new)
+        source.name_key = tag_key(new)
         db.session.commit()
         return source
     return merge_tags(user, source, target)

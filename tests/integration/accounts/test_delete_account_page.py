@@ -75,3 +75,15 @@ def test_deleting_a_remembered_account_clears_the_remember_cookie(client, auth, 
     newcomer = client.application.test_client()
     newcomer.post("/auth/register", data={"email": "new@example.com", "password": PASSWORD, "confirm": PASSWORD})
     assert client.get("/notes/").status_code == 302
+
+
+def test_guessing_the_password_is_throttled_and_deletes_nothing(app, client, logged_in):
+    """A stolen session cannot guess the password here faster than at the login form."""
+    app.config["LOGIN_MAX_FAILURES_PER_DEVICE"] = 3
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] = 3
+    for _ in range(3):
+        assert client.post("/account/delete", data={"password": "a wrong guess"}).status_code == 400
+    response = client.post("/account/delete", data={"password": PASSWORD})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert db.session.get(User, logged_in.id) is not None

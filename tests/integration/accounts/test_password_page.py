@@ -56,3 +56,28 @@ def test_success_switches_the_password(client, auth, logged_in):
     auth.logout()
     assert auth.login(password=PASSWORD).status_code == 401
     assert auth.login(password=NEW).status_code == 302
+
+
+def test_guessing_the_current_password_is_throttled_and_changes_nothing(app, client, logged_in):
+    """A stolen session cannot guess the password here faster than at the login form."""
+    app.config["LOGIN_MAX_FAILURES_PER_DEVICE"] = 3
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] = 3
+    before = _hash(logged_in)
+    for _ in range(3):
+        assert _change(client, current="a wrong guess").status_code == 400
+    response = _change(client)  # the right password, too late
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert b"Too many wrong passwords" in response.data
+    assert _hash(logged_in) == before
+
+
+def test_guesses_here_count_against_the_login_too(app, client, logged_in):
+    """The same limits as the login form: a browser without the owner's device cookie is kept out too."""
+    app.config["LOGIN_MAX_FAILURES_PER_DEVICE"] = 3
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] = 3
+    for _ in range(3):
+        _change(client, current="a wrong guess")
+    other_browser = app.test_client()
+    response = other_browser.post("/auth/login", data={"email": logged_in.email, "password": PASSWORD})
+    assert response.status_code == 429

@@ -8,10 +8,19 @@ import sqlalchemy as sa
 
 from app.accounts.passwords import verify_password
 from app.accounts.rules import normalize_email, password_problem
-from app.accounts.service import AccountError, authenticate, change_password, create_user, delete_user
+from app.accounts.service import (
+    AccountError,
+    PasswordGuessing,
+    authenticate,
+    change_password,
+    create_user,
+    delete_user,
+)
+from app.accounts.throttle import Client
 from app.models import ApiToken, Note, User, db
 
 PASSWORD = "correct horse battery"
+CLIENT = Client("192.0.2.7")
 
 
 def count(model) -> int:
@@ -133,7 +142,7 @@ def test_failed_login_does_not_upgrade_the_hash(app):
 
 def test_change_password(app):
     user = create_user("alice@example.com", PASSWORD)
-    change_password(user, PASSWORD, "a brand new password")
+    change_password(user, PASSWORD, "a brand new password", CLIENT)
     db.session.expire_all()
     assert verify_password(user.password_hash, "a brand new password")
     assert not verify_password(user.password_hash, PASSWORD)
@@ -143,7 +152,7 @@ def test_change_password_refuses_wrong_current_and_changes_nothing(app):
     user = create_user("alice@example.com", PASSWORD)
     old_hash = user.password_hash
     with pytest.raises(AccountError, match="current password is not correct"):
-        change_password(user, "wrong password", "a brand new password")
+        change_password(user, "wrong password", "a brand new password", CLIENT)
     db.session.expire_all()
     assert user.password_hash == old_hash
 
@@ -152,7 +161,7 @@ def test_change_password_refuses_bad_new_password_and_changes_nothing(app):
     user = create_user("alice@example.com", PASSWORD)
     old_hash = user.password_hash
     with pytest.raises(AccountError, match="at least 8"):
-        change_password(user, PASSWORD, "short")
+        change_password(user, PASSWORD, "short", CLIENT)
     db.session.expire_all()
     assert user.password_hash == old_hash
 
@@ -163,7 +172,7 @@ def test_delete_user_removes_user_notes_and_tokens(app, factory):
     factory.note(user)
     factory.token(user)
     factory.note(other)
-    delete_user(user, PASSWORD)
+    delete_user(user, PASSWORD, CLIENT)
     assert db.session.scalars(sa.select(User.id)).all() == [other.id]
     assert count(Note) == 1
     assert count(ApiToken) == 0
@@ -174,6 +183,32 @@ def test_delete_user_refuses_wrong_password_and_deletes_nothing(app, factory):
     factory.note(user)
     factory.token(user)
     with pytest.raises(AccountError, match="not correct; your account was not deleted"):
-        delete_user(user, "wrong password")
+        delete_user(user, "wrong password", CLIENT)
     db.session.expire_all()
     assert (count(User), count(Note), count(ApiToken)) == (1, 1, 1)
+
+
+def test_change_password_guesses_are_throttled_like_logins(app):
+    user = create_user("alice@example.com", PASSWORD)
+    old_hash = user.password_hash
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"]):
+        with pytest.raises(AccountError):
+            change_password(user, "a wrong guess", "a brand new password", CLIENT)
+    # Now even the right password is refused until the window has passed.
+    with pytest.raises(PasswordGuessing) as info:
+        change_password(user, PASSWORD, "a brand new password", CLIENT)
+    assert info.value.retry_after > 0
+    db.session.expire_all()
+    assert user.password_hash == old_hash
+
+
+def test_delete_user_guesses_are_throttled_like_logins(app, factory):
+    user = create_user("alice@example.com", PASSWORD)
+    factory.note(user)
+    for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"]):
+        with pytest.raises(AccountError):
+            delete_user(user, "a wrong guess", CLIENT)
+    with pytest.raises(PasswordGuessing):
+        delete_user(user, PASSWORD, CLIENT)
+    db.session.expire_all()
+    assert (count(User), count(Note)) == (1, 1)

@@ -60,10 +60,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one; AccountError otherwise."""
-    if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not correct.", field="current_password")
+def change_password(user: User, current: str, new: str, client: Client) -> None:
+    """Set a new password after checking the current one (throttled, as ``confirm_password``).
+
+    Raises AccountError for a wrong current password or an unusable new one,
+    and PasswordGuessing while ``client`` has too many recent failures.
+    """
+    confirm_password(user, current, client, message="Your current password is not correct.", field="current_password")
     problem = password_problem(new, user.email)
     if problem:
         raise AccountError(problem, field="new_password")
@@ -73,27 +76,38 @@ def change_password(user: User, current: str, new: str) -> None:
     end_other_sessions(user)
 
 
-def delete_user(user: User, password: str) -> None:
-    """Delete the user with every note and token, after checking the password."""
-    if not verify_password(user.password_hash, password):
-        raise AccountError("The password is not correct; your account was not deleted.", field="password")
+def delete_user(user: User, password: str, client: Client) -> None:
+    """Delete the user with every note and token, after checking the password (throttled, as ``confirm_password``).
+
+    Raises AccountError for a wrong password, and PasswordGuessing while
+    ``client`` has too many recent failures; nothing is deleted then.
+    """
+    confirm_password(user, password, client, message="The password is not correct; your account was not deleted.")
     db.session.delete(user)
     db.session.commit()
 
 
-def confirm_password(user: User, password: str, client: Client) -> None:
-    """Re-authentication before a sensitive action (such as minting an API token).
+def confirm_password(
+    user: User,
+    password: str,
+    client: Client,
+    *,
+    message: str = "That is not your password.",
+    field: str = "password",
+) -> None:
+    """Re-authentication before a sensitive action: the one place a logged-in user's password is checked.
 
-    Raises AccountError for a wrong password, and PasswordGuessing while
-    ``client`` has too many recent failures: wrong guesses here count against
-    the same limits as logins, so a stolen session cannot be used to guess.
+    Raises AccountError(``message``, ``field``) for a wrong password, and
+    PasswordGuessing while ``client`` has too many recent failures: wrong
+    guesses here count against the same limits as logins, so a stolen
+    session cannot be used to guess the password.
     """
     wait = retry_after(user.email, client)
     if wait is not None:
         raise PasswordGuessing(wait)
     if not verify_password(user.password_hash, password or ""):
         record_failure(user.email, client)
-        raise AccountError("That is not your password.", field="password")
+        raise AccountError(message, field=field)
 
 
 class PasswordGuessing(Exception):

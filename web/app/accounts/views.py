@@ -20,6 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import Field
 
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
@@ -183,6 +184,14 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
     return render_template("account/settings.html", **context), status
 
 
+def _too_many_guesses(exc: PasswordGuessing, field: Field, **forms: object) -> ResponseReturnValue:
+    """The settings page with a 429 and Retry-After: this client guessed the password too often."""
+    field.errors = [str(exc)]
+    response = make_response(_settings(429, **forms))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 @account.get("/")
 @login_required
 def settings() -> ResponseReturnValue:
@@ -201,10 +210,7 @@ def create_api_token() -> ResponseReturnValue:
         form.password.errors = [str(exc)]
         return _settings(403, token_form=form)
     except PasswordGuessing as exc:
-        form.password.errors = [str(exc)]
-        response = make_response(_settings(429, token_form=form))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
+        return _too_many_guesses(exc, form.password, token_form=form)
     token, secret = create_token(
         current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data
     )
@@ -232,10 +238,12 @@ def password() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, password_form=form)
     try:
-        change_password(current_user, form.current_password.data or "", form.new_password.data or "")
+        change_password(current_user, form.current_password.data or "", form.new_password.data or "", current_client())
     except AccountError as exc:
         getattr(form, exc.field).errors = [str(exc)]
         return _settings(400, password_form=form)
+    except PasswordGuessing as exc:
+        return _too_many_guesses(exc, form.current_password, password_form=form)
     flash("Your password has been changed. Every other session has been logged out.", "success")
     return redirect(url_for("account.settings"))
 
@@ -247,10 +255,12 @@ def delete() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, delete_form=form)
     try:
-        delete_user(current_user._get_current_object(), form.password.data or "")
+        delete_user(current_user._get_current_object(), form.password.data or "", current_client())
     except AccountError as exc:
         form.password.errors = [str(exc)]
         return _settings(400, delete_form=form)
+    except PasswordGuessing as exc:
+        return _too_many_guesses(exc, form.password, delete_form=form)
     # Clear first so that logout_user() can ask Flask-Login to delete the
     # "remember me" cookie (see logout).
     session.clear()

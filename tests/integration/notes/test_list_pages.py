@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -117,3 +119,12 @@ def test_empty_states(client, logged_in, url, text):
     assert response.status_code == 200
     assert text in response.data
     assert b'class="note-list"' not in response.data
+
+
+def test_a_forged_cursor_out_of_any_database_range_is_a_400_page(client, logged_in, subtests):
+    for payload in [[True, "0001-01-01T00:00:00+14:00", 5], [False, "2030-01-01T00:00:00+00:00", 2**63]]:
+        with subtests.test(payload=payload):
+            cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+            response = client.get("/notes/", query_string={"cursor": cursor})
+            assert response.status_code == 400
+            assert b"That page link is broken; start again from the first page." in response.data

@@ -182,3 +182,10 @@ def test_non_boolean_filter_is_422(client, headers, subtests):
         with subtests.test(arg=arg):
             body = assert_problem(client.get(f"{API}/notes?{arg}=maybe", headers=headers), 422)
             assert arg in body["errors"]
+
+
+def test_a_forged_cursor_out_of_any_database_range_is_400_not_500(client, headers, subtests):
+    for payload in [[True, "0001-01-01T00:00:00+14:00", 5], [False, "2030-01-01T00:00:00+00:00", 2**63]]:
+        with subtests.test(payload=payload):
+            response = client.get(f"{API}/notes", query_string={"cursor": _b64(payload)}, headers=headers)
+            assert "next_cursor" in assert_problem(response, 400)["detail"]

@@ -164,3 +164,23 @@ def test_random_json_payloads_fail_only_with_cursor_error_property():
     for _ in range(500):
         payload = [rng.choice(atoms) for _ in range(rng.randrange(0, 5))]
         check_only_cursor_error(raw_cursor(payload))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        [True, "0001-01-01T00:00:00+14:00", 5],  # no such instant in UTC
+        [True, "9999-12-31T23:59:59-14:00", 5],
+        [True, "2030-01-01T00:00:00+00:00", 2**63],  # more than a database can bind
+        [True, "2030-01-01T00:00:00+00:00", -(2**63) - 1],
+    ],
+)
+def test_decode_refuses_values_no_database_can_compare(payload):
+    with pytest.raises(CursorError):
+        decode_cursor(raw_cursor(payload), KINDS)
+
+
+def test_decoded_timestamps_are_in_utc():
+    local = datetime(2024, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=-5)))
+    (_, decoded, _) = decode_cursor(encode_cursor((False, local, 1)), KINDS)
+    assert decoded.utcoffset() == timedelta(0)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+# Whole numbers a cursor may carry: what both databases can bind (signed 64 bits).
+_MIN_INT, _MAX_INT = -(2**63), 2**63 - 1
 
 
 class CursorError(ValueError):
@@ -49,13 +52,18 @@ def decode_cursor(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
                 raise CursorError("cursor is not valid") from exc
             if parsed.tzinfo is None:
                 raise CursorError("cursor is not valid")
-            values.append(parsed)
+            try:
+                # In UTC, as the database compares it: an instant at the ends
+                # of datetime's range (year 1 at +14:00) has no UTC form.
+                values.append(parsed.astimezone(UTC))
+            except OverflowError as exc:
+                raise CursorError("cursor is not valid") from exc
         elif kind is bool:
             if not isinstance(value, bool):
                 raise CursorError("cursor is not valid")
             values.append(value)
         elif kind is int:
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or not _MIN_INT <= value <= _MAX_INT:
                 raise CursorError("cursor is not valid")
             values.append(value)
         else:  # pragma: no cover - a programming error, not user input

@@ -169,3 +169,20 @@ def test_results_are_limited(factory, user):
     for n in range(5):
         factory.note(user, title=f"Pear {n}", content="pear")
     assert len(search(user, "pear ", limit=3)) == 3
+
+
+def test_a_notes_own_private_use_characters_cannot_forge_a_highlight(factory, user):
+    factory.note(user, title="Forged", content="the needle and \ue000fake\ue001 marks")
+    (hit,) = search(user, "needle ")
+    html = str(hit.snippet)
+    assert html.count("<mark>") == 1
+    assert "<mark>needle</mark>" in html
+    assert "\ue000fake\ue001" in html  # shown as the text it is
+
+
+def test_substring_snippets_cannot_be_forged_either(factory, user):
+    factory.note(user, title="T", content="\ue000x\ue001 公园")
+    (hit,) = search(user, "公园")
+    html = str(hit.snippet)
+    assert html.count("<mark>") == 1
+    assert "<mark>公园</mark>" in html

@@ -13,6 +13,7 @@ finds nothing (CJK text, or a fragment inside a word). See docs/search.md.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,9 +24,6 @@ from ..extensions import db
 from .models import Note
 from .rules import MAX_QUERY_LENGTH
 
-# Snippet markers: private-use characters that cannot clash with HTML and
-# are replaced by <mark> only after the snippet has been escaped.
-START, STOP = "\ue000", "\ue001"
 # Postgres ranks at most this many matches: the newest (pinned first). See _search_postgres.
 RANK_CANDIDATES = 200
 
@@ -157,10 +155,29 @@ class SearchHit:
     snippet: Markup
 
 
-def highlight(text: str) -> Markup:
-    """Escape ``text`` and turn the snippet markers into <mark> elements."""
+@dataclass(frozen=True)
+class Markers:
+    """Where the database marks a match in a snippet, replaced by <mark> only after the snippet is escaped.
+
+    New random ones for every search: a note may hold any text, private-use
+    characters included, so fixed markers could be forged by a note's own
+    content and turn into highlights that match nothing.
+    """
+
+    start: str
+    stop: str
+
+    @classmethod
+    def new(cls) -> Markers:
+        token = secrets.token_hex(8)
+        return cls(f"\ue000{token}\ue001", f"\ue001{token}\ue000")
+
+
+def highlight(text: str, markers: Markers) -> Markup:
+    """Escape ``text`` and turn ``markers`` into <mark> elements."""
     escaped = str(escape(text))
-    return Markup(escaped.replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S704  # nosec B704  # escaped just above
+    marked = escaped.replace(markers.start, "<mark>").replace(markers.stop, "</mark>")
+    return Markup(marked)  # noqa: S704  # nosec B704  # escaped just above
 
 
 def search_notes(filters: list[ColumnElement[bool]], query: str, *, limit: int = 20) -> list[SearchHit]:
@@ -173,11 +190,12 @@ def search_notes(filters: list[ColumnElement[bool]], query: str, *, limit: int =
     parsed = parse_query(query)
     if parsed.empty:
         return []
+    markers = Markers.new()
     if db.engine.dialect.name == "postgresql":
-        hits = _search_postgres(filters, parsed, limit)
+        hits = _search_postgres(filters, parsed, limit, markers)
     else:
-        hits = _search_sqlite(filters, parsed, limit)
-    return hits or _search_substring(filters, query.strip(), limit)
+        hits = _search_sqlite(filters, parsed, limit, markers)
+    return hits or _search_substring(filters, query.strip(), limit, markers)
 
 
 def _fts5_expression(parsed: ParsedQuery) -> str:
@@ -191,10 +209,12 @@ def _fts5_expression(parsed: ParsedQuery) -> str:
     return expression
 
 
-def _search_sqlite(filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int) -> list[SearchHit]:
+def _search_sqlite(
+    filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int, markers: Markers
+) -> list[SearchHit]:
     fts = sa.table("notes_fts", sa.column("rowid"), sa.column("notes_fts"))
     rank = sa.func.bm25(sa.literal_column("notes_fts"), 10.0, 1.0)
-    snippet = sa.func.snippet(sa.literal_column("notes_fts"), -1, START, STOP, "…", 16)
+    snippet = sa.func.snippet(sa.literal_column("notes_fts"), -1, markers.start, markers.stop, "…", 16)
     stmt = (
         sa.select(Note, snippet)
         .join(fts, fts.c.rowid == Note.id)
@@ -202,7 +222,7 @@ def _search_sqlite(filters: list[ColumnElement[bool]], parsed: ParsedQuery, limi
         .order_by(rank, Note.updated_at.desc())
         .limit(limit)
     )
-    return [SearchHit(note, highlight(snip or note.title)) for note, snip in db.session.execute(stmt)]
+    return [SearchHit(note, highlight(snip or note.title, markers)) for note, snip in db.session.execute(stmt)]
 
 
 def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
@@ -220,7 +240,9 @@ def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
     return query
 
 
-def _search_postgres(filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int) -> list[SearchHit]:
+def _search_postgres(
+    filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int, markers: Markers
+) -> list[SearchHit]:
     vector: sa.ColumnElement[object] = sa.literal_column("notes.search_vector")
     query = _tsquery(parsed)
     # Ranking reads every match's tsvector: tens of milliseconds for a word
@@ -241,7 +263,10 @@ def _search_postgres(filters: list[ColumnElement[bool]], parsed: ParsedQuery, li
         .limit(limit)
         .subquery()
     )
-    options = f'StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=" … "'
+    options = (
+        f"StartSel={markers.start}, StopSel={markers.stop}, "
+        'MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=" … "'
+    )
     headline = sa.func.ts_headline("english", Note.content, query, options)
     # ts_headline is costly, so it runs for the page of results only.
     stmt = (
@@ -250,12 +275,12 @@ def _search_postgres(filters: list[ColumnElement[bool]], parsed: ParsedQuery, li
         .order_by(best.c.rank.desc(), best.c.updated_at.desc())
     )
     return [
-        SearchHit(note, highlight(head if START in (head or "") else note.content[:160]))
+        SearchHit(note, highlight(head if markers.start in (head or "") else note.content[:160], markers))
         for note, head in db.session.execute(stmt)
     ]
 
 
-def _search_substring(filters: list[ColumnElement[bool]], text: str, limit: int) -> list[SearchHit]:
+def _search_substring(filters: list[ColumnElement[bool]], text: str, limit: int, markers: Markers) -> list[SearchHit]:
     """Plain case-insensitive substring match, for what the word index misses."""
     text = text.strip('"').strip()
     if not text:
@@ -263,14 +288,14 @@ def _search_substring(filters: list[ColumnElement[bool]], text: str, limit: int)
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     match = sa.or_(Note.title.ilike(pattern, escape="\\"), Note.content.ilike(pattern, escape="\\"))
     stmt = sa.select(Note).where(match, *filters).order_by(Note.updated_at.desc()).limit(limit)
-    return [SearchHit(note, _substring_snippet(note, text)) for note in db.session.scalars(stmt)]
+    return [SearchHit(note, _substring_snippet(note, text, markers)) for note in db.session.scalars(stmt)]
 
 
-def _substring_snippet(note: Note, text: str, width: int = 60) -> Markup:
+def _substring_snippet(note: Note, text: str, markers: Markers, width: int = 60) -> Markup:
     body = note.content if text.lower() in note.content.lower() else note.title
     at = body.lower().find(text.lower())
     if at < 0:
-        return highlight(body[: width * 2])
+        return highlight(body[: width * 2], markers)
     start, end = max(0, at - width), min(len(body), at + len(text) + width)
-    piece = body[start:at] + START + body[at : at + len(text)] + STOP + body[at + len(text) : end]
-    return highlight(("…" if start else "") + piece + ("…" if end < len(body) else ""))
+    piece = body[start:at] + markers.start + body[at : at + len(text)] + markers.stop + body[at + len(text) : end]
+    return highlight(("…" if start else "") + piece + ("…" if end < len(body) else ""), markers)

@@ -113,3 +113,27 @@ def test_ids_beyond_the_database_range_are_404_not_500(client, headers, subtests
             assert_problem(client.get(f"{API}/notes/{note_id}", headers=headers), 404)
             assert_problem(client.delete(f"{API}/trash/{note_id}", headers=headers), 404)
             assert_problem(client.get(f"{API}/tokens/{note_id}", headers=headers), 404)
+
+
+def test_json_that_parses_but_cannot_be_used_is_400_and_stores_nothing(client, headers, factory, user, subtests):
+    """Deep nesting, huge integers and lone surrogates were 500s; each is a 400 saying why."""
+    note = factory.note(user, title="kept")
+    bodies = {
+        "nested": ("[" * 10_000 + "]" * 10_000, "nested too deeply"),
+        "digits": ('{"title": "x", "pinned": ' + "9" * 5000 + "}", "too many digits"),
+        "surrogate": ('{"title": "\\ud800"}', "lone UTF-16 surrogate"),
+        "surrogate in a tag": ('{"title": "x", "tags": ["\\udfff"]}', "lone UTF-16 surrogate"),
+    }
+    for name, (body, reason) in bodies.items():
+        for method, path, extra in [
+            ("post", f"{API}/notes", {}),
+            ("patch", f"{API}/notes/{note.id}", {"If-Match": "*"}),
+            ("post", f"{API}/tokens", {}),
+        ]:
+            with subtests.test(body=name, method=method, path=path):
+                response = client.open(
+                    path, method=method, data=body, content_type="application/json", headers={**headers, **extra}
+                )
+                assert reason in assert_problem(response, 400)["detail"]
+    assert count(Note) == 1
+    assert fresh_note(note.id).title == "kept"

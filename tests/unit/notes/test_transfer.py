@@ -130,6 +130,11 @@ BAD = [
     (_zip({"notes.json": _index([{**GOOD, "tags": ["a,b"]}])}), "commas"),
     (_zip({"notes.json": _index([{**GOOD, "pinned": "yes"}])}), "pinned"),
     (_zip({"notes.json": _index([{**GOOD, "content": "x" * 100_001}])}), "content"),
+    (_zip({"notes.json": "[" * 100_000 + "]" * 100_000}), "nested too deeply"),
+    (_zip({"notes.json": _index([GOOD]).replace('"pinned": false', '"pinned": ' + "9" * 5000)}), "too many digits"),
+    (_zip({"notes.json": _index([GOOD]).replace('"ok"', '"\\ud800"')}), "lone UTF-16 surrogate"),
+    (_zip({"notes.json": _index([{**GOOD, "tags": ["TAG"]}]).replace('"TAG"', '"\\udfff"')}), "surrogate"),
+    (_zip({"notes.json": _index([{**GOOD, "created_at": "0001-01-01T00:00:00+14:00"}])}), "created_at is out of range"),
 ]
 
 

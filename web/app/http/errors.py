@@ -11,6 +11,7 @@ from markupsafe import escape
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, NotFound, PreconditionFailed
 
 from ..domain import ConflictError, DomainError, NotFoundError
+from .jsonbody import UnusableJSON
 from .problem import PROBLEM_JSON
 
 log = logging.getLogger("notes.errors")
@@ -96,8 +97,13 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
         data = getattr(error, "data", None) or {}
         detail = data.get("message") or _description(error) or DETAILS.get(code, error.name)
         if code == 400 and data.get("messages"):
-            # webargs' "Invalid JSON body." for bodies that do not parse.
-            detail = "The body is not valid JSON: check its syntax and that it is UTF-8 encoded."
+            # webargs' "Invalid JSON body." for bodies that do not parse, or
+            # why a body that parses cannot be used (app/http/jsonbody.py).
+            unusable = getattr(error, "exc", None)
+            if isinstance(unusable, UnusableJSON):
+                detail = unusable.reason
+            else:
+                detail = "The body is not valid JSON: check its syntax and that it is UTF-8 encoded."
 
     headers: dict[str, str] = {}
     data = getattr(error, "data", None) or {}

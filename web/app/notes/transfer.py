@@ -25,6 +25,8 @@ import yaml
 
 from ..accounts.models import Owner, User
 from ..extensions import db
+from ..http import jsonbody
+from ..http.jsonbody import UnusableJSON
 from .models import Note
 from .rules import TagError, clean_tag_list, content_problem, title_problem
 from .serialize import export_record
@@ -149,9 +151,11 @@ def _read_archive(data: bytes) -> list[dict[str, Any]]:
         if len(raw) > MAX_UNCOMPRESSED_BYTES:
             raise ImportError_(f"{INDEX_NAME} is too large.")
     try:
-        index = json.loads(raw.decode("utf-8"))
+        index = jsonbody.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{INDEX_NAME} is not UTF-8 text.") from exc
+    except UnusableJSON as exc:
+        raise ImportError_(f"{INDEX_NAME} cannot be imported: {exc.reason}") from exc
     except json.JSONDecodeError as exc:
         raise ImportError_(f"{INDEX_NAME} is not valid JSON (line {exc.lineno}).") from exc
     if not isinstance(index, dict) or index.get("format") != FORMAT or index.get("version") != FORMAT_VERSION:
@@ -179,7 +183,10 @@ def _parse_time(value: Any, field: str, n: int, *, optional: bool = False) -> da
         raise ImportError_(f"Note {n}: {field} is not an ISO 8601 timestamp.") from exc
     if moment.tzinfo is None:
         raise ImportError_(f"Note {n}: {field} has no time zone.")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # the ends of datetime's range (year 1 at +14:00)
+        raise ImportError_(f"Note {n}: {field} is out of range.") from exc
 
 
 def _build(user: Owner, record: Any, n: int) -> Note:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from datetime import timedelta
 
 import sqlalchemy as sa
-from tests.helpers.data import PASSWORD
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.web import csrf_token_from
 
 from app.models import Note, Tag, db, utcnow
 
@@ -83,3 +85,42 @@ def test_purge_trash_refuses_negative_days(app):
     result = app.test_cli_runner().invoke(args=["notes", "purge-trash", "--days", "-1"])
     assert result.exit_code != 0
     assert "-1" in result.output
+
+
+def test_the_import_form_takes_an_export_over_one_mib_with_csrf_on(csrf_app):
+    """CSRF protection reads the form before the view runs; the import's larger limit must already apply."""
+    factory = Factory()
+    factory.user("alice@example.com")
+    client = csrf_app.test_client()
+    token = csrf_token_from(client, "/auth/login")
+    client.post("/auth/login", data={"email": "alice@example.com", "password": PASSWORD, "csrf_token": token})
+    note = {
+        "title": "Big",
+        "content": "x" * 90_000,
+        "tags": [],
+        "pinned": False,
+        "archived": False,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "deleted_at": None,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [note]}))
+        archive.writestr("notes/padding.md", "p" * (2 * csrf_app.config["MAX_CONTENT_LENGTH"]))
+    data = buffer.getvalue()
+    assert len(data) > csrf_app.config["MAX_CONTENT_LENGTH"]
+    response = client.post(
+        "/account/import",
+        data={"archive": (io.BytesIO(data), "notes-export.zip"), "csrf_token": csrf_token_from(client, "/account/")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert [n.title for n in db.session.scalars(sa.select(Note))] == ["Big"]
+
+
+def test_other_forms_still_stop_at_the_usual_limit_with_csrf_on(csrf_app):
+    client = csrf_app.test_client()
+    big = "x" * (csrf_app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = client.post("/auth/login", data={"email": "a@example.com", "password": big})
+    assert response.status_code == 413

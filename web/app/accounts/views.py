@@ -24,6 +24,7 @@ from wtforms import Field
 
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
+from ..http.limits import body_limit
 from ..http.security import is_safe_next
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 from .forms import ChangePasswordForm, DeleteAccountForm, ImportForm, LoginForm, RegisterForm, TokenForm
@@ -282,9 +283,8 @@ def export() -> ResponseReturnValue:
 
 @account.post("/import")
 @login_required
+@body_limit(lambda: MAX_ARCHIVE_BYTES)  # the one form that uploads a whole notebook
 def import_notes() -> ResponseReturnValue:
-    # The one form that uploads a whole notebook: allow more than elsewhere.
-    request.max_content_length = MAX_ARCHIVE_BYTES
     form = ImportForm()
     if not form.validate_on_submit():
         return _settings(400, import_form=form)

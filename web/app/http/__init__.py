@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, requestlog, security
+from . import errors, limits, requestlog, security
 
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
+    limits.init_app(app)
     requestlog.init_app(app)
     security.init_app(app)

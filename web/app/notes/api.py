@@ -13,6 +13,7 @@ from ..api.auth import accepts, api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
 from ..extensions import api as rest_api
+from ..http.limits import body_limit
 from ..http.pagination import CursorError
 from .models import Note
 from .rules import TagError, clean_tag_list
@@ -280,6 +281,7 @@ def export() -> Any:
 
 
 @bp.route("/import", methods=["POST"])
+@body_limit(lambda: MAX_ARCHIVE_BYTES)  # a whole notebook is larger than any other request
 @accepts(ZIP)
 @bp.doc(requestBody={"required": True, "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}})
 @bp.response(201, ImportResultSchema)
@@ -287,8 +289,6 @@ def export() -> Any:
 @problem_response(422, "Not a zip made by export, or a note in it breaks a limit; nothing was imported")
 def import_notes() -> Any:
     """Recreate the notes of an export zip (sent as the raw body). All or nothing."""
-    # A whole notebook is larger than any one request elsewhere in the API.
-    request.max_content_length = MAX_ARCHIVE_BYTES
     try:
         result = import_zip(api_owner(), request.get_data(cache=False))
     except ImportError_ as exc:

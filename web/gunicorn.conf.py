@@ -6,6 +6,7 @@ Every setting has a default that suits a laptop (`make run`); the compose
 stack overrides the few that depend on where it runs (see .env.example).
 """
 
+import json
 import multiprocessing
 import os
 
@@ -77,3 +78,25 @@ if _control.lower() in ("off", "0", "false", "no"):
     control_socket_disable = True
 elif _control:
     control_socket = _control
+
+
+def _write_problem(sock, status_int, reason, mesg):  # type: ignore[no-untyped-def]
+    """gunicorn's own error answer, as RFC 9457 problem+json instead of an HTML page."""
+    from gunicorn import util
+
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int, "detail": mesg}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Answer the requests gunicorn refuses itself (a request line or headers over
+    its limits, a malformed request) in problem+json, as the app answers every
+    API error. They fail before any routing, so the path is not known; API
+    clients meet them far more often than browsers do."""
+    from gunicorn import util
+
+    util.write_error = _write_problem

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,15 +47,20 @@ def _children(pid: int) -> list[int]:
     return children
 
 
-def test_workers_are_forked_from_the_app_the_master_built(tmp_path: Path) -> None:
-    """A worker (re)start then costs a fork, not building the app again (docs/performance.md)."""
+@contextmanager
+def _gunicorn(tmp_path: Path, workers: int = 2) -> Iterator[tuple[subprocess.Popen[str], int, list[str]]]:
+    """gunicorn with web/gunicorn.conf.py serving a test app on a free loopback port.
+
+    Yields the server, its port and, once it has stopped, its output (the
+    list is filled on the way out).
+    """
     (tmp_path / "factory.py").write_text(FACTORY)
     port = _free_port()
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(WEB)]),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(workers),
         "GUNICORN_CONTROL_SOCKET": "off",
     }
     server = subprocess.Popen(
@@ -63,21 +71,49 @@ def test_workers_are_forked_from_the_app_the_master_built(tmp_path: Path) -> Non
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
     try:
         deadline = time.monotonic() + 30
-        while len(_children(server.pid)) < 2:
+        while len(_children(server.pid)) < workers:
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"gunicorn did not start two workers: {server.communicate(timeout=5)[0][-2000:]}")
+                pytest.fail(f"gunicorn did not start {workers} workers: {server.communicate(timeout=5)[0][-2000:]}")
             time.sleep(0.1)
+        yield server, port, output
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output.append(server.communicate(timeout=30)[0])
+
+
+def test_workers_are_forked_from_the_app_the_master_built(tmp_path: Path) -> None:
+    """A worker (re)start then costs a fork, not building the app again (docs/performance.md)."""
+    with _gunicorn(tmp_path) as (server, _, output):
+        deadline = time.monotonic() + 30
         workers = _children(server.pid)
         os.kill(workers[0], signal.SIGTERM)  # as max_requests recycling does, the master replaces it
         while workers[0] in _children(server.pid) or len(_children(server.pid)) < 2:
             if time.monotonic() > deadline:
                 pytest.fail("gunicorn did not replace the stopped worker")
             time.sleep(0.1)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output = server.communicate(timeout=30)[0]
 
-    built = [line for line in output.splitlines() if line.startswith("built in ")]
-    assert built == [f"built in {server.pid}"], output[-2000:]
+    built = [line for line in output[0].splitlines() if line.startswith("built in ")]
+    assert built == [f"built in {server.pid}"], output[0][-2000:]
+
+
+def test_requests_gunicorn_refuses_itself_get_a_problem_not_an_html_page(tmp_path: Path) -> None:
+    """A request line over gunicorn's limit never reaches the app; the answer is still problem+json."""
+    with (
+        _gunicorn(tmp_path, workers=1) as (_, port, _),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as conn,
+    ):
+        conn.sendall(b"GET /api/v1/notes?q=" + b"a" * 8000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 414 ")
+    assert "Content-Type: application/problem+json" in lines
+    problem = json.loads(body)
+    assert problem["status"] == 414
+    assert problem["type"] == "about:blank"
+    assert "Request Line is too large" in problem["detail"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 
 from app import create_app
 from app.config import ConfigError, ProdConfig
@@ -11,6 +12,12 @@ PROD_ENV = {
     "APP_ENV": "prod",
     "SECRET_KEY": "k" * 40,
     "DATABASE_URL": "postgresql://notes:pw@db:5432/notes",
+    "FORWARDED_ALLOW_IPS": "172.16.0.0/12",  # nginx's network
+}
+FORGED = {
+    "X-Forwarded-For": "6.6.6.6, 203.0.113.7",
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "notes.example.com",
 }
 
 
@@ -33,7 +40,14 @@ def test_prod_refuses_a_proxy_hops_that_is_not_a_small_whole_number(value: str) 
 
 def test_one_hop_gives_https_external_urls_and_the_real_client_ip() -> None:
     config = ProdConfig(PROD_ENV)
-    app = create_app({"TESTING": True, "PROXY_HOPS": config.PROXY_HOPS, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PROXY_HOPS": config.PROXY_HOPS,
+            "TRUSTED_PROXIES": config.TRUSTED_PROXIES,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        }
+    )
     seen = {}
 
     @app.get("/probe")
@@ -55,3 +69,54 @@ def test_one_hop_gives_https_external_urls_and_the_real_client_ip() -> None:
     )
     assert response.get_data(as_text=True) == "https://notes.example.com/healthz"
     assert seen["ip"] == "203.0.113.7"
+
+
+def _probe_app(**config: object) -> tuple[Flask, dict[str, object]]:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", **config})
+    seen: dict[str, object] = {}
+
+    @app.get("/probe")
+    def probe():  # type: ignore[no-untyped-def]
+        from flask import request
+
+        seen["ip"] = request.remote_addr
+        seen["scheme"] = request.scheme
+        return ""
+
+    return app, seen
+
+
+def test_forwarded_headers_from_a_client_that_is_not_a_trusted_proxy_are_ignored() -> None:
+    """A client reaching gunicorn directly cannot pick its own address or scheme."""
+    config = ProdConfig(PROD_ENV)
+    app, seen = _probe_app(PROXY_HOPS=config.PROXY_HOPS, TRUSTED_PROXIES=config.TRUSTED_PROXIES)
+    app.test_client().get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert seen == {"ip": "198.51.100.9", "scheme": "http"}
+
+
+def test_by_default_only_loopback_may_forward() -> None:
+    config = ProdConfig({k: v for k, v in PROD_ENV.items() if k != "FORWARDED_ALLOW_IPS"})
+    app, seen = _probe_app(PROXY_HOPS=1, TRUSTED_PROXIES=config.TRUSTED_PROXIES)
+    client = app.test_client()
+    client.get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert seen["ip"] == "203.0.113.7"
+    client.get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "172.16.0.5"})
+    assert seen["ip"] == "172.16.0.5"
+
+
+@pytest.mark.parametrize(
+    ("value", "networks"),
+    [
+        ("172.16.238.0/24", ("172.16.238.0/24",)),
+        (" 10.0.0.5 , ::1 ", ("10.0.0.5/32", "::1/128")),
+        ("*", ("0.0.0.0/0", "::/0")),
+    ],
+)
+def test_prod_reads_the_trusted_proxies_from_forwarded_allow_ips(value: str, networks: tuple[str, ...]) -> None:
+    assert networks == ProdConfig({**PROD_ENV, "FORWARDED_ALLOW_IPS": value}).TRUSTED_PROXIES
+
+
+@pytest.mark.parametrize("value", ["", " , ", "nginx", "10.0.0.0/33"])
+def test_prod_refuses_trusted_proxies_that_are_not_addresses(value: str) -> None:
+    with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
+        ProdConfig({**PROD_ENV, "FORWARDED_ALLOW_IPS": value})

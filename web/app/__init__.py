@@ -12,12 +12,12 @@ import secrets
 from typing import Any
 
 from flask import Flask, redirect, url_for
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import accounts, api, db, health, http, notes
 from .config import BaseConfig, TestConfig, config_for_environment
 from .extensions import csrf, login_manager, migrate
 from .extensions import db as database
+from .http.proxies import TrustedProxyFix
 from .models import include_in_autogenerate, render_alembic_type
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
@@ -86,9 +86,9 @@ def _configure(app: Flask, config: dict[str, Any] | type[BaseConfig] | BaseConfi
 
     hops = int(app.config.get("PROXY_HOPS", 0))
     if hops:
-        # Exactly as many proxies as we run (nginx), so a client cannot forge
-        # its address or scheme with headers of its own.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # Exactly as many proxies as we run (nginx), and only from them, so a
+        # client cannot forge its address or scheme with headers of its own.
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
 
 def _instance_secret_key(instance_path: str) -> str:

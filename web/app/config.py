@@ -6,6 +6,7 @@ dict instead, which the factory applies last.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -23,6 +24,9 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 MIN_SECRET_KEY_LENGTH = 32
 MAX_PROXY_HOPS = 5
+# Who may set X-Forwarded-* unless FORWARDED_ALLOW_IPS says otherwise; the
+# same default and variable as gunicorn's forwarded_allow_ips.
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
 GENERATE_HINT = "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
@@ -86,6 +90,11 @@ class BaseConfig:
 
     ACCESS_LOG = True
 
+    # The proxies whose X-Forwarded-* headers are believed (app/http/proxies.py),
+    # when PROXY_HOPS is above 0. A client reaching the app any other way
+    # cannot pick its own address or scheme with such headers.
+    TRUSTED_PROXIES: ClassVar[tuple[str, ...]] = ("127.0.0.1/32", "::1/128")
+
 
 class DevConfig(BaseConfig):
     """A laptop: SQLite file in the instance folder, a fixed dev secret."""
@@ -141,6 +150,7 @@ class ProdConfig(BaseConfig):
         # Production runs behind nginx: one proxy hop unless told otherwise
         # (e.g. 2 behind a cloud load balancer, 0 when exposed directly).
         self.PROXY_HOPS = validate_proxy_hops(env.get("PROXY_HOPS", "1"))
+        self.TRUSTED_PROXIES = validate_trusted_proxies(env.get("FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS))
         self.SESSION_IDLE_TIMEOUT = timedelta(minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 120))
         self.SESSION_ABSOLUTE_TIMEOUT = timedelta(days=_positive_int(env, "SESSION_ABSOLUTE_DAYS", 30))
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
@@ -189,6 +199,29 @@ def validate_proxy_hops(value: str) -> int:
             "set it to the number of proxies in front of the app (1 for nginx alone)"
         )
     return hops
+
+
+def validate_trusted_proxies(value: str) -> tuple[str, ...]:
+    """``value`` (comma-separated addresses or networks, or ``*``) as the networks of the trusted proxies.
+
+    Raises ConfigError for an entry that is neither, or an empty list: a typo
+    must not start an app that believes every client's forwarded headers.
+    """
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    if entries == ["*"]:
+        return ("0.0.0.0/0", "::/0")
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"FORWARDED_ALLOW_IPS has {entry!r}, which is not an IP address or network; "
+                "list the addresses of the proxies in front of the app, e.g. 172.16.238.0/24"
+            ) from exc
+    if not networks:
+        raise ConfigError("FORWARDED_ALLOW_IPS is empty; list the proxies in front of the app, e.g. 172.16.238.0/24")
+    return tuple(networks)
 
 
 def validate_database_url(value: str | None) -> str:

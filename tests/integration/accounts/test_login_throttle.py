@@ -153,3 +153,32 @@ def test_the_count_is_shared_by_every_worker_and_replica(tmp_path):
             assert _login(app.test_client()).status_code == 401
     with second.app_context():
         assert _login(second.test_client(), password=PASSWORD).status_code == 429
+
+
+def test_a_client_that_reaches_the_app_directly_cannot_pick_its_address_with_x_forwarded_for():
+    """Production trusts one proxy hop; from a peer that is not that proxy, X-Forwarded-For is ignored."""
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "PROXY_HOPS": 1,
+            "TRUSTED_PROXIES": ("172.16.238.0/24",),
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP": 3,
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT": 100,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        Factory().user("alice@example.com")
+        client = app.test_client()
+        statuses = [
+            client.post(
+                "/auth/login",
+                data={"email": "alice@example.com", "password": WRONG},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},  # a new "address" each time
+                environ_overrides={"REMOTE_ADDR": "198.51.100.9"},
+            ).status_code
+            for n in range(4)
+        ]
+        db.session.remove()
+        db.drop_all()
+    assert statuses == [401, 401, 401, 429]

@@ -93,7 +93,7 @@ class BaseConfig:
     # The proxies whose X-Forwarded-* headers are believed (app/http/proxies.py),
     # when PROXY_HOPS is above 0. A client reaching the app any other way
     # cannot pick its own address or scheme with such headers.
-    TRUSTED_PROXIES: ClassVar[tuple[str, ...]] = ("127.0.0.1/32", "::1/128")
+    TRUSTED_PROXIES: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
 
 class DevConfig(BaseConfig):

@@ -43,13 +43,13 @@ import json, sys
 import sqlalchemy as sa
 for name in {SERVICE_MODULES!r}:
     __import__(name)
-from app.db.sqlite import configure_connection
 from app.notes import search
 from app.notes.models import Note
 print(json.dumps({{
     "loaded": sorted(m for m in sys.modules if m.startswith("app.")),
     "listeners": [
-        sa.event.contains(sa.engine.Engine, "connect", configure_connection),
+        # An engine the app did not build gets none of its SQLite pragmas.
+        bool(sa.create_engine("sqlite://").connect().exec_driver_sql("PRAGMA foreign_keys").scalar()),
         sa.event.contains(Note.__table__, "after_create", search._create_search_objects),
         sa.event.contains(Note.__table__, "before_drop", search._drop_search_objects),
     ],

@@ -48,6 +48,9 @@ class BaseConfig:
     # Notes are text; 1 MiB per request leaves room for long notes while a
     # runaway upload is refused before it reaches the database.
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # How long a SQLite write waits for another's lock before the request
+    # gets a 503 (the embedded default; PostgreSQL locks per row).
+    SQLITE_BUSY_TIMEOUT_MS = 5000
     NOTES_PER_PAGE = 20
     # Notes in the trash longer than this are deleted by `flask notes purge-trash`.
     TRASH_RETENTION_DAYS = 30

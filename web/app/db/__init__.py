@@ -18,6 +18,6 @@ def init_app(app: Flask) -> None:
     PostgreSQL pool checks, fork safety; and add ``flask deploy migrate``."""
     with app.app_context():
         engines = list(app.extensions["sqlalchemy"].engines.values())
-    sqlite.init_app(engines)
+    sqlite.init_app(engines, busy_timeout_ms=int(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
     pool.init_app(engines)
     cli.init_app(app)

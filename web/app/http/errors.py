@@ -6,9 +6,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from markupsafe import escape
-from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, NotFound, PreconditionFailed
+from werkzeug.exceptions import (
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+    PreconditionFailed,
+    ServiceUnavailable,
+)
 
 from ..domain import ConflictError, DomainError, NotFoundError
 from .jsonbody import UnusableJSON
@@ -77,7 +85,11 @@ DETAILS = {
     422: "Some fields are invalid; see 'errors' for what to fix.",
     429: "Too many requests; wait and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
+    503: "The database is busy or unreachable, so nothing was changed. Try again in a few seconds.",
 }
+# Seconds a client is asked to wait after a 503: long enough for a lock to
+# clear or a database restart to finish, short enough not to lose a user.
+RETRY_AFTER_UNAVAILABLE = 5
 
 
 def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
@@ -92,7 +104,7 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
             current_app.extensions["sqlalchemy"].session.rollback()
         except Exception:  # the database itself may be what failed
             log.warning("rollback failed while handling an error", exc_info=True)
-        detail = DETAILS[500]
+        detail = DETAILS.get(code, DETAILS[500])
     else:
         data = getattr(error, "data", None) or {}
         detail = data.get("message") or _description(error) or DETAILS.get(code, error.name)
@@ -161,7 +173,17 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
     return handle_http_exception(http_error)
 
 
+def handle_database_unavailable(error: sa.exc.OperationalError) -> Response | tuple[str, int]:
+    """The database would not take the statement: locked (SQLite's busy timeout ran out),
+    restarting, unreachable, out of disk. A 503 with Retry-After, never a 500:
+    the client did nothing wrong, and the request's transaction is rolled back,
+    so nothing was half-written."""
+    log.warning("database unavailable: %s", str(error.orig).splitlines()[0] if error.orig else error)
+    return handle_http_exception(ServiceUnavailable(retry_after=RETRY_AFTER_UNAVAILABLE))
+
+
 def init_app(app: Flask) -> None:
     # Registered after flask-smorest's own handler, so this one wins.
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_unavailable)

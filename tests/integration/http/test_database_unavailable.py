@@ -1,0 +1,75 @@
+"""A database that will not take a write (locked, restarting, full) is a 503 with Retry-After, never a 500."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from tests.helpers.api import API, assert_problem
+from tests.helpers.app import make_app
+from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.web import bearer
+
+from app.models import Note, db
+
+
+@pytest.fixture
+def file_app(tmp_path: Path) -> Iterator[Flask]:
+    """A test app on a SQLite file, waiting at most 50 ms for another writer's lock."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'notes.db'}", SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _locked(path: str) -> sqlite3.Connection:
+    """Another writer holding the database's write lock."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def _notes() -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Note)) or 0
+
+
+def test_a_write_that_cannot_get_the_lock_is_a_503_problem_and_writes_nothing(file_app: Flask) -> None:
+    user = Factory().user("alice@example.com")
+    _, secret = Factory().token(user)
+    other = _locked(file_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    try:
+        response = file_app.test_client().post(f"{API}/notes", json={"title": "waits"}, headers=bearer(secret))
+        body = assert_problem(response, 503)
+        assert "Try again in a few seconds" in body["detail"]
+        assert int(response.headers["Retry-After"]) > 0
+    finally:
+        other.rollback()
+        other.close()
+    assert _notes() == 0
+    # Once the lock is gone the same request goes through.
+    retry = file_app.test_client().post(f"{API}/notes", json={"title": "waits"}, headers=bearer(secret))
+    assert retry.status_code == 201
+
+
+def test_a_page_that_cannot_write_says_so_with_a_503_page(file_app: Flask) -> None:
+    Factory().user("alice@example.com")
+    client = file_app.test_client()
+    assert client.post("/auth/login", data={"email": "alice@example.com", "password": PASSWORD}).status_code == 302
+    other = _locked(file_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    try:
+        response = client.post("/notes/", data={"title": "waits", "content": "x"})
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "Try again in a few seconds" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
+    assert _notes() == 0

@@ -1,5 +1,5 @@
-"""A server error while the database is down still gets the app's generic
-page, not gunicorn's bare one: the normal layout needs the database."""
+"""Errors while the database is down still get the app's own page, not gunicorn's
+bare one or a traceback: the normal layout needs the database, the plain one does not."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -7,19 +7,38 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 
 
-def test_500_page_when_the_database_is_gone(app, client, logged_in, monkeypatch):
+def _database_down(*args, **kwargs):
+    raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+
+def test_503_page_when_the_database_is_gone(app, client, logged_in, monkeypatch):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    # Every query, the view's and the error page's current_user alike.
+    monkeypatch.setattr(Session, "execute", _database_down)
+    monkeypatch.setattr(db.session, "rollback", _database_down)
+    response = client.get("/notes/")
+
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    body = response.get_data(as_text=True)
+    assert "The database is busy or unreachable" in body
+    assert "connection refused" not in body and "Traceback" not in body and "SELECT" not in body
+    assert response.mimetype == "text/html"
+
+
+def test_500_page_when_the_database_is_gone_by_the_time_a_bug_is_reported(app, client, logged_in, monkeypatch):
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
-    def database_down(*args, **kwargs):
-        raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    def bug_then_database_down(*args, **kwargs):
+        monkeypatch.setattr(Session, "execute", _database_down)
+        monkeypatch.setattr(db.session, "rollback", _database_down)
+        raise RuntimeError("a bug in the view")
 
-    # Every query, the failing view's and the error page's current_user alike.
-    monkeypatch.setattr(Session, "execute", database_down)
-    monkeypatch.setattr(db.session, "rollback", database_down)
+    monkeypatch.setattr("app.notes.views.list_notes", bug_then_database_down)
     response = client.get("/notes/")
 
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert "Something went wrong on our side" in body
-    assert "connection refused" not in body and "Traceback" not in body and "SELECT" not in body
+    assert "connection refused" not in body and "Traceback" not in body and "a bug in the view" not in body
     assert response.mimetype == "text/html"

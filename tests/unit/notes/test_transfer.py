@@ -170,18 +170,16 @@ def test_an_archive_over_the_size_limit_is_refused(user, monkeypatch):
 
 
 def test_a_failure_halfway_through_writing_rolls_everything_back(user, monkeypatch):
-    calls = []
+    # The notes and their new tag are written when linking them fails.
+    def fail(pairs):  # type: ignore[no-untyped-def]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 3
+        raise RuntimeError("disk full")
 
-    def fail_on_second(note, names):  # type: ignore[no-untyped-def]
-        calls.append(note)
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return True
-
-    monkeypatch.setattr("app.notes.transfer.assign_tags", fail_on_second)
+    monkeypatch.setattr("app.notes.transfer._link_tags", fail)
     with pytest.raises(RuntimeError):
-        import_zip(user, _zip({"notes.json": _index([GOOD, GOOD, GOOD])}))
+        import_zip(user, _zip({"notes.json": _index([{**GOOD, "tags": ["new"]}] * 3)}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
 
 
 def test_a_rejected_import_leaves_nothing_for_a_later_commit(factory, user):

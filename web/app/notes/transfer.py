@@ -21,16 +21,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 import yaml
 
 from ..accounts.models import Owner, User
 from ..extensions import db
 from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
-from .models import Note
-from .rules import TagError, clean_tag_list, content_problem, title_problem
+from .models import Note, note_tags
+from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
 from .serialize import export_record
-from .tags import assign_tags
+from .tags import ensure_tags
 
 FORMAT = "notes-export"
 FORMAT_VERSION = 1
@@ -100,22 +101,39 @@ def import_zip(user: Owner, data: bytes) -> Imported:
     that break the app's own limits.
     """
     records = _read_archive(data)
-    notes = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+    rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+    # Everything is checked before the transaction starts, and the writes are
+    # a few bulk statements: on SQLite the transaction holds the database's
+    # one write lock, which every other user's write waits for.
     try:
-        for note, record in zip(notes, records, strict=True):
-            db.session.add(note)
-            assign_tags(note, record["tags"])
-            # assign_tags marks the note as changed now; an import keeps the
-            # export's timestamp.
-            note.updated_at = _parse_time(record["updated_at"], "updated_at", 0)
-            # assign_tags looks tags up without autoflush: flush, so the next
-            # note finds a tag this one created instead of adding it twice.
-            db.session.flush()
+        tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
+        note_ids = _insert_notes(rows)
+        _link_tags(
+            [
+                {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
+                for note_id, record in zip(note_ids, records, strict=True)
+                for name in record["tags"]
+            ]
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return Imported(len(notes))
+    return Imported(len(rows))
+
+
+def _insert_notes(rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the notes (not committed); their ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    statement = sa.insert(Note).returning(Note.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(statement, rows))
+
+
+def _link_tags(pairs: list[dict[str, int]]) -> None:
+    """Give the new notes their tags (not committed)."""
+    if pairs:
+        db.session.execute(sa.insert(note_tags), pairs)
 
 
 def _read_archive(data: bytes) -> list[dict[str, Any]]:
@@ -189,7 +207,11 @@ def _parse_time(value: Any, field: str, n: int, *, optional: bool = False) -> da
         raise ImportError_(f"Note {n}: {field} is out of range.") from exc
 
 
-def _build(user: Owner, record: Any, n: int) -> Note:
+def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
+    """The row of note ``n`` of an import, checked against every rule; ImportError_ otherwise.
+
+    Cleans ``record["tags"]`` in place.
+    """
     if not isinstance(record, dict):
         raise ImportError_(f"Note {n} is not an object.")
     title, content = record.get("title"), record.get("content")
@@ -210,15 +232,14 @@ def _build(user: Owner, record: Any, n: int) -> Note:
         record["tags"] = clean_tag_list(tags)
     except TagError as exc:
         raise ImportError_(f"Note {n}: {exc}") from exc
-    # owner_id, not owner=: setting the relationship would put the note in
-    # user.notes at once, and a later flush could save a rejected import.
-    return Note(
-        owner_id=user.id,
-        title=title,
-        content=content,
-        pinned=record["pinned"],
-        archived=record["archived"],
-        created_at=_parse_time(record.get("created_at"), "created_at", n),
-        updated_at=_parse_time(record.get("updated_at"), "updated_at", n),
-        deleted_at=_parse_time(record.get("deleted_at"), "deleted_at", n, optional=True),
-    )
+    return {
+        "owner_id": user.id,
+        "title": title,
+        "content": content,
+        "pinned": record["pinned"],
+        "archived": record["archived"],
+        "created_at": _parse_time(record.get("created_at"), "created_at", n),
+        "updated_at": _parse_time(record.get("updated_at"), "updated_at", n),
+        "deleted_at": _parse_time(record.get("deleted_at"), "deleted_at", n, optional=True),
+        "version": 1,
+    }

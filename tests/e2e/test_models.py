@@ -86,6 +86,7 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "login_sessions.last_seen_at",
             "auth_failures.created_at",
             "tags.created_at",
+            "rate_events.created_at",
         )
     }
 

@@ -31,6 +31,7 @@ SERVICE_MODULES = [
     "app.notes.markdown",
     "app.notes.serialize",
     "app.notes.transfer",
+    "app.limits.service",
 ]
 DOMAINS = ("app.accounts.", "app.notes.", "app.health.")
 # The ways in: modules that answer requests or commands (and all of app.api's).

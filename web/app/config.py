@@ -55,6 +55,11 @@ class BaseConfig:
     # Notes in the trash longer than this are deleted by `flask notes purge-trash`.
     TRASH_RETENTION_DAYS = 30
     API_MAX_PAGE_SIZE = 100
+    # Imports and exports read or write a whole notebook: per user, at most
+    # this many in USAGE_WINDOW (app/limits/).
+    IMPORTS_PER_WINDOW = 10
+    EXPORTS_PER_WINDOW = 30
+    USAGE_WINDOW = timedelta(hours=1)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

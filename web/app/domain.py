@@ -2,7 +2,7 @@
 
 Services never answer HTTP: they return results or raise these, and
 ``app.http.errors`` turns them into answers in one place (404, 409, or 412
-on the API). Errors about a form's or a body's input (``AccountError``,
+on the API, 429). Errors about a form's or a body's input (``AccountError``,
 ``TagError``...) are ValueErrors that the view shows next to the field.
 """
 
@@ -17,3 +17,11 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     """The thing changed since the caller read it; nothing was written."""
+
+
+class RateLimited(DomainError):
+    """Too many uses of something limited; ``retry_after`` seconds until the next is allowed."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .accounts.models import ApiToken, AuthFailure, LoginSession, Owner, User
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
+from .limits.models import RateEvent
 from .notes.models import Note, Tag, note_tags
 from .notes.search import is_search_object
 
@@ -25,6 +26,7 @@ __all__ = [
     "LoginSession",
     "Note",
     "Owner",
+    "RateEvent",
     "Tag",
     "UTCDateTime",
     "User",

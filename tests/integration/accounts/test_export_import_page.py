@@ -124,3 +124,13 @@ def test_other_forms_still_stop_at_the_usual_limit_with_csrf_on(csrf_app):
     big = "x" * (csrf_app.config["MAX_CONTENT_LENGTH"] + 10)
     response = client.post("/auth/login", data={"email": "a@example.com", "password": big})
     assert response.status_code == 413
+
+
+def test_the_export_page_is_limited_too_with_a_429_page(app, client, logged_in):
+    app.config["EXPORTS_PER_WINDOW"] = 1
+    assert client.get("/account/export").status_code == 200
+    response = client.get("/account/export")
+    assert response.status_code == 429
+    assert response.mimetype == "text/html"
+    assert "limit on exports: 1 in" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0

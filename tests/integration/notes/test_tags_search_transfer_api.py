@@ -159,3 +159,45 @@ def test_a_read_only_token_cannot_import(client, factory, user):
         f"{API}/import", data=b"x", content_type="application/zip", headers={"Authorization": f"Bearer {secret}"}
     )
     assert_problem(response, 403)
+
+
+def test_imports_per_user_are_limited_with_429_and_retry_after(app, client, headers, factory):
+    app.config["IMPORTS_PER_WINDOW"] = 2
+    archive = _zip_of([])
+    for _ in range(2):
+        assert (
+            client.post(f"{API}/import", data=archive, content_type="application/zip", headers=headers).status_code
+            == 201
+        )
+    response = client.post(f"{API}/import", data=archive, content_type="application/zip", headers=headers)
+    body = assert_problem(response, 429)
+    assert "limit on imports: 2 in" in body["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+    # Another user is not affected.
+    _, other = factory.token(factory.user("bob@example.com"))
+    bob = {"Authorization": f"Bearer {other}"}
+    assert client.post(f"{API}/import", data=archive, content_type="application/zip", headers=bob).status_code == 201
+
+
+def test_a_refused_import_counts_too(app, client, headers):
+    app.config["IMPORTS_PER_WINDOW"] = 1
+    assert_problem(
+        client.post(f"{API}/import", data=b"not a zip", content_type="application/zip", headers=headers), 422
+    )
+    response = client.post(f"{API}/import", data=_zip_of([]), content_type="application/zip", headers=headers)
+    assert_problem(response, 429)
+
+
+def test_exports_per_user_are_limited_with_429_and_retry_after(app, client, headers):
+    app.config["EXPORTS_PER_WINDOW"] = 1
+    assert client.get(f"{API}/export", headers=headers).status_code == 200
+    response = client.get(f"{API}/export", headers=headers)
+    assert "limit on exports: 1 in" in assert_problem(response, 429)["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def _zip_of(notes: list[dict]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": notes}))
+    return buffer.getvalue()

@@ -12,7 +12,17 @@ from flask import current_app
 
 from app.models import db, include_in_autogenerate, render_alembic_type
 
-APP_TABLES = {"users", "notes", "api_tokens", "login_sessions", "auth_failures", "tags", "note_tags", "notes_fts"}
+APP_TABLES = {
+    "users",
+    "notes",
+    "api_tokens",
+    "login_sessions",
+    "auth_failures",
+    "tags",
+    "note_tags",
+    "notes_fts",
+    "rate_events",
+}
 
 
 def table_names() -> set[str]:

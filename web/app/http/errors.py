@@ -16,9 +16,10 @@ from werkzeug.exceptions import (
     NotFound,
     PreconditionFailed,
     ServiceUnavailable,
+    TooManyRequests,
 )
 
-from ..domain import ConflictError, DomainError, NotFoundError
+from ..domain import ConflictError, DomainError, NotFoundError, RateLimited
 from .jsonbody import UnusableJSON
 from .problem import PROBLEM_JSON
 
@@ -163,6 +164,8 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
     http_error: HTTPException
     if isinstance(error, NotFoundError):
         http_error = NotFound(str(error))
+    elif isinstance(error, RateLimited):
+        http_error = TooManyRequests(str(error), retry_after=error.retry_after)
     elif isinstance(error, ConflictError):
         if request.path.startswith("/api/"):
             http_error = PreconditionFailed(f"{error}: {STALE_ON_API}")

@@ -23,11 +23,13 @@ from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from flask import current_app
 
 from ..accounts.models import Owner, User
 from ..extensions import db
 from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
+from ..limits.service import spend
 from .models import Note, note_tags
 from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
 from .serialize import export_record
@@ -61,7 +63,11 @@ def _markdown_file(record: dict[str, Any]) -> str:
 
 
 def export_zip(user: User) -> bytes:
-    """All of ``user``'s notes (live, archived and trashed) as zip bytes."""
+    """All of ``user``'s notes (live, archived and trashed) as zip bytes.
+
+    Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW.
+    """
+    _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
     notes = sorted(user.notes, key=lambda n: (n.created_at, n.title, n.content))
     records = [export_record(note) for note in notes]
     buffer = io.BytesIO()
@@ -98,8 +104,11 @@ def import_zip(user: Owner, data: bytes) -> Imported:
 
     Raises ImportError_ (nothing written) for anything but a sound export:
     not a zip, too large, a zip bomb, unsafe paths, bad encoding, or notes
-    that break the app's own limits.
+    that break the app's own limits; RateLimited once ``user`` has tried
+    IMPORTS_PER_WINDOW imports in USAGE_WINDOW (a refused one counts too:
+    reading an archive is the costly part).
     """
+    _spend("import", user, current_app.config["IMPORTS_PER_WINDOW"], "imports")
     records = _read_archive(data)
     rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
     # Everything is checked before the transaction starts, and the writes are
@@ -120,6 +129,10 @@ def import_zip(user: Owner, data: bytes) -> Imported:
         db.session.rollback()
         raise
     return Imported(len(rows))
+
+
+def _spend(kind: str, user: Owner, limit: int, what: str) -> None:
+    spend(f"{kind}:user:{user.id}", limit=limit, window=current_app.config["USAGE_WINDOW"], what=what)
 
 
 def _insert_notes(rows: list[dict[str, Any]]) -> list[int]:

@@ -1,0 +1,28 @@
+"""One use of something limited, counted against a key (such as ``import:user:7``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db.types import UTCDateTime, utcnow
+from ..extensions import Base, db
+
+if TYPE_CHECKING:
+    # db.Model is built at run time; to the type checker it is the Base it extends.
+    Model = Base
+else:
+    Model = db.Model
+
+
+class RateEvent(Model):
+    __tablename__ = "rate_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.Index("ix_rate_events_key_created", "key", "created_at"),)

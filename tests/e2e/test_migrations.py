@@ -23,7 +23,17 @@ from app.models import db
 
 pytestmark = pytest.mark.e2e
 
-APP_TABLES = {"users", "notes", "api_tokens", "login_sessions", "auth_failures", "tags", "note_tags", "rate_events"}
+APP_TABLES = {
+    "users",
+    "notes",
+    "api_tokens",
+    "login_sessions",
+    "auth_failures",
+    "tags",
+    "note_tags",
+    "rate_events",
+    "idempotency_records",
+}
 
 
 def _flask_db(app: Flask, *args: str) -> None:

@@ -87,6 +87,7 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "auth_failures.created_at",
             "tags.created_at",
             "rate_events.created_at",
+            "idempotency_records.created_at",
         )
     }
 

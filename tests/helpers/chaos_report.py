@@ -117,9 +117,9 @@ def render_report(
         "",
         "- **Lost must be 0**, and the tests fail otherwise: a 201 is only sent after the row is committed.",
         "- **Stored without 201** can be above 0 when the database goes away: the commit reached PostgreSQL "
-        "but the answer did not reach the client, which saw a 500 or a dropped connection. A client that "
-        "retries such a write creates a duplicate note; idempotency keys on POST would close that gap "
-        "(not implemented).",
+        "but the answer did not reach the client, which saw a 5xx or a dropped connection. A client that "
+        "retries such a write without a key creates a duplicate note; with the same `Idempotency-Key` it "
+        "gets the first answer instead (app/http/idempotency.py). The chaos writers do not send keys yet.",
         "- **Errors during a redeploy** come from the gap between the old web container's SIGTERM "
         "(gunicorn stops accepting at once and finishes what it has) and the new one passing its "
         "healthcheck, plus up to 3 s until nginx re-resolves `web`. With a single replica that gap is "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .accounts.models import ApiToken, AuthFailure, LoginSession, Owner, User
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
+from .http.idempotency import IdempotencyRecord
 from .limits.models import RateEvent
 from .notes.models import Note, Tag, note_tags
 from .notes.search import is_search_object
@@ -23,6 +24,7 @@ def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected
 __all__ = [
     "ApiToken",
     "AuthFailure",
+    "IdempotencyRecord",
     "LoginSession",
     "Note",
     "Owner",

@@ -22,6 +22,7 @@ APP_TABLES = {
     "note_tags",
     "notes_fts",
     "rate_events",
+    "idempotency_records",
 }
 
 

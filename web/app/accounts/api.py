@@ -11,6 +11,7 @@ from werkzeug.exceptions import TooManyRequests
 from ..api.auth import api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
+from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, idempotent
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 from .service import AccountError, PasswordGuessing, confirm_password
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
@@ -27,9 +28,11 @@ class TokenCollection(MethodView):
         """List your tokens (never their secrets)."""
         return {"items": user_tokens(api_owner())}
 
+    @idempotent
     @bp.arguments(TokenCreateSchema)
     @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @bp.doc(responses={201: {"links": TOKEN_LINKS}})
+    @bp.doc(responses={201: {"links": TOKEN_LINKS}}, parameters=[IDEMPOTENCY_KEY])
+    @problem_response(409, IDEMPOTENCY_LOST)
     @problem_response(403, "Called with an API token (tokens cannot create tokens), or the password is wrong")
     @problem_response(429, "Too many wrong passwords from this client; see Retry-After")
     def post(self, data: dict[str, Any]) -> Any:

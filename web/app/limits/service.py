@@ -13,8 +13,11 @@ from ..extensions import db
 from .models import RateEvent
 
 
-def spend(key: str, *, limit: int, window: timedelta, what: str) -> None:
-    """Count one use of ``key`` and commit it; RateLimited (nothing counted) after ``limit`` uses within ``window``.
+def spend(key: str, *, limit: int, window: timedelta, what: str, commit: bool = True) -> None:
+    """Count one use of ``key``; RateLimited (nothing counted) after ``limit`` uses within ``window``.
+
+    With ``commit`` False the use is only added to the session, to be
+    committed with the work it counts (all or nothing with it).
 
     ``what`` names the thing for the message, e.g. "imports". Concurrent
     requests may each see one use fewer than there are, so the limit is a
@@ -40,7 +43,8 @@ def spend(key: str, *, limit: int, window: timedelta, what: str) -> None:
     # Uses older than the window count for nothing; drop them as we go.
     db.session.execute(sa.delete(RateEvent).where(RateEvent.key == key, RateEvent.created_at <= since))
     db.session.add(RateEvent(key=key, created_at=now))
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _duration(window: timedelta) -> str:

@@ -12,6 +12,7 @@ from marshmallow import RAISE
 from ..api.auth import accepts, api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
+from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, idempotent
 from ..extensions import api as rest_api
 from ..http.limits import body_limit
 from ..http.pagination import CursorError
@@ -155,11 +156,13 @@ class NoteCollection(MethodView):
         # Built by hand rather than by NotePageSchema: see serialize.py.
         return page_response([note_row_dict(row) for row in page.items], page.next_cursor)
 
+    @idempotent
     @bp.arguments(NoteCreateSchema)
     @bp.response(
         201, NoteSchema, headers={"Location": {"schema": {"type": "string"}}, "ETag": {"schema": {"type": "string"}}}
     )
-    @bp.doc(responses={201: {"links": NOTE_LINKS}})
+    @bp.doc(responses={201: {"links": NOTE_LINKS}}, parameters=[IDEMPOTENCY_KEY])
+    @problem_response(409, IDEMPOTENCY_LOST)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a note."""
         note = create_note(
@@ -282,8 +285,13 @@ def export() -> Any:
 
 @bp.route("/import", methods=["POST"])
 @body_limit(lambda: MAX_ARCHIVE_BYTES)  # a whole notebook is larger than any other request
+@idempotent
 @accepts(ZIP)
-@bp.doc(requestBody={"required": True, "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}})
+@bp.doc(
+    requestBody={"required": True, "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}},
+    parameters=[IDEMPOTENCY_KEY],
+)
+@problem_response(409, IDEMPOTENCY_LOST)
 @bp.response(201, ImportResultSchema)
 @problem_response(413, "The zip is larger than 20 MiB")
 @problem_response(422, "Not a zip made by export, or a note in it breaks a limit; nothing was imported")

@@ -108,9 +108,15 @@ def import_zip(user: Owner, data: bytes) -> Imported:
     IMPORTS_PER_WINDOW imports in USAGE_WINDOW (a refused one counts too:
     reading an archive is the costly part).
     """
-    _spend("import", user, current_app.config["IMPORTS_PER_WINDOW"], "imports")
-    records = _read_archive(data)
-    rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+    # Counted with the import itself, so that an import cut short leaves no
+    # trace but its rollback; a refused one is committed below.
+    _spend("import", user, current_app.config["IMPORTS_PER_WINDOW"], "imports", commit=False)
+    try:
+        records = _read_archive(data)
+        rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+    except ImportError_:
+        db.session.commit()  # a refused import counts too: reading the archive is the cost
+        raise
     # Everything is checked before the transaction starts, and the writes are
     # a few bulk statements: on SQLite the transaction holds the database's
     # one write lock, which every other user's write waits for.
@@ -131,8 +137,8 @@ def import_zip(user: Owner, data: bytes) -> Imported:
     return Imported(len(rows))
 
 
-def _spend(kind: str, user: Owner, limit: int, what: str) -> None:
-    spend(f"{kind}:user:{user.id}", limit=limit, window=current_app.config["USAGE_WINDOW"], what=what)
+def _spend(kind: str, user: Owner, limit: int, what: str, *, commit: bool = True) -> None:
+    spend(f"{kind}:user:{user.id}", limit=limit, window=current_app.config["USAGE_WINDOW"], what=what, commit=commit)
 
 
 def _insert_notes(rows: list[dict[str, Any]]) -> list[int]:

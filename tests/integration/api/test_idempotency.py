@@ -1,0 +1,127 @@
+"""Idempotency-Key on POST /notes, /tokens and /import: a retry gets the first answer, never a second write."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+
+import sqlalchemy as sa
+from tests.helpers.api import API, assert_problem, count, with_password
+from tests.helpers.web import bearer
+
+from app.models import ApiToken, IdempotencyRecord, Note, db, utcnow
+
+KEY = {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
+
+
+def test_a_retry_with_the_same_key_gets_the_first_answer_and_writes_nothing_more(client, headers):
+    first = client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY})
+    again = client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY})
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.mimetype == "application/json"
+    assert count(Note) == 1
+
+
+def test_the_same_key_with_another_body_is_a_422_and_writes_nothing(client, headers):
+    assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 201
+    response = client.post(f"{API}/notes", json={"title": "another"}, headers={**headers, **KEY})
+    assert "different request" in assert_problem(response, 422)["detail"]
+    assert [n.title for n in db.session.scalars(sa.select(Note))] == ["once"]
+
+
+def test_without_a_key_or_with_new_keys_every_request_writes(client, headers):
+    client.post(f"{API}/notes", json={"title": "a"}, headers=headers)
+    client.post(f"{API}/notes", json={"title": "a"}, headers=headers)
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, "Idempotency-Key": "one"})
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, "Idempotency-Key": "two"})
+    assert count(Note) == 4
+
+
+def test_a_quoted_key_and_the_bare_key_are_the_same_key(client, headers):
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, "Idempotency-Key": '"k-1"'})
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, "Idempotency-Key": "k-1"})
+    assert count(Note) == 1
+
+
+def test_keys_are_each_callers_own(client, headers, factory):
+    _, bobs = factory.token(factory.user("bob@example.com"))
+    client.post(f"{API}/notes", json={"title": "alice"}, headers={**headers, **KEY})
+    response = client.post(f"{API}/notes", json={"title": "bob"}, headers={**bearer(bobs), **KEY})
+    assert response.status_code == 201
+    assert response.get_json()["title"] == "bob"
+    assert count(Note) == 2
+
+
+def test_a_malformed_key_is_a_400_and_writes_nothing(client, headers, subtests):
+    for key in ["", '""', "x" * 256, "caf\u00e9"]:
+        with subtests.test(key=key):
+            header = {"Idempotency-Key": key.encode("utf-8").decode("latin-1")}
+            response = client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, **header})
+            assert "Idempotency-Key" in assert_problem(response, 400)["detail"]
+    assert count(Note) == 0
+    assert count(IdempotencyRecord) == 0
+
+
+def test_a_refused_request_keeps_no_record_so_the_corrected_retry_goes_through(client, headers):
+    assert_problem(client.post(f"{API}/notes", json={"title": ""}, headers={**headers, **KEY}), 422)
+    assert count(IdempotencyRecord) == 0
+    assert client.post(f"{API}/notes", json={"title": ""}, headers={**headers, **KEY}).status_code == 422
+    assert client.post(f"{API}/notes", json={"title": "fixed"}, headers={**headers, **KEY}).status_code == 201
+
+
+def test_a_key_is_forgotten_after_24_hours(client, headers):
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, **KEY})
+    db.session.execute(sa.update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=24, minutes=1)))
+    db.session.commit()
+    assert client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, **KEY}).status_code == 201
+    assert count(Note) == 2
+    assert count(IdempotencyRecord) == 1  # the expired one went
+
+
+def test_a_record_without_its_answer_is_a_409_that_says_what_happened(client, headers):
+    client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, **KEY})
+    # As if the process stopped between the note's commit and storing the answer.
+    db.session.execute(sa.update(IdempotencyRecord).values(status=None, answer=None))
+    db.session.commit()
+    response = client.post(f"{API}/notes", json={"title": "a"}, headers={**headers, **KEY})
+    assert "answer is not stored" in assert_problem(response, 409)["detail"]
+    assert count(Note) == 1
+
+
+def test_a_token_creation_retried_gets_the_same_secret_which_the_database_holds_only_encrypted(client, logged_in):
+    body = with_password({"name": "cli"})
+    first = client.post(f"{API}/tokens", json=body, headers=KEY)
+    again = client.post(f"{API}/tokens", json=body, headers=KEY)
+    assert first.status_code == again.status_code == 201
+    secret = first.get_json()["token"]
+    assert again.get_json()["token"] == secret
+    assert count(ApiToken) == 1
+    (stored,) = db.session.scalars(sa.select(IdempotencyRecord.answer)).all()
+    assert secret not in stored and secret.encode().hex() not in stored
+
+
+def test_an_import_retried_imports_once(client, headers):
+    note = {
+        "title": "imported",
+        "content": "",
+        "tags": ["t"],
+        "pinned": False,
+        "archived": False,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "deleted_at": None,
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [note]}))
+    zip_headers = {**headers, **KEY, "Content-Type": "application/zip"}
+    first = client.post(f"{API}/import", data=buffer.getvalue(), headers=zip_headers)
+    again = client.post(f"{API}/import", data=buffer.getvalue(), headers=zip_headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() == {"imported": 1}
+    assert count(Note) == 1

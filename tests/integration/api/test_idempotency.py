@@ -125,3 +125,19 @@ def test_an_import_retried_imports_once(client, headers):
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json() == {"imported": 1}
     assert count(Note) == 1
+
+
+def test_the_note_is_never_committed_without_its_stored_answer(app, client, headers, monkeypatch):
+    """The note, the key's record and the answer commit together: no window for a lost answer."""
+
+    def fail(key, response):  # type: ignore[no-untyped-def]
+        raise RuntimeError("the process stops before the answer is stored")
+
+    monkeypatch.setattr("app.http.idempotency._seal", fail)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 500
+    assert (count(Note), count(IdempotencyRecord)) == (0, 0)
+    monkeypatch.undo()
+    assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 201
+    assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 201
+    assert count(Note) == 1

@@ -11,7 +11,7 @@ from werkzeug.exceptions import TooManyRequests
 from ..api.auth import api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
-from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, idempotent
+from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 from .service import AccountError, PasswordGuessing, confirm_password
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
@@ -50,7 +50,7 @@ class TokenCollection(MethodView):
             abort(403, "That is not your password; a token needs your password to be created.")
         except PasswordGuessing as exc:
             raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
-        token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"])
+        token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"], commit=not deferred())
         body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
         return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
 

@@ -22,9 +22,13 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def create_token(
-    user: User, name: str, scope: str = "write", expires_in_days: int | None = None
+    user: User, name: str, scope: str = "write", expires_in_days: int | None = None, *, commit: bool = True
 ) -> tuple[ApiToken, str]:
-    """Create and commit a token; return it with its secret, which is never stored."""
+    """Create and commit a token; return it with its secret, which is never stored.
+
+    With ``commit`` False it is only flushed, for a caller that commits it
+    together with more (an Idempotency-Key's answer).
+    """
     if scope not in TOKEN_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(TOKEN_SCOPES)}")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
@@ -37,7 +41,10 @@ def create_token(
         expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     db.session.add(token)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return token, secret
 
 

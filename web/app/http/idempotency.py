@@ -7,12 +7,14 @@ The semantics of the IETF httpapi draft (draft-ietf-httpapi-idempotency-key-head
 - keys are the caller's own (per owner) and are forgotten after 24 hours.
 
 Exactly once, across workers and replicas, comes from the database: the
-record of a key is written in the same transaction as the request's own
-changes (it joins the session before the view runs and is committed by the
-view's commit), and a unique index refuses a second record for the key. So a
-retry that races the first request waits for it, then fails on the index
-and answers with what the first stored; and if the view fails before it
-commits, the record goes with the rollback and a retry starts afresh.
+record of a key, the request's own changes and its answer are committed in
+one transaction. The record joins the session before the view runs; the
+view, seeing ``deferred()``, has its service flush instead of commit; the
+answer is then stored and everything committed at once. A unique index
+refuses a second record for the key, so a retry that races the first
+request waits for it, then fails on the index and answers with what the
+first stored; and if the view fails, the record goes with the rollback and
+a retry starts afresh.
 
 The stored answer may hold a secret (a new API token), so it is encrypted
 with a key derived from the Idempotency-Key, which the database never sees:
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
-from flask import Response, abort, current_app, make_response, request
+from flask import Response, abort, current_app, g, make_response, request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.types import UTCDateTime, utcnow
@@ -111,8 +113,13 @@ def _once_per_key(view: F, owner: Callable[[], int]) -> F:
             return _again(found, request_hash, key)
         record = IdempotencyRecord(owner_id=owner_id, key_hash=key_hash, request_hash=request_hash)
         db.session.add(record)
+        g.idempotency_deferred = True
         try:
             response = make_response(view(*args, **kwargs))
+            if response.status_code < 500:
+                record.status = response.status_code
+                record.answer = _seal(key, response)
+                db.session.commit()  # the changes, the record and the answer at once
         except sa.exc.IntegrityError:
             # Another request with this key committed first (the unique index).
             db.session.rollback()
@@ -124,15 +131,19 @@ def _once_per_key(view: F, owner: Callable[[], int]) -> F:
             db.session.rollback()  # whatever the view left half-done goes first
             _drop(record)
             raise
-        if sa.inspect(record).persistent and response.status_code < 500:
-            record.status = response.status_code
-            record.answer = _seal(key, response)
-            db.session.commit()
-        else:
+        finally:
+            g.idempotency_deferred = False
+        if response.status_code >= 500:
+            db.session.rollback()
             _drop(record)
         return response
 
     return wrapper  # type: ignore[return-value]
+
+
+def deferred() -> bool:
+    """True inside a request with an Idempotency-Key: the view's service must flush, not commit."""
+    return bool(g.get("idempotency_deferred"))
 
 
 def _parse(raw: str) -> str:

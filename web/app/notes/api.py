@@ -12,7 +12,7 @@ from marshmallow import RAISE
 from ..api.auth import accepts, api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
-from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, idempotent
+from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent
 from ..extensions import api as rest_api
 from ..http.limits import body_limit
 from ..http.pagination import CursorError
@@ -172,6 +172,7 @@ class NoteCollection(MethodView):
             pinned=data["pinned"],
             archived=data["archived"],
             tags=clean_tag_list(data["tags"]),
+            commit=not deferred(),
         )
         headers = {"Location": url_for("api.NoteItem", note_id=note.id, _external=True), **_etag_header(note)}
         return note_response(note), 201, headers
@@ -298,7 +299,7 @@ def export() -> Any:
 def import_notes() -> Any:
     """Recreate the notes of an export zip (sent as the raw body). All or nothing."""
     try:
-        result = import_zip(api_owner(), request.get_data(cache=False))
+        result = import_zip(api_owner(), request.get_data(cache=False), commit=not deferred())
     except ImportError_ as exc:
         abort(422, str(exc))
     return {"imported": result.count}, 201

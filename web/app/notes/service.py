@@ -255,16 +255,28 @@ def create_note(
     pinned: bool = False,
     archived: bool = False,
     tags: list[str] | None = None,
+    commit: bool = True,
 ) -> Note:
-    """Create and commit a note; ``tags`` are names, already cleaned (rules.clean_tag_list)."""
+    """Create a note and commit it; ``tags`` are names, already cleaned (rules.clean_tag_list).
+
+    With ``commit`` False it is only flushed (it has its id and defaults), for a
+    caller that commits it together with more (an Idempotency-Key's answer).
+    """
     # A User may be new and not yet have an id; an API caller always has one.
     owner: dict[str, Any] = {"owner": user} if isinstance(user, User) else {"owner_id": user.id}
     note = Note(**owner, title=title, content=content, pinned=pinned, archived=archived)
     db.session.add(note)
     if tags:
         assign_tags(note, tags)
-    db.session.commit()
+    _commit_or_flush(commit)
     return note
+
+
+def _commit_or_flush(commit: bool) -> None:
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
 
 
 def update_note(note: Note, changes: dict[str, Any], expected_version: int | None = None) -> Note:

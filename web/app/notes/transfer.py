@@ -99,7 +99,7 @@ class Imported:
     count: int
 
 
-def import_zip(user: Owner, data: bytes) -> Imported:
+def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     """Recreate the notes of an export zip for ``user``; all of them or none.
 
     Raises ImportError_ (nothing written) for anything but a sound export:
@@ -130,7 +130,10 @@ def import_zip(user: Owner, data: bytes) -> Imported:
                 for name in record["tags"]
             ]
         )
-        db.session.commit()
+        if commit:
+            db.session.commit()
+        else:  # the caller commits it together with more (an Idempotency-Key's answer)
+            db.session.flush()
     except Exception:
         db.session.rollback()
         raise

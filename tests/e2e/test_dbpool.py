@@ -23,6 +23,7 @@ from tests.helpers.e2e import API, committed_token_user
 from tests.helpers.web import bearer
 
 from app.db import pool as dbpool
+from app.db.pool import POSTGRES_CONNECT_ARGS
 from app.models import db
 
 pytestmark = pytest.mark.e2e
@@ -169,3 +170,12 @@ def test_a_forked_child_never_uses_the_parents_connections(pool: Pool) -> None:
     # The parent's connection is untouched: the next request still uses it.
     assert pool.get() == 200
     assert pool.backend_pid() == parent
+
+
+def test_the_apps_connections_carry_the_fail_fast_settings(app: Flask) -> None:
+    """A silent peer (a partition) fails a connection within seconds: libpq got the settings."""
+    raw = db.session.connection().connection.dbapi_connection
+    parameters = raw.info.get_parameters()
+    assert parameters["tcp_user_timeout"] == str(POSTGRES_CONNECT_ARGS["tcp_user_timeout"])
+    assert parameters["keepalives"] == "1"
+    assert parameters["connect_timeout"] == str(POSTGRES_CONNECT_ARGS["connect_timeout"])

@@ -83,6 +83,9 @@ def _configure(app: Flask, config: dict[str, Any] | type[BaseConfig] | BaseConfi
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "notes.db")
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db.pool.engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    )
 
     hops = int(app.config.get("PROXY_HOPS", 0))
     if hops:

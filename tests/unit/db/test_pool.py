@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.db.pool import server_has_spoken
+from app.db.pool import POSTGRES_CONNECT_ARGS, engine_options, server_has_spoken
 from app.models import db
 
 
@@ -61,3 +61,18 @@ def test_sqlite_pools_get_no_checks(app):
     with app.app_context():
         assert db.engine.dialect.name == "sqlite"
         assert not db.engine.pool.dispatch.checkout
+
+
+def test_postgres_engines_get_the_connect_args_that_fail_fast_on_a_silent_peer() -> None:
+    options = engine_options("postgresql+psycopg://u:p@db/notes", {"pool_size": 5})
+    assert options["pool_size"] == 5
+    assert options["connect_args"]["tcp_user_timeout"] > 0
+    assert options["connect_args"]["keepalives"] == 1
+    assert options["connect_args"]["connect_timeout"] > 0
+
+
+def test_connect_args_of_the_configuration_win_and_sqlite_gets_none() -> None:
+    own = engine_options("postgresql+psycopg://u:p@db/notes", {"connect_args": {"connect_timeout": 2}})
+    assert own["connect_args"]["connect_timeout"] == 2
+    assert own["connect_args"]["tcp_user_timeout"] == POSTGRES_CONNECT_ARGS["tcp_user_timeout"]
+    assert engine_options("sqlite:///notes.db", {}) == {}

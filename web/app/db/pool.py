@@ -39,6 +39,31 @@ import sqlalchemy as sa
 PING_AFTER_IDLE_SECONDS = 10.0
 _IDLE_SINCE = "notes_idle_since"
 
+# libpq settings that make a connection whose peer went silent (a network
+# partition, a host that lost power) fail within seconds instead of hanging
+# until the kernel gives up (minutes) or gunicorn kills the worker: a
+# bounded connect, TCP keepalives on idle connections, and a bound on
+# unacknowledged data (tcp_user_timeout, milliseconds). See
+# https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 3,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,
+}
+
+
+def engine_options(database_uri: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` for the app's engine, with POSTGRES_CONNECT_ARGS under any connect_args of its own.
+
+    Only for PostgreSQL: SQLite takes none of these.
+    """
+    if not database_uri.startswith("postgresql"):
+        return options
+    return {**options, "connect_args": {**POSTGRES_CONNECT_ARGS, **options.get("connect_args", {})}}
+
 
 def server_has_spoken(dbapi_connection: Any) -> bool:
     """True when the server sent something to this idle connection, or closed it.

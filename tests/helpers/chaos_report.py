@@ -37,6 +37,13 @@ FAULTS = {
         "finish, more than gunicorn has worker threads. nginx buffers request bodies and headers, so "
         "none of them occupies a gunicorn thread.",
     ),
+    "partition": (
+        "network partition between web and PostgreSQL",
+        "`docker network disconnect` takes the db container off the backend network for a while, then "
+        "puts it back, while writes run and /readyz is polled. Packets to the database go nowhere, "
+        "without a word: requests must not hang until gunicorn kills the worker. libpq's connect_timeout, "
+        "keepalives and tcp_user_timeout (app/db/pool.py) bound the wait; the app answers 503.",
+    ),
 }
 
 
@@ -61,7 +68,8 @@ def render_report(
         "",
         f"- **Run:** {when:%Y-%m-%d %H:%M} UTC, `make chaos CHAOS_SECONDS={seconds:g}`",
         f"- **Load:** {writers} writer threads, each posting notes back to back "
-        "(`POST /api/v1/notes`, bearer token, HTTPS through nginx on 127.0.0.1) "
+        "(`POST /api/v1/notes`, bearer token, HTTPS through nginx on 127.0.0.1), "
+        "retrying a failed write with the same `Idempotency-Key`, "
         f"for about {seconds:g} s per fault (longer when the fault itself takes longer); "
         "the fault starts a third of the way in.",
         f"- **Stack:** one web container, gunicorn {capacity.get('worker_class')} "
@@ -69,17 +77,18 @@ def render_report(
         f"host with {cpus} CPUs, shared with other jobs.",
         "- **Lost** = acknowledged writes (a 201 with an id came back) whose row is missing from "
         "PostgreSQL afterwards, checked with psql. **Errors** = 5xx answers and connection failures, "
-        "allowed during a fault and counted. **Stored without 201** = rows written whose answer never "
-        "arrived (the client saw an error; allowed).",
+        "allowed during a fault and counted (so are 409s: a retry that came while the first answer was "
+        "being stored). **Stored without 201** = rows written whose answer never arrived and whose retries "
+        "stopped (allowed). **Duplicates** = notes stored twice for one write (must be 0).",
         "",
         "| fault | requests | acknowledged (201) | errors | other non-201 | acknowledged lost | "
-        "stored without 201 | checks |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "stored without 201 | duplicates | checks |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for key, (title, _) in FAULTS.items():
         record = results.get(key)
         if record is None:
-            lines.append(f"| {title} | - | - | - | - | - | - | not run |")
+            lines.append(f"| {title} | - | - | - | - | - | - | - | not run |")
             continue
         total = record["total"]
         checks = record.get("checks", [])
@@ -87,7 +96,8 @@ def render_report(
         verdict = f"{passed}/{len(checks)} passed" if checks else "not evaluated"
         lines.append(
             f"| {title} | {total.requests} | {total.acknowledged} | {total.errors} | {total.other} | "
-            f"**{len(record['lost'])}** | {record['unacknowledged_stored']} | {verdict} |"
+            f"**{len(record['lost'])}** | {record['unacknowledged_stored']} | **{record.get('duplicates', 0)}** | "
+            f"{verdict} |"
         )
     lines.append("")
     for key, (title, how) in FAULTS.items():
@@ -119,12 +129,15 @@ def render_report(
         "- **Stored without 201** can be above 0 when the database goes away: the commit reached PostgreSQL "
         "but the answer did not reach the client, which saw a 5xx or a dropped connection. A client that "
         "retries such a write without a key creates a duplicate note; with the same `Idempotency-Key` it "
-        "gets the first answer instead (app/http/idempotency.py). The chaos writers do not send keys yet.",
+        "gets the first answer instead (app/http/idempotency.py), as the writers here do.",
         "- **Errors during a redeploy** come from the gap between the old web container's SIGTERM "
         "(gunicorn stops accepting at once and finishes what it has) and the new one passing its "
         "healthcheck, plus up to 3 s until nginx re-resolves `web`. With a single replica that gap is "
         "the container's start time. Requests in it get 503 (nginx could not reach gunicorn); whether "
         "any of them had been stored shows in the stored-without-201 column.",
+        "- **A partition** is silence, not an error: a connection in use waits for its data to be "
+        "acknowledged until tcp_user_timeout, a new one for connect_timeout. Those bounds, not the "
+        "database, set how long a request may take while it lasts.",
         "- **Slow clients** never reach gunicorn: nginx reads whole request headers and bodies before it "
         "proxies, so a few hundred trickling connections cost nginx memory, not app threads.",
         "",

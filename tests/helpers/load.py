@@ -3,9 +3,12 @@
 `WriteLoad` runs a few threads that POST notes through nginx (HTTPS, bearer
 token) and records every outcome: each 201 with its note id is an
 acknowledged write, everything else is counted by kind (HTTP status or the
-exception's class name). `lost_writes` then asks PostgreSQL directly which
-acknowledged ids are missing, so a fault that drops a committed row cannot
-hide behind the app.
+exception's class name). A write that fails (a 5xx, a 409 while its first
+answer is being stored, a dropped connection) is retried with the same
+Idempotency-Key, as a careful client would. `lost_writes` then asks
+PostgreSQL directly which acknowledged ids are missing, so a fault that
+drops a committed row cannot hide behind the app, and which titles were
+stored twice (a retry that wrote again).
 
 Every loop here is bounded in time and count: a writer stops at its
 deadline or after `max_requests_per_writer`, whichever comes first.
@@ -28,6 +31,11 @@ from tests.helpers.stack import Stack
 # Seconds. A write slower than this counts as an error (ReadTimeout); healthy
 # writes take milliseconds, so only a stuck one ever reaches it.
 REQUEST_TIMEOUT = 20
+# Tries of one write (the first and its retries with the same key).
+MAX_ATTEMPTS = 50
+# Answers after which a write is tried again with its key: the database or
+# the web server was away, or the first try's answer was still being stored.
+RETRIED = frozenset({"409", "500", "502", "503", "504"})
 
 
 @dataclass
@@ -47,7 +55,7 @@ class LoadSummary:
     seconds: float
     requests: int
     acknowledged: int
-    errors: int  # 5xx and connection-level failures
+    errors: int  # 5xx, 409 (a retry while the first answer was being stored) and connection-level failures
     other: int  # any other non-201 answer (4xx): a bug in the load, never expected
     by_kind: dict[str, int] = field(default_factory=dict)
     p50_ms: float = 0.0
@@ -118,25 +126,35 @@ class WriteLoad:
         session = self.stack.session()
         session.headers["Authorization"] = f"Bearer {self.token}"
         url = self.stack.url("/api/v1/notes")
-        for n in range(self.max_requests_per_writer):
+        requests_made = 0
+        n = 0
+        while requests_made < self.max_requests_per_writer:
             if self._stop.is_set() or time.monotonic() >= deadline:
                 break
             title = f"{self.tag}-{worker}-{n}"
-            started = time.monotonic()
-            note_id: int | None = None
-            try:
-                response = session.post(url, json={"title": title, "content": "load"}, timeout=REQUEST_TIMEOUT)
-                result = str(response.status_code)
-                if response.status_code == 201:
-                    note_id = int(response.json()["id"])
-            except (requests.RequestException, ValueError, KeyError) as exc:
-                result = type(exc).__name__
-            outcome = Outcome(started, time.monotonic(), result, note_id)
-            with self._lock:
-                self.outcomes.append(outcome)
-                if note_id is not None:
-                    self.acknowledged[note_id] = title
-            if note_id is None:
+            key = {"Idempotency-Key": uuid.uuid4().hex}
+            n += 1
+            for _ in range(MAX_ATTEMPTS):
+                started = time.monotonic()
+                note_id: int | None = None
+                try:
+                    response = session.post(
+                        url, json={"title": title, "content": "load"}, headers=key, timeout=REQUEST_TIMEOUT
+                    )
+                    result = str(response.status_code)
+                    if response.status_code == 201:
+                        note_id = int(response.json()["id"])
+                except (requests.RequestException, ValueError, KeyError) as exc:
+                    result = type(exc).__name__
+                requests_made += 1
+                outcome = Outcome(started, time.monotonic(), result, note_id)
+                with self._lock:
+                    self.outcomes.append(outcome)
+                    if note_id is not None:
+                        self.acknowledged[note_id] = title
+                retry = note_id is None and (result in RETRIED or not result.isdigit())
+                if not retry or self._stop.is_set():
+                    break
                 time.sleep(0.05)  # do not spin on a refused connection
 
     # --- figures -------------------------------------------------------------
@@ -156,7 +174,7 @@ class WriteLoad:
         hi = (self.finished or time.monotonic()) if until is None else until
         chosen = [o for o in self.snapshot() if lo <= o.started < hi]
         kinds = Counter(o.result for o in chosen)
-        errors = sum(n for kind, n in kinds.items() if not kind.isdigit() or kind.startswith("5"))
+        errors = sum(n for kind, n in kinds.items() if not kind.isdigit() or kind.startswith("5") or kind == "409")
         acknowledged = sum(1 for o in chosen if o.note_id is not None)
         latencies = sorted((o.ended - o.started) * 1000 for o in chosen if o.note_id is not None)
         summary = LoadSummary(
@@ -205,11 +223,14 @@ def stored_rows(stack: Stack, tag: str) -> dict[int, str]:
 def lost_writes(stack: Stack, load: WriteLoad) -> dict[str, Any]:
     """Compare the acknowledged writes with the database.
 
-    Returns ``lost`` (acknowledged ids missing or with another title) and
+    Returns ``lost`` (acknowledged ids missing or with another title),
     ``unacknowledged_stored`` (rows the load wrote whose 201 never arrived:
-    allowed, the client saw an error and may retry).
+    allowed, the client saw an error and stopped retrying) and
+    ``duplicates`` (rows beyond the first with one title: a retry that wrote
+    a second note, which its Idempotency-Key must prevent).
     """
     rows = stored_rows(stack, load.tag)
     lost = sorted(i for i, title in load.acknowledged.items() if rows.get(i) != title)
     extra = sorted(set(rows) - set(load.acknowledged))
-    return {"lost": lost, "unacknowledged_stored": extra, "stored": len(rows)}
+    duplicates = sum(n - 1 for n in Counter(rows.values()).values() if n > 1)
+    return {"lost": lost, "unacknowledged_stored": extra, "duplicates": duplicates, "stored": len(rows)}

@@ -128,7 +128,11 @@ def hold_load(load: WriteLoad, fault_ended: float, after: float = 6.0) -> None:
 
 
 def checked(record: dict[str, Any], checks: list[tuple[str, bool]]) -> None:
-    """Store the checks in the report record, then fail listing any that did not hold."""
+    """Store the checks in the report record, then fail listing any that did not hold.
+
+    Every fault also checks that no retry wrote a note twice.
+    """
+    checks = [*checks, ("no note stored twice (retries carry an Idempotency-Key)", record["duplicates"] == 0)]
     record["checks"] = [(name, bool(ok)) for name, ok in checks]
     failed = [name for name, ok in checks if not ok]
     assert not failed, f"{record['fault']}: " + "; ".join(failed) + f"\n{json.dumps(record, default=str)[:3000]}"
@@ -144,6 +148,7 @@ def base_record(name: str, load: WriteLoad, stack: Stack, fault_started: float) 
         "during": load.summary(since=fault_started),
         "lost": db["lost"],
         "unacknowledged_stored": len(db["unacknowledged_stored"]),
+        "duplicates": db["duplicates"],
     }
 
 
@@ -467,5 +472,88 @@ def test_slow_clients_past_capacity(stack: Stack, account: Account, chaos_report
             ("web stayed healthy throughout", health != [] and all(h == "healthy" for h in health)),
             ("normal writes were served during the fault", during.acknowledged > 0),
             ("and /healthz answers afterwards", after.status_code == 200),
+        ],
+    )
+
+
+# --- 5. a network partition between web and the database ---------------------
+
+PARTITION_SECONDS = 12.0
+# A request during the partition must get an answer within this bound: the
+# libpq timeouts (10 s for data in flight, 5 s to connect) plus slack, well
+# under gunicorn's 30 s worker timeout.
+PARTITION_ANSWER_LIMIT = 20.0
+# From the network being back to writes acknowledged again: a pooled
+# connection that died silently fails once more (tcp_user_timeout) first.
+PARTITION_RECOVERY_LIMIT = 20.0
+
+
+def _network(stack: Stack, action: str, *extra: str) -> None:
+    (db,) = stack.container_ids("db")
+    subprocess.run(
+        ["docker", "network", action, *extra, f"{stack.project}_backend", db],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_network_partition_between_web_and_database(
+    stack: Stack, account: Account, chaos_report: dict[str, Any]
+) -> None:
+    web_before = container_state(stack)
+    with (
+        ReadyzPoller(stack, max_seconds=SECONDS + PARTITION_SECONDS + 120) as readyz,
+        WriteLoad(stack, account.token, seconds=SECONDS + PARTITION_SECONDS + 120, writers=WRITERS) as load,
+    ):
+        time.sleep(SECONDS / 3)
+        cut = time.monotonic()
+        _network(stack, "disconnect")
+        try:
+            time.sleep(PARTITION_SECONDS)
+        finally:
+            _network(stack, "connect", "--alias", "db")
+        healed = time.monotonic()
+        wait_until(lambda: any(t >= healed and s == 200 for t, s, _ in readyz.samples), timeout=90, interval=0.2)
+        resumed_wait = wait_until(lambda: load.first_success_after(healed) is not None, timeout=90, interval=0.2)
+        hold_load(load, time.monotonic())
+    web_after = container_state(stack)
+    record = base_record("network partition between web and PostgreSQL", load, stack, cut)
+    during = [o for o in load.snapshot() if cut <= o.started < healed]
+    slowest = max((o.ended - o.started for o in during), default=0.0)
+    kinds: dict[str, int] = {}
+    for o in during:
+        kinds[o.result] = kinds.get(o.result, 0) + 1
+    readyz_503 = [t for t, s, body in readyz.samples if cut <= t < healed and s == 503]
+    resumed = load.first_success_after(healed)
+    record.update(
+        detail={
+            "partition lasted (s)": round(healed - cut, 1),
+            "requests started during it, by answer": dict(sorted(kinds.items())),
+            "slowest answer to one of them (s)": round(slowest, 2),
+            "/readyz 503 answers during it": len(readyz_503),
+            "first acknowledged write after the network was back (s)": None if resumed is None else round(resumed, 2),
+            "web container restarted": web_after["id"] != web_before["id"]
+            or web_after["started"] != web_before["started"]
+            or web_after["restarts"] != web_before["restarts"],
+        }
+    )
+    chaos_report["partition"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            (
+                f"every request during the partition answered within {PARTITION_ANSWER_LIMIT:g} s",
+                bool(during) and slowest <= PARTITION_ANSWER_LIMIT,
+            ),
+            ("writes during the partition got 503, not 500", "500" not in kinds and kinds.get("503", 0) > 0),
+            ("/readyz said 503 during the partition", len(readyz_503) > 0),
+            (
+                f"writes acknowledged within {PARTITION_RECOVERY_LIMIT:g} s of the network being back",
+                resumed_wait is not None and resumed is not None and resumed <= PARTITION_RECOVERY_LIMIT,
+            ),
+            ("without restarting web", not record["detail"]["web container restarted"]),
         ],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from tests.helpers.api import API, assert_problem, count, with_password
 from tests.helpers.web import bearer
 
-from app.models import ApiToken, IdempotencyRecord, Note, db, utcnow
+from app.models import ApiToken, AuthFailure, IdempotencyRecord, Note, db, utcnow
 
 KEY = {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
 
@@ -141,3 +142,43 @@ def test_the_note_is_never_committed_without_its_stored_answer(app, client, head
     assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 201
     assert client.post(f"{API}/notes", json={"title": "once"}, headers={**headers, **KEY}).status_code == 201
     assert count(Note) == 1
+
+
+def test_a_token_cannot_fetch_a_token_secret_by_replaying_a_key(client, logged_in, alice_secret):
+    """A stolen token sending a key the session used gets 403, not the stored secret."""
+    body = with_password({"name": "cli"})
+    assert client.post(f"{API}/tokens", json=body, headers=KEY).status_code == 201
+    response = client.post(f"{API}/tokens", json=body, headers={**bearer(alice_secret), **KEY})
+    body_text = response.get_data(as_text=True)
+    assert "cannot create tokens" in assert_problem(response, 403)["detail"]
+    assert "nt_" not in body_text
+
+
+def test_wrong_passwords_sent_with_a_used_key_are_checked_and_throttled(app, client, logged_in):
+    app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"] = 3
+    app.config["LOGIN_MAX_FAILURES_PER_DEVICE"] = 3
+    assert client.post(f"{API}/tokens", json=with_password({"name": "cli"}), headers=KEY).status_code == 201
+    for _ in range(3):
+        wrong = client.post(f"{API}/tokens", json={"name": "cli", "password": "a wrong guess"}, headers=KEY)
+        assert_problem(wrong, 403)
+    assert count(AuthFailure) > 0
+    assert_problem(client.post(f"{API}/tokens", json=with_password({"name": "cli"}), headers=KEY), 429)
+
+
+def test_the_stored_fingerprint_is_keyed_so_a_copy_of_the_table_cannot_test_passwords(client, logged_in):
+    body = with_password({"name": "cli"})
+    response = client.post(f"{API}/tokens", json=body, headers=KEY)
+    assert response.status_code == 201
+    (stored,) = db.session.scalars(sa.select(IdempotencyRecord.request_hash)).all()
+    raw = json.dumps(body).encode()
+    for plain in (hashlib.sha256(raw).hexdigest(), hashlib.sha256(b"POST\0/api/v1/tokens\0" + raw + b"\0").hexdigest()):
+        assert stored != plain
+
+
+def test_expired_records_of_every_caller_go_on_any_keyed_request(client, headers, factory):
+    _, bobs = factory.token(factory.user("bob@example.com"))
+    client.post(f"{API}/notes", json={"title": "bob"}, headers={**bearer(bobs), "Idempotency-Key": "bob-1"})
+    db.session.execute(sa.update(IdempotencyRecord).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    client.post(f"{API}/notes", json={"title": "alice"}, headers={**headers, **KEY})
+    assert count(IdempotencyRecord) == 1  # alice's; bob's expired one went too

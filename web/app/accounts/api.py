@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, url_for
+from flask import abort, g, request, url_for
 from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
 from ..api.auth import api_owner, api_user
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
-from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent
+from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent_after
+from ..http import jsonbody
 from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
 from .service import AccountError, PasswordGuessing, confirm_password
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
@@ -28,7 +29,7 @@ class TokenCollection(MethodView):
         """List your tokens (never their secrets)."""
         return {"items": user_tokens(api_owner())}
 
-    @idempotent
+    @idempotent_after(lambda: _may_create_tokens(checked_body=False))
     @bp.arguments(TokenCreateSchema)
     @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @bp.doc(responses={201: {"links": TOKEN_LINKS}}, parameters=[IDEMPOTENCY_KEY])
@@ -41,18 +42,40 @@ class TokenCollection(MethodView):
         A token cannot create tokens: one stolen token must not be able to
         mint others that outlive its revocation.
         """
-        if g.api_token is not None:
-            abort(403, "API tokens cannot create tokens. Create one on the Account page, or from a logged-in session.")
+        _may_create_tokens(password=data["password"])
         user = api_user()
-        try:
-            confirm_password(user, data["password"], current_client())
-        except AccountError:
-            abort(403, "That is not your password; a token needs your password to be created.")
-        except PasswordGuessing as exc:
-            raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
         token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"], commit=not deferred())
         body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
         return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
+
+
+def _may_create_tokens(*, password: str | None = None, checked_body: bool = True) -> None:
+    """Abort unless this caller may create a token: from a session, never a token, with the right password.
+
+    Run by the view, and before an Idempotency-Key's stored answer (which
+    holds a secret) is given again; the second time in one request it does
+    nothing. With ``checked_body`` False the password comes from the raw body,
+    before the schema has checked it (a body without one is the schema's 422).
+    """
+    if g.get("token_creation_allowed"):
+        return
+    if g.api_token is not None:
+        abort(403, "API tokens cannot create tokens. Create one on the Account page, or from a logged-in session.")
+    if not checked_body:
+        try:
+            body = jsonbody.loads(request.get_data(cache=True).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):  # the schema's parser answers it with a 400
+            return
+        password = body.get("password") if isinstance(body, dict) else None
+        if not isinstance(password, str):
+            return
+    try:
+        confirm_password(api_user(), password or "", current_client())
+    except AccountError:
+        abort(403, "That is not your password; a token needs your password to be created.")
+    except PasswordGuessing as exc:
+        raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
+    g.token_creation_allowed = True
 
 
 @bp.route("/tokens/<int:token_id>")

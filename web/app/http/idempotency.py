@@ -8,17 +8,23 @@ The semantics of the IETF httpapi draft (draft-ietf-httpapi-idempotency-key-head
 
 Exactly once, across workers and replicas, comes from the database: the
 record of a key, the request's own changes and its answer are committed in
-one transaction. The record joins the session before the view runs; the
-view, seeing ``deferred()``, has its service flush instead of commit; the
-answer is then stored and everything committed at once. A unique index
-refuses a second record for the key, so a retry that races the first
-request waits for it, then fails on the index and answers with what the
-first stored; and if the view fails, the record goes with the rollback and
-a retry starts afresh.
+one transaction. The view, seeing ``deferred()``, has its service flush
+instead of commit; then the record with the answer joins the session and
+everything is committed at once. A unique index refuses a second record for
+the key, so of two requests with one key that run at the same moment, the
+second's commit fails, its changes are rolled back and it answers with what
+the first stored; and if the view fails, nothing of it is kept and a retry
+starts afresh. (The record is added last so that nothing is written before
+the view's own work: on SQLite a write takes the database's one write lock.)
 
 The stored answer may hold a secret (a new API token), so it is encrypted
-with a key derived from the Idempotency-Key, which the database never sees:
-a copy of the table alone gives nothing away.
+with a key derived from the Idempotency-Key, which the database never sees,
+and the request's fingerprint is an HMAC under SECRET_KEY (a token request's
+body holds the password): a copy of the table alone gives nothing away.
+
+A view with checks that must hold for the caller before any answer is given
+again (token creation: no token may create tokens, and the password is
+checked, throttled) passes them as ``guard``; it runs before the look-up.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from flask import Response, abort, current_app, g, make_response, request
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,19 +89,27 @@ class IdempotencyRecord(Model):
     answer: Mapped[str | None] = mapped_column(sa.Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (sa.Index("uq_idempotency_owner_key", "owner_id", "key_hash", unique=True),)
+    __table_args__ = (
+        sa.Index("uq_idempotency_owner_key", "owner_id", "key_hash", unique=True),
+        # Expired records of every owner go on each keyed request (_forget_expired).
+        sa.Index("ix_idempotency_created", "created_at"),
+    )
 
 
-def idempotent_for(owner: Callable[[], int]) -> Callable[[F], F]:
-    """A decorator that carries out a view once per Idempotency-Key of the caller ``owner()`` (see above)."""
+def idempotent_for(owner: Callable[[], int], guard: Callable[[], None] | None = None) -> Callable[[F], F]:
+    """A decorator that carries out a view once per Idempotency-Key of the caller ``owner()`` (see above).
+
+    ``guard`` runs first on a keyed request and aborts when the caller may not
+    have the answer at all, stored or new.
+    """
 
     def decorate(view: F) -> F:
-        return _once_per_key(view, owner)
+        return _once_per_key(view, owner, guard)
 
     return decorate
 
 
-def _once_per_key(view: F, owner: Callable[[], int]) -> F:
+def _once_per_key(view: F, owner: Callable[[], int], guard: Callable[[], None] | None) -> F:
     """``view``, carried out once per Idempotency-Key; without the header, as usual."""
 
     @functools.wraps(view)
@@ -104,22 +118,36 @@ def _once_per_key(view: F, owner: Callable[[], int]) -> F:
         if raw is None:
             return view(*args, **kwargs)
         key = _parse(raw)
+        if guard is not None:
+            guard()
         owner_id = owner()
         key_hash = _digest(f"{owner_id}:{key}")
-        request_hash = _digest(request.method, request.path, request.get_data(cache=True))
-        _forget_expired(owner_id)
+        request_hash = _fingerprint()
         found = _find(owner_id, key_hash)
+        if found is not None and found.created_at < utcnow() - KEEP_FOR:
+            db.session.delete(found)  # expired: the key is free again
+            db.session.flush()
+            found = None
         if found is not None:
             return _again(found, request_hash, key)
-        record = IdempotencyRecord(owner_id=owner_id, key_hash=key_hash, request_hash=request_hash)
-        db.session.add(record)
         g.idempotency_deferred = True
         try:
             response = make_response(view(*args, **kwargs))
-            if response.status_code < 500:
-                record.status = response.status_code
-                record.answer = _seal(key, response)
-                db.session.commit()  # the changes, the record and the answer at once
+            if response.status_code >= 500:
+                db.session.rollback()
+                return response
+            answer = _seal(key, response)
+            db.session.add(
+                IdempotencyRecord(
+                    owner_id=owner_id,
+                    key_hash=key_hash,
+                    request_hash=request_hash,
+                    status=response.status_code,
+                    answer=answer,
+                )
+            )
+            _forget_expired()
+            db.session.commit()  # the changes, the record and the answer at once
         except sa.exc.IntegrityError:
             # Another request with this key committed first (the unique index).
             db.session.rollback()
@@ -128,14 +156,10 @@ def _once_per_key(view: F, owner: Callable[[], int]) -> F:
                 raise
             return _again(found, request_hash, key)
         except Exception:
-            db.session.rollback()  # whatever the view left half-done goes first
-            _drop(record)
+            db.session.rollback()  # nothing of a failed request is kept
             raise
         finally:
             g.idempotency_deferred = False
-        if response.status_code >= 500:
-            db.session.rollback()
-            _drop(record)
         return response
 
     return wrapper  # type: ignore[return-value]
@@ -172,9 +196,17 @@ def _find(owner_id: int, key_hash: str) -> IdempotencyRecord | None:
     )
 
 
-def _forget_expired(owner_id: int) -> None:
-    expired = (IdempotencyRecord.owner_id == owner_id) & (IdempotencyRecord.created_at < utcnow() - KEEP_FOR)
-    db.session.execute(sa.delete(IdempotencyRecord).where(expired))
+def _fingerprint() -> str:
+    """The request, as far as a retry must repeat it: an HMAC, since a body may hold a password."""
+    mac = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), b"idempotency-request", hashlib.sha256)
+    for part in (request.method.encode(), request.path.encode(), request.get_data(cache=True)):
+        mac.update(len(part).to_bytes(8, "big") + part)
+    return mac.hexdigest()
+
+
+def _forget_expired() -> None:
+    """Delete every owner's records older than KEEP_FOR, with the request's own commit."""
+    db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - KEEP_FOR))
 
 
 def _again(record: IdempotencyRecord, request_hash: str, key: str) -> Response:
@@ -189,7 +221,14 @@ def _again(record: IdempotencyRecord, request_hash: str, key: str) -> Response:
             f"The request with this {HEADER} has been carried out but its answer is not stored, yet or at all; "
             "retry in a moment, or look the result up (for example, list your notes).",
         )
-    stored = json.loads(_fernet(key).decrypt(record.answer.encode()))
+    try:
+        stored = json.loads(_fernet(key).decrypt(record.answer.encode()))
+    except InvalidToken:  # sealed under another SECRET_KEY: the server's key was changed since
+        abort(
+            409,
+            f"The request with this {HEADER} was carried out, but its stored answer can no longer be read; "
+            "look the result up (for example, list your notes).",
+        )
     return Response(base64.b64decode(stored["body"]), status=record.status, headers=stored["headers"])
 
 
@@ -203,17 +242,3 @@ def _fernet(key: str) -> Fernet:
     secret = str(current_app.config["SECRET_KEY"]).encode()
     derived = hmac.new(secret, b"idempotency:" + key.encode(), hashlib.sha256).digest()
     return Fernet(base64.urlsafe_b64encode(derived))
-
-
-def _drop(record: IdempotencyRecord) -> None:
-    """Forget the record of a request that did not complete, so that a retry carries it out.
-
-    It may have been committed by an earlier commit of the view (a failed
-    password check records the failure); otherwise it is only in the session.
-    """
-    state = sa.inspect(record)
-    if state.persistent:
-        db.session.delete(record)
-        db.session.commit()
-    elif state.pending:
-        db.session.expunge(record)

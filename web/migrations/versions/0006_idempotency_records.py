@@ -32,10 +32,12 @@ def upgrade():
     )
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
         batch_op.create_index("uq_idempotency_owner_key", ["owner_id", "key_hash"], unique=True)
+        batch_op.create_index("ix_idempotency_created", ["created_at"], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_idempotency_created")
         batch_op.drop_index("uq_idempotency_owner_key")
 
     op.drop_table("idempotency_records")

@@ -134,3 +134,12 @@ def test_the_export_page_is_limited_too_with_a_429_page(app, client, logged_in):
     assert response.mimetype == "text/html"
     assert "limit on exports: 1 in" in response.get_data(as_text=True)
     assert int(response.headers["Retry-After"]) > 0
+
+
+def test_an_anonymous_upload_to_the_import_form_stops_at_the_usual_limit(csrf_app):
+    """Only a caller who can be let in may send the import's larger body: no parsing 20 MiB for strangers."""
+    big = io.BytesIO(b"p" * (2 * csrf_app.config["MAX_CONTENT_LENGTH"]))
+    response = csrf_app.test_client().post(
+        "/account/import", data={"archive": (big, "x.zip")}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 413

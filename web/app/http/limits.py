@@ -4,7 +4,10 @@ MAX_CONTENT_LENGTH bounds every request. A view that takes more (an
 import) says so with ``@body_limit``; the new limit must be in place before
 the first read of the body, and CSRF protection reads the form in a
 ``before_request`` hook, before the view runs. URL value preprocessors run
-before those hooks, so that is where the limit is applied.
+before those hooks, so that is where the limit is applied: only for a
+caller that can be allowed in (a logged-in session, or one that sends
+credentials, which the API checks before it reads the body), so that an
+anonymous visitor cannot make a worker parse the larger body.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
+from flask_login import current_user
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,7 +34,7 @@ def body_limit(max_bytes: Callable[[], int]) -> Callable[[F], F]:
 def _apply(endpoint: str | None, values: dict[str, Any] | None) -> None:
     view = current_app.view_functions.get(endpoint or "")
     limit = getattr(view, "max_body_bytes", None)
-    if limit is not None:
+    if limit is not None and ("Authorization" in request.headers or current_user.is_authenticated):
         request.max_content_length = limit()
 
 

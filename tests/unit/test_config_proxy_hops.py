@@ -120,3 +120,20 @@ def test_prod_reads_the_trusted_proxies_from_forwarded_allow_ips(value: str, net
 def test_prod_refuses_trusted_proxies_that_are_not_addresses(value: str) -> None:
     with pytest.raises(ConfigError, match="FORWARDED_ALLOW_IPS"):
         ProdConfig({**PROD_ENV, "FORWARDED_ALLOW_IPS": value})
+
+
+def test_an_ipv4_proxy_seen_on_a_dual_stack_socket_is_still_trusted() -> None:
+    config = ProdConfig(PROD_ENV)
+    app, seen = _probe_app(PROXY_HOPS=config.PROXY_HOPS, TRUSTED_PROXIES=config.TRUSTED_PROXIES)
+    app.test_client().get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "::ffff:172.16.0.5"})
+    assert seen == {"ip": "203.0.113.7", "scheme": "https"}
+
+
+def test_ipv6_proxies_can_be_trusted_and_others_are_not() -> None:
+    config = ProdConfig({**PROD_ENV, "FORWARDED_ALLOW_IPS": "fd00:1::/64"})
+    app, seen = _probe_app(PROXY_HOPS=1, TRUSTED_PROXIES=config.TRUSTED_PROXIES)
+    client = app.test_client()
+    client.get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "fd00:1::5"})
+    assert seen["ip"] == "203.0.113.7"
+    client.get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "fd00:2::5"})
+    assert seen["ip"] == "fd00:2::5"

@@ -5,7 +5,10 @@ sent them. Behind nginx that is right; but a client that reaches gunicorn
 directly (a published port, a misrouted firewall) could pick its own address
 and so sidestep the per-address login limits. So ProxyFix applies only to
 requests whose peer is in TRUSTED_PROXIES, the networks gunicorn's
-FORWARDED_ALLOW_IPS names too.
+FORWARDED_ALLOW_IPS names too (an IPv4 peer seen as ::ffff:a.b.c.d on a dual
+stack socket counts as a.b.c.d). A peer on a Unix socket has no address and
+is never trusted: put the proxy on TCP. With PROXY_HOPS above 1 only the
+nearest proxy is checked; the ones before it are trusted by count.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ class TrustedProxyFix:
             address = ipaddress.ip_address(peer or "")
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
         return any(address in network for network in self.trusted)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:

@@ -6,11 +6,16 @@ database the root conftest lends each test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+from flask import Flask
+from tests.helpers.app import make_app
 from tests.helpers.data import Factory
 from tests.helpers.web import bearer
 
-from app.models import User
+from app.models import User, db
 
 
 @pytest.fixture
@@ -24,3 +29,14 @@ def alice_secret(factory: Factory, user: User) -> str:
 def headers(alice_secret: str) -> dict[str, str]:
     """Authorization headers acting as alice."""
     return bearer(alice_secret)
+
+
+@pytest.fixture
+def file_app(tmp_path: Path) -> Iterator[Flask]:
+    """A test app on a SQLite file, waiting at most 50 ms for another writer's lock."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'notes.db'}", SQLITE_BUSY_TIMEOUT_MS=50)
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()

@@ -197,3 +197,15 @@ def test_import_adds_to_existing_notes(factory, user):
     factory.note(user, title="already here")
     import_zip(user, _zip({"notes.json": _index([GOOD])}))
     assert sorted(n.title for n in user.notes) == ["already here", "ok"]
+
+
+def test_an_encrypted_archive_is_refused_with_a_reason(user):
+    data = bytearray(_zip({"notes.json": _index([GOOD])}))
+    # Set the "encrypted" bit in the entry's local and central headers, as an
+    # encrypting zip tool writes it: zipfile then asks for a password.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.index(signature) + offset
+        data[at] |= 0x1
+    with pytest.raises(ImportError_, match="encrypted"):
+        import_zip(user, bytes(data))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0

@@ -19,10 +19,22 @@ def spend(key: str, *, limit: int, window: timedelta, what: str, commit: bool = 
     With ``commit`` False the use is only added to the session, to be
     committed with the work it counts (all or nothing with it).
 
-    ``what`` names the thing for the message, e.g. "imports". Concurrent
-    requests may each see one use fewer than there are, so the limit is a
-    bound on sustained use, not an exact count.
+    ``what`` names the thing for the message, e.g. "imports". Requests that
+    run at the same time do not see each other's uncommitted uses, so a burst
+    as wide as the server's concurrency can pass the limit once; it bounds
+    sustained use, not every burst.
     """
+    check(key, limit=limit, window=window, what=what)
+    now = utcnow()
+    # Uses older than the window count for nothing; drop them as we go.
+    db.session.execute(sa.delete(RateEvent).where(RateEvent.key == key, RateEvent.created_at <= now - window))
+    db.session.add(RateEvent(key=key, created_at=now))
+    if commit:
+        db.session.commit()
+
+
+def check(key: str, *, limit: int, window: timedelta, what: str) -> None:
+    """RateLimited when ``key`` has had ``limit`` uses within ``window``; reads only, writes nothing."""
     now = utcnow()
     since = now - window
     recent = db.session.scalars(
@@ -40,11 +52,6 @@ def spend(key: str, *, limit: int, window: timedelta, what: str, commit: bool = 
             f"Try again in about {minutes} minute{'s' if minutes != 1 else ''}.",
             retry_after=wait,
         )
-    # Uses older than the window count for nothing; drop them as we go.
-    db.session.execute(sa.delete(RateEvent).where(RateEvent.key == key, RateEvent.created_at <= since))
-    db.session.add(RateEvent(key=key, created_at=now))
-    if commit:
-        db.session.commit()
 
 
 def _duration(window: timedelta) -> str:

@@ -29,7 +29,7 @@ from ..accounts.models import Owner, User
 from ..extensions import db
 from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
-from ..limits.service import spend
+from ..limits.service import check, spend
 from .models import Note, note_tags
 from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
 from .serialize import export_record
@@ -108,19 +108,25 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     IMPORTS_PER_WINDOW imports in USAGE_WINDOW (a refused one counts too:
     reading an archive is the costly part).
     """
-    # Counted with the import itself, so that an import cut short leaves no
-    # trace but its rollback; a refused one is committed below.
-    _spend("import", user, current_app.config["IMPORTS_PER_WINDOW"], "imports", commit=False)
+    use = {
+        "key": f"import:user:{user.id}",
+        "limit": current_app.config["IMPORTS_PER_WINDOW"],
+        "window": current_app.config["USAGE_WINDOW"],
+        "what": "imports",
+    }
+    check(**use)  # reads only: nothing is written before the archive is checked
     try:
         records = _read_archive(data)
         rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
     except ImportError_:
-        db.session.commit()  # a refused import counts too: reading the archive is the cost
+        spend(**use)  # a refused import counts too: reading the archive is the cost
         raise
     # Everything is checked before the transaction starts, and the writes are
     # a few bulk statements: on SQLite the transaction holds the database's
-    # one write lock, which every other user's write waits for.
+    # one write lock, which every other user's write waits for. The use is
+    # counted with the import itself, so an import cut short leaves no trace.
     try:
+        spend(**use, commit=False)
         tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
         note_ids = _insert_notes(rows)
         _link_tags(
@@ -140,8 +146,8 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     return Imported(len(rows))
 
 
-def _spend(kind: str, user: Owner, limit: int, what: str, *, commit: bool = True) -> None:
-    spend(f"{kind}:user:{user.id}", limit=limit, window=current_app.config["USAGE_WINDOW"], what=what, commit=commit)
+def _spend(kind: str, user: Owner, limit: int, what: str) -> None:
+    spend(f"{kind}:user:{user.id}", limit=limit, window=current_app.config["USAGE_WINDOW"], what=what)
 
 
 def _insert_notes(rows: list[dict[str, Any]]) -> list[int]:
@@ -186,6 +192,11 @@ def _read_archive(data: bytes) -> list[dict[str, Any]]:
         try:
             with archive.open(INDEX_NAME) as fh:
                 raw = fh.read(MAX_UNCOMPRESSED_BYTES + 1)
+        except (RuntimeError, NotImplementedError) as exc:
+            # zipfile's words for an encrypted entry and a compression it cannot read.
+            raise ImportError_(
+                "The archive is encrypted or compressed in a way Notes cannot read; upload the zip Export gave you."
+            ) from exc
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ImportError_("The archive is damaged; export it again.") from exc
         if len(raw) > MAX_UNCOMPRESSED_BYTES:

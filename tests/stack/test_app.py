@@ -75,21 +75,22 @@ def test_oversize_body_is_refused_with_413(stack: Stack, account: Account) -> No
     assert small.status_code == 201
 
 
-def test_server_error_is_generic_without_debug_details(stack: Stack, account: Account) -> None:
-    """Take the database away: pages that query it fail with the generic 500."""
+def test_database_gone_is_a_generic_503_without_debug_details(stack: Stack, account: Account) -> None:
+    """Take the database away: pages and API calls that query it get a 503 with Retry-After, saying nothing inside."""
     stack.compose("stop", "db", timeout=60)
     try:
         page = account.browser.get(stack.url("/notes/"), timeout=30)
         api = account.api().get(stack.url("/api/v1/notes"), timeout=30)
     finally:
         stack.compose("start", "db", timeout=60)
-    assert page.status_code == 500
-    # The app's own error page needs the database too (base.html asks who is
-    # logged in), so with the database gone gunicorn's bare page answers.
-    # Either way: generic wording, nothing from the exception.
-    assert "Something went wrong on our side" in page.text or "<h1><p>Internal Server Error</p></h1>" in page.text
-    assert "Something went wrong on our side" in api.json()["detail"]
-    assert api.status_code == 500
+    assert page.status_code == 503
+    assert int(page.headers["Retry-After"]) > 0
+    # The app's own layout needs the database too (base.html asks who is
+    # logged in), so with the database gone the plain error page answers.
+    assert "The database is busy or unreachable" in page.text
+    assert "Try again in a few seconds" in api.json()["detail"]
+    assert api.status_code == 503
+    assert int(api.headers["Retry-After"]) > 0
     assert api.headers["Content-Type"].startswith("application/problem+json")
     for body in (page.text, api.text):
         for leak in ("Traceback", "psycopg", "sqlalchemy", "OperationalError", 'File "/', "Werkzeug Debugger"):

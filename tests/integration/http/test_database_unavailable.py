@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.api import API, assert_problem
-from tests.helpers.app import make_app
 from tests.helpers.data import PASSWORD, Factory
 from tests.helpers.web import bearer
 
 from app.models import Note, db
-
-
-@pytest.fixture
-def file_app(tmp_path: Path) -> Iterator[Flask]:
-    """A test app on a SQLite file, waiting at most 50 ms for another writer's lock."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'notes.db'}", SQLITE_BUSY_TIMEOUT_MS=50)
-    with app.app_context():
-        db.create_all()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _locked(path: str) -> sqlite3.Connection:
@@ -73,3 +58,17 @@ def test_a_page_that_cannot_write_says_so_with_a_503_page(file_app: Flask) -> No
     assert "Try again in a few seconds" in response.get_data(as_text=True)
     assert int(response.headers["Retry-After"]) > 0
     assert _notes() == 0
+
+
+def test_an_operational_error_that_is_a_bug_stays_a_logged_500(app, client, headers, monkeypatch, caplog) -> None:
+    """SQLite calls wrong SQL (a missing table: a migration not run) an OperationalError too; that is no 503."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def missing_table(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: rate_events"))
+
+    monkeypatch.setattr("app.notes.api.list_note_rows", missing_table)
+    response = client.get(f"{API}/notes", headers=headers)
+    assert "Something went wrong on our side" in assert_problem(response, 500)["detail"]
+    assert "Retry-After" not in response.headers
+    assert any(record.levelname == "ERROR" and record.exc_info for record in caplog.records)

@@ -1,6 +1,7 @@
 """Errors while the database is down still get the app's own page, not gunicorn's
 bare one or a traceback: the normal layout needs the database, the plain one does not."""
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -8,7 +9,7 @@ from app.extensions import db
 
 
 def _database_down(*args, **kwargs):
-    raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    raise sa.exc.OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
 
 
 def test_503_page_when_the_database_is_gone(app, client, logged_in, monkeypatch):

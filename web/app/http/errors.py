@@ -4,6 +4,7 @@ HTML page for browsers. Neither ever shows a traceback."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,7 +87,7 @@ DETAILS = {
     422: "Some fields are invalid; see 'errors' for what to fix.",
     429: "Too many requests; wait and try again.",
     500: "Something went wrong on our side. It has been logged; please try again.",
-    503: "The database is busy or unreachable, so nothing was changed. Try again in a few seconds.",
+    503: "The database is busy or unreachable, so the request could not be completed. Try again in a few seconds.",
 }
 # Seconds a client is asked to wait after a 503: long enough for a lock to
 # clear or a database restart to finish, short enough not to lose a user.
@@ -176,11 +177,35 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
     return handle_http_exception(http_error)
 
 
+# SQLite's words for a database that is there but cannot take the statement now.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "database or disk is full", "disk i/o error")
+
+
+def database_unavailable(error: sa.exc.OperationalError) -> bool:
+    """True when ``error`` says the database cannot serve now (locked, restarting, unreachable,
+    out of disk, a lock or statement timeout), not that the statement is wrong.
+
+    psycopg files connection, disk and timeout failures under OperationalError
+    and wrong SQL (a missing table) under ProgrammingError; SQLite files both
+    under OperationalError, so there the message decides.
+    """
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    if type(original).__module__.startswith("psycopg"):
+        return True
+    if isinstance(original, sqlite3.OperationalError):
+        return str(original).lower().startswith(_SQLITE_UNAVAILABLE)
+    return False
+
+
 def handle_database_unavailable(error: sa.exc.OperationalError) -> Response | tuple[str, int]:
-    """The database would not take the statement: locked (SQLite's busy timeout ran out),
-    restarting, unreachable, out of disk. A 503 with Retry-After, never a 500:
-    the client did nothing wrong, and the request's transaction is rolled back,
-    so nothing was half-written."""
+    """A 503 with Retry-After when the database cannot serve now: the client did
+    nothing wrong, and the request's transaction is rolled back. Any other
+    OperationalError (wrong SQL, a missing migration) is a bug: a logged 500."""
+    if not database_unavailable(error):
+        internal = InternalServerError(original_exception=error)
+        return handle_http_exception(internal)
     log.warning("database unavailable: %s", str(error.orig).splitlines()[0] if error.orig else error)
     return handle_http_exception(ServiceUnavailable(retry_after=RETRY_AFTER_UNAVAILABLE))
 

@@ -77,9 +77,9 @@ def render_report(
         f"host with {cpus} CPUs, shared with other jobs.",
         "- **Lost** = acknowledged writes (a 201 with an id came back) whose row is missing from "
         "PostgreSQL afterwards, checked with psql. **Errors** = 5xx answers and connection failures, "
-        "allowed during a fault and counted (so are 409s: a retry that came while the first answer was "
-        "being stored). **Stored without 201** = rows written whose answer never arrived and whose retries "
-        "stopped (allowed). **Duplicates** = notes stored twice for one write (must be 0).",
+        "allowed during a fault and counted (so would be a 409, a retry whose stored answer cannot be read; "
+        "none is expected). **Stored without 201** = rows written whose answer never arrived and whose "
+        "retries stopped (allowed). **Duplicates** = notes stored twice for one write (must be 0).",
         "",
         "| fault | requests | acknowledged (201) | errors | other non-201 | acknowledged lost | "
         "stored without 201 | duplicates | checks |",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import zipfile
 from typing import Any
 
 from app.accounts.passwords import hash_password
@@ -33,3 +36,28 @@ class Factory:
 
     def token(self, owner: User, scope: str = "write", **kwargs: Any) -> tuple[ApiToken, str]:
         return create_token(owner, kwargs.pop("name", "test token"), scope, kwargs.pop("expires_in_days", None))
+
+
+def exported_note(**fields: Any) -> dict[str, Any]:
+    """One note as an export's notes.json holds it; override any field."""
+    return {
+        "title": "imported",
+        "content": "",
+        "tags": [],
+        "pinned": False,
+        "archived": False,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "deleted_at": None,
+        **fields,
+    }
+
+
+def export_archive(notes: list[dict[str, Any]], *, padding: int = 0) -> bytes:
+    """A zip as Export makes it, holding ``notes``; ``padding`` bytes more in a stored (uncompressed) file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": notes}))
+        if padding:
+            archive.writestr("notes/padding.md", "p" * padding, compress_type=zipfile.ZIP_STORED)
+    return buffer.getvalue()

@@ -2,6 +2,7 @@
 binds its own (see ``create_app``)."""
 
 import http
+from typing import TYPE_CHECKING
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -20,6 +21,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": NotesSession})
+
+# The base class of every table. db.Model is built at run time; to the type
+# checker it is the Base it extends.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()

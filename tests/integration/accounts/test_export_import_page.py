@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from datetime import timedelta
 
 import sqlalchemy as sa
-from tests.helpers.data import PASSWORD, Factory
+from tests.helpers.data import PASSWORD, Factory, export_archive, exported_note
 from tests.helpers.web import csrf_token_from
 
 from app.models import Note, Tag, db, utcnow
@@ -94,21 +93,9 @@ def test_the_import_form_takes_an_export_over_one_mib_with_csrf_on(csrf_app):
     client = csrf_app.test_client()
     token = csrf_token_from(client, "/auth/login")
     client.post("/auth/login", data={"email": "alice@example.com", "password": PASSWORD, "csrf_token": token})
-    note = {
-        "title": "Big",
-        "content": "x" * 90_000,
-        "tags": [],
-        "pinned": False,
-        "archived": False,
-        "created_at": "2026-01-01T00:00:00+00:00",
-        "updated_at": "2026-01-01T00:00:00+00:00",
-        "deleted_at": None,
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [note]}))
-        archive.writestr("notes/padding.md", "p" * (2 * csrf_app.config["MAX_CONTENT_LENGTH"]))
-    data = buffer.getvalue()
+    data = export_archive(
+        [exported_note(title="Big", content="x" * 90_000)], padding=2 * csrf_app.config["MAX_CONTENT_LENGTH"]
+    )
     assert len(data) > csrf_app.config["MAX_CONTENT_LENGTH"]
     response = client.post(
         "/account/import",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from datetime import timedelta
 
 import sqlalchemy as sa
 from tests.helpers.api import API, assert_problem, count, with_password
+from tests.helpers.data import export_archive, exported_note
 from tests.helpers.web import bearer
 
 from app.models import ApiToken, AuthFailure, IdempotencyRecord, Note, db, utcnow
@@ -107,22 +106,10 @@ def test_a_token_creation_retried_gets_the_same_secret_which_the_database_holds_
 
 
 def test_an_import_retried_imports_once(client, headers):
-    note = {
-        "title": "imported",
-        "content": "",
-        "tags": ["t"],
-        "pinned": False,
-        "archived": False,
-        "created_at": "2026-01-01T00:00:00+00:00",
-        "updated_at": "2026-01-01T00:00:00+00:00",
-        "deleted_at": None,
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [note]}))
+    archive = export_archive([exported_note(tags=["t"])])
     zip_headers = {**headers, **KEY, "Content-Type": "application/zip"}
-    first = client.post(f"{API}/import", data=buffer.getvalue(), headers=zip_headers)
-    again = client.post(f"{API}/import", data=buffer.getvalue(), headers=zip_headers)
+    first = client.post(f"{API}/import", data=archive, headers=zip_headers)
+    again = client.post(f"{API}/import", data=archive, headers=zip_headers)
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json() == {"imported": 1}
     assert count(Note) == 1

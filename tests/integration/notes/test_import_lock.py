@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import json
 import sqlite3
-import zipfile
 
 from flask import Flask
 from tests.helpers.api import API
-from tests.helpers.data import Factory
+from tests.helpers.data import Factory, export_archive, exported_note
 from tests.helpers.web import bearer
 
 import app.notes.transfer as transfer
-
-NOTE = {
-    "title": "imported",
-    "content": "",
-    "tags": ["t"],
-    "pinned": False,
-    "archived": False,
-    "created_at": "2026-01-01T00:00:00+00:00",
-    "updated_at": "2026-01-01T00:00:00+00:00",
-    "deleted_at": None,
-}
-
-
-def _archive() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": [NOTE]}))
-    return buffer.getvalue()
 
 
 def test_no_write_lock_is_held_while_the_archive_is_read(file_app: Flask, monkeypatch) -> None:
@@ -53,9 +32,9 @@ def test_no_write_lock_is_held_while_the_archive_is_read(file_app: Flask, monkey
     monkeypatch.setattr(transfer, "_read_archive", read_while_another_writer_tries)
     _, secret = Factory().token(Factory().user("alice@example.com"))
     client = file_app.test_client()
+    archive = export_archive([exported_note(tags=["t"])])
     for headers in ({}, {"Idempotency-Key": "import-1"}):  # with and without a key
-        response = client.post(
-            f"{API}/import", data=_archive(), headers={**bearer(secret), **headers, "Content-Type": "application/zip"}
-        )
+        headers = {**bearer(secret), **headers, "Content-Type": "application/zip"}
+        response = client.post(f"{API}/import", data=archive, headers=headers)
         assert response.status_code == 201, response.get_data(as_text=True)
     assert free == [True, True]

@@ -8,6 +8,7 @@ import zipfile
 
 import sqlalchemy as sa
 from tests.helpers.api import API, assert_problem
+from tests.helpers.data import export_archive
 
 from app.models import Note, Tag, db
 
@@ -163,7 +164,7 @@ def test_a_read_only_token_cannot_import(client, factory, user):
 
 def test_imports_per_user_are_limited_with_429_and_retry_after(app, client, headers, factory):
     app.config["IMPORTS_PER_WINDOW"] = 2
-    archive = _zip_of([])
+    archive = export_archive([])
     for _ in range(2):
         assert (
             client.post(f"{API}/import", data=archive, content_type="application/zip", headers=headers).status_code
@@ -184,7 +185,7 @@ def test_a_refused_import_counts_too(app, client, headers):
     assert_problem(
         client.post(f"{API}/import", data=b"not a zip", content_type="application/zip", headers=headers), 422
     )
-    response = client.post(f"{API}/import", data=_zip_of([]), content_type="application/zip", headers=headers)
+    response = client.post(f"{API}/import", data=export_archive([]), content_type="application/zip", headers=headers)
     assert_problem(response, 429)
 
 
@@ -194,10 +195,3 @@ def test_exports_per_user_are_limited_with_429_and_retry_after(app, client, head
     response = client.get(f"{API}/export", headers=headers)
     assert "limit on exports: 1 in" in assert_problem(response, 429)["detail"]
     assert int(response.headers["Retry-After"]) > 0
-
-
-def _zip_of(notes: list[dict]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("notes.json", json.dumps({"format": "notes-export", "version": 1, "notes": notes}))
-    return buffer.getvalue()

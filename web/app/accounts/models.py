@@ -11,16 +11,11 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
-from ..extensions import Base, db
+from ..extensions import Model
 from .rules import MAX_EMAIL_LENGTH, MAX_TOKEN_NAME_LENGTH
 
 if TYPE_CHECKING:
     from ..notes.models import Note
-
-    # db.Model is built at run time; to the type checker it is the Base it extends.
-    Model = Base
-else:
-    Model = db.Model
 
 
 class Owner(Protocol):

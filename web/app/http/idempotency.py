@@ -36,7 +36,7 @@ import hmac
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
@@ -44,13 +44,7 @@ from flask import Response, abort, current_app, g, make_response, request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.types import UTCDateTime, utcnow
-from ..extensions import Base, db
-
-if TYPE_CHECKING:
-    # db.Model is built at run time; to the type checker it is the Base it extends.
-    Model = Base
-else:
-    Model = db.Model
+from ..extensions import Model, db
 
 F = TypeVar("F", bound=Callable[..., Any])
 

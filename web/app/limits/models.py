@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.types import UTCDateTime, utcnow
-from ..extensions import Base, db
-
-if TYPE_CHECKING:
-    # db.Model is built at run time; to the type checker it is the Base it extends.
-    Model = Base
-else:
-    Model = db.Model
+from ..extensions import Model
 
 
 class RateEvent(Model):

@@ -9,16 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
-from ..extensions import Base, db
+from ..extensions import Model, db
 from .rules import MAX_TAG_LENGTH, MAX_TITLE_LENGTH
 
 if TYPE_CHECKING:
     from ..accounts.models import User
-
-    # db.Model is built at run time; to the type checker it is the Base it extends.
-    Model = Base
-else:
-    Model = db.Model
 
 
 # Which tags a note has. Rows go with either side (ON DELETE CASCADE).

@@ -18,9 +18,10 @@ starts afresh. (The record is added last so that nothing is written before
 the view's own work: on SQLite a write takes the database's one write lock.)
 
 The stored answer may hold a secret (a new API token), so it is encrypted
-with a key derived from the Idempotency-Key, which the database never sees,
-and the request's fingerprint is an HMAC under SECRET_KEY (a token request's
-body holds the password): a copy of the table alone gives nothing away.
+with a key derived from the Idempotency-Key (and SECRET_KEY), which the
+database never sees; the request's fingerprint is an HMAC under the
+Idempotency-Key too (a token request's body holds the password). A copy of
+the table alone gives nothing away.
 
 A view with checks that must hold for the caller before any answer is given
 again (token creation: no token may create tokens, and the password is
@@ -55,7 +56,8 @@ MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Retry-After")
 
 IDEMPOTENCY_LOST = (
-    "The request with this Idempotency-Key was carried out, but its answer is not stored (yet, or at all)"
+    "The request with this Idempotency-Key was carried out, but its stored answer can no longer be read "
+    "(the server's secret key was changed)"
 )
 IDEMPOTENCY_KEY = {
     "name": HEADER,
@@ -79,8 +81,8 @@ class IdempotencyRecord(Model):
     # Hashes only: the key itself is what decrypts the stored answer.
     key_hash: Mapped[str] = mapped_column(sa.String(64))
     request_hash: Mapped[str] = mapped_column(sa.String(64))
-    status: Mapped[int | None] = mapped_column(sa.Integer, default=None)
-    answer: Mapped[str | None] = mapped_column(sa.Text, default=None)
+    status: Mapped[int] = mapped_column(sa.Integer)
+    answer: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
@@ -116,7 +118,7 @@ def _once_per_key(view: F, owner: Callable[[], int], guard: Callable[[], None] |
             guard()
         owner_id = owner()
         key_hash = _digest(f"{owner_id}:{key}")
-        request_hash = _fingerprint()
+        request_hash = _fingerprint(key)
         found = _find(owner_id, key_hash)
         if found is not None and found.created_at < utcnow() - KEEP_FOR:
             db.session.delete(found)  # expired: the key is free again
@@ -190,9 +192,9 @@ def _find(owner_id: int, key_hash: str) -> IdempotencyRecord | None:
     )
 
 
-def _fingerprint() -> str:
-    """The request, as far as a retry must repeat it: an HMAC, since a body may hold a password."""
-    mac = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), b"idempotency-request", hashlib.sha256)
+def _fingerprint(key: str) -> str:
+    """The request, as far as a retry must repeat it: an HMAC under the key, since a body may hold a password."""
+    mac = hmac.new(b"idempotency-request:" + key.encode(), digestmod=hashlib.sha256)
     for part in (request.method.encode(), request.path.encode(), request.get_data(cache=True)):
         mac.update(len(part).to_bytes(8, "big") + part)
     return mac.hexdigest()
@@ -207,14 +209,6 @@ def _again(record: IdempotencyRecord, request_hash: str, key: str) -> Response:
     """The answer to a retry: the stored one, or why there is none."""
     if record.request_hash != request_hash:
         abort(422, f"This {HEADER} was used for a different request; use a new key for a new request.")
-    if record.status is None or record.answer is None:
-        # Carried out, and its answer not stored: a moment from now (the first
-        # request is finishing), or never (its process stopped in between).
-        abort(
-            409,
-            f"The request with this {HEADER} has been carried out but its answer is not stored, yet or at all; "
-            "retry in a moment, or look the result up (for example, list your notes).",
-        )
     try:
         stored = json.loads(_fernet(key).decrypt(record.answer.encode()))
     except InvalidToken:  # sealed under another SECRET_KEY: the server's key was changed since

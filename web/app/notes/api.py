@@ -285,7 +285,7 @@ def export() -> Any:
 
 
 @bp.route("/import", methods=["POST"])
-@body_limit(lambda: MAX_ARCHIVE_BYTES)  # a whole notebook is larger than any other request
+@body_limit(lambda: MAX_ARCHIVE_BYTES, bearer=True)  # a whole notebook is larger than any other request
 @idempotent
 @accepts(ZIP)
 @bp.doc(

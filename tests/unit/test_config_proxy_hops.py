@@ -40,33 +40,9 @@ def test_prod_refuses_a_proxy_hops_that_is_not_a_small_whole_number(value: str) 
 
 def test_one_hop_gives_https_external_urls_and_the_real_client_ip() -> None:
     config = ProdConfig(PROD_ENV)
-    app = create_app(
-        {
-            "TESTING": True,
-            "PROXY_HOPS": config.PROXY_HOPS,
-            "TRUSTED_PROXIES": config.TRUSTED_PROXIES,
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        }
-    )
-    seen = {}
-
-    @app.get("/probe")
-    def probe():  # type: ignore[no-untyped-def]
-        from flask import request, url_for
-
-        seen["ip"] = request.remote_addr
-        return url_for("health.healthz", _external=True)
-
-    response = app.test_client().get(
-        "/probe",
-        headers={
-            # The client forged the first entry; nginx appended the real address.
-            "X-Forwarded-For": "6.6.6.6, 203.0.113.7",
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-Host": "notes.example.com",
-        },
-        environ_base={"REMOTE_ADDR": "172.16.0.5"},
-    )
+    app, seen = _probe_app(PROXY_HOPS=config.PROXY_HOPS, TRUSTED_PROXIES=config.TRUSTED_PROXIES)
+    # The client forged the first X-Forwarded-For entry; nginx appended the real address.
+    response = app.test_client().get("/probe", headers=FORGED, environ_base={"REMOTE_ADDR": "172.16.0.5"})
     assert response.get_data(as_text=True) == "https://notes.example.com/healthz"
     assert seen["ip"] == "203.0.113.7"
 
@@ -77,11 +53,11 @@ def _probe_app(**config: object) -> tuple[Flask, dict[str, object]]:
 
     @app.get("/probe")
     def probe():  # type: ignore[no-untyped-def]
-        from flask import request
+        from flask import request, url_for
 
         seen["ip"] = request.remote_addr
         seen["scheme"] = request.scheme
-        return ""
+        return url_for("health.healthz", _external=True)
 
     return app, seen
 

@@ -11,6 +11,11 @@ idle keep-alive connection or a new one, and its latency is
 completion time - scheduled time. A server that falls behind therefore shows
 its queueing delay in every request that waited.
 
+With --closed it is the opposite, a closed loop: --threads connections per
+process each send the next request as soon as the last one is answered,
+for --seconds, and achieved_rps is the most the server answers this client
+(the overload fault uses it to find 3 x the maximum).
+
 Standard library only (threads with blocking TLS sockets: asyncio's TLS layer
 is pure Python and could not keep up here), so it runs anywhere the bench
 does; each of up to --threads threads per process takes the next scheduled
@@ -20,6 +25,9 @@ slot, sleeps until it and sends on its own keep-alive connection. Above
 sent, ok (2xx/3xx), non_2xx, errors, achieved_rps, p50_ms/p90_ms/p99_ms/max_ms,
 and send_lag_p99_ms: how late the client itself was in sending; when that is
 more than a millisecond or two, the client, not the server, was the bottleneck.
+ok_p50_ms/ok_p99_ms/ok_max_ms and refused_p50_ms/refused_p99_ms/refused_max_ms
+split the latencies into answers that served the request (2xx/3xx) and the
+rest (e.g. 503 from load shedding).
 """
 
 from __future__ import annotations
@@ -116,6 +124,7 @@ def _worker_process(args: tuple[str, str, dict[str, str], bytes, float, float, f
     total = int(rate * seconds)
     counter = itertools.count()
     latencies: list[float] = []
+    ok_latencies: list[float] = []
     lags: list[float] = []
     statuses: dict[int, int] = {}
     errors: dict[str, int] = {}
@@ -149,7 +158,7 @@ def _worker_process(args: tuple[str, str, dict[str, str], bytes, float, float, f
                     errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
                 continue
             with lock:
-                latencies.append(done - scheduled)
+                (ok_latencies if 200 <= status < 400 else latencies).append(done - scheduled)
                 lags.append(sent - scheduled)
                 statuses[status] = statuses.get(status, 0) + 1
         if sock is not None:
@@ -160,7 +169,69 @@ def _worker_process(args: tuple[str, str, dict[str, str], bytes, float, float, f
         t.start()
     for t in pool:
         t.join(seconds + TIMEOUT + 30)
-    return {"latencies": latencies, "lags": lags, "statuses": statuses, "errors": errors, "sent": total}
+    return {
+        "ok_latencies": ok_latencies,
+        "refused_latencies": latencies,
+        "lags": lags,
+        "statuses": statuses,
+        "errors": errors,
+        "sent": total,
+    }
+
+
+def _closed_process(args: tuple[str, str, dict[str, str], bytes, float, float, int]) -> dict[str, object]:
+    """One process: ``threads`` connections, each sending its next request when the last is answered."""
+    url, method, headers, body, seconds, start, threads = args
+    target = Target(url, method, headers, body)
+    ok_latencies: list[float] = []
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    errors: dict[str, int] = {}
+    sent = itertools.count()
+    lock = threading.Lock()
+    deadline = start + seconds
+
+    def loop() -> None:
+        sock: socket.socket | None = None
+        delay = start - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            next(sent)
+            try:
+                if sock is None:
+                    sock = target.connect()
+                status, keep = exchange(sock, target.request)
+                if not keep:
+                    sock.close()
+                    sock = None
+            except (OSError, ValueError) as exc:
+                if sock is not None:
+                    sock.close()
+                    sock = None
+                with lock:
+                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                continue
+            with lock:
+                (ok_latencies if 200 <= status < 400 else latencies).append(time.perf_counter() - began)
+                statuses[status] = statuses.get(status, 0) + 1
+        if sock is not None:
+            sock.close()
+
+    pool = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(seconds + TIMEOUT + 30)
+    return {
+        "ok_latencies": ok_latencies,
+        "refused_latencies": latencies,
+        "lags": [],
+        "statuses": statuses,
+        "errors": errors,
+        "sent": next(sent),
+    }
 
 
 def run(
@@ -172,18 +243,30 @@ def run(
     body: bytes,
     threads: int = 64,
     procs: int = 1,
+    closed: bool = False,
 ) -> dict[str, object]:
-    """Send ``rate`` requests a second for ``seconds``; the latency summary as a dict."""
+    """Send ``rate`` requests a second for ``seconds`` (or, ``closed``, as fast as
+    ``threads`` x ``procs`` connections are answered); the latency summary as a dict."""
     start = time.perf_counter() + 0.3  # perf_counter is CLOCK_MONOTONIC: the same clock in every process
-    jobs = [(url, method, headers, body, rate / procs, seconds, start, threads, n) for n in range(procs)]
-    # Each process gets rate/procs; offset n/rate interleaves them into one even schedule.
-    jobs = [(*job[:8], job[8] / procs) for job in jobs]
-    if procs == 1:
-        parts = [_worker_process(jobs[0])]
+    if closed:
+        closed_jobs = [(url, method, headers, body, seconds, start, threads)] * procs
+        if procs == 1:
+            parts = [_closed_process(closed_jobs[0])]
+        else:
+            with multiprocessing.get_context("fork").Pool(procs) as pool:
+                parts = pool.map(_closed_process, closed_jobs)
     else:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
-            parts = pool.map(_worker_process, jobs)
-    latencies = [x * 1000 for p in parts for x in p["latencies"]]  # type: ignore[attr-defined]
+        jobs = [(url, method, headers, body, rate / procs, seconds, start, threads, n) for n in range(procs)]
+        # Each process gets rate/procs; offset n/rate interleaves them into one even schedule.
+        jobs = [(*job[:8], job[8] / procs) for job in jobs]
+        if procs == 1:
+            parts = [_worker_process(jobs[0])]
+        else:
+            with multiprocessing.get_context("fork").Pool(procs) as pool:
+                parts = pool.map(_worker_process, jobs)
+    ok_latencies = [x * 1000 for p in parts for x in p["ok_latencies"]]  # type: ignore[attr-defined]
+    refused_latencies = [x * 1000 for p in parts for x in p["refused_latencies"]]  # type: ignore[attr-defined]
+    latencies = ok_latencies + refused_latencies
     lags = [x * 1000 for p in parts for x in p["lags"]]  # type: ignore[attr-defined]
     statuses: dict[int, int] = {}
     errors: dict[str, int] = {}
@@ -207,14 +290,22 @@ def run(
         "p99_ms": round(percentile(latencies, 0.99), 2),
         "max_ms": round(max(latencies), 2) if latencies else float("nan"),
         "send_lag_p99_ms": round(percentile(lags, 0.99), 2),
+        "ok_p50_ms": round(percentile(ok_latencies, 0.50), 2),
+        "ok_p99_ms": round(percentile(ok_latencies, 0.99), 2),
+        "ok_max_ms": round(max(ok_latencies), 2) if ok_latencies else float("nan"),
+        "refused_p50_ms": round(percentile(refused_latencies, 0.50), 2),
+        "refused_p99_ms": round(percentile(refused_latencies, 0.99), 2),
+        "refused_max_ms": round(max(refused_latencies), 2) if refused_latencies else float("nan"),
         "procs": procs,
+        "closed": closed,
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url")
-    parser.add_argument("--rate", type=float, required=True, help="requests per second")
+    parser.add_argument("--rate", type=float, default=0.0, help="requests per second (open loop)")
+    parser.add_argument("--closed", action="store_true", help="closed loop: --threads connections per process")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--method", default="GET")
     parser.add_argument("-H", "--header", action="append", default=[], help="'Name: value', repeatable")
@@ -224,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--procs", type=int, default=0, help="client processes; default: 1, or 2 above 1,000 req/s")
     args = parser.parse_args(argv)
-    if args.rate <= 0 or args.seconds <= 0:
-        parser.error("--rate and --seconds must be above zero")
+    if (args.rate <= 0 and not args.closed) or args.seconds <= 0:
+        parser.error("--rate (or --closed) and --seconds must be above zero")
     headers = {}
     for item in args.header:
         name, sep, value = item.partition(":")
@@ -234,7 +325,15 @@ def main(argv: list[str] | None = None) -> int:
         headers[name.strip()] = value.strip()
     procs = args.procs or (2 if args.rate > 1000 else 1)
     result = run(
-        args.url, args.rate, args.seconds, args.method.upper(), headers, args.body.encode(), args.threads, procs
+        args.url,
+        args.rate,
+        args.seconds,
+        args.method.upper(),
+        headers,
+        args.body.encode(),
+        args.threads,
+        procs,
+        closed=args.closed,
     )
     json.dump(result, sys.stdout)
     print()

@@ -44,6 +44,16 @@ FAULTS = {
         "without a word: requests must not hang until gunicorn kills the worker. libpq's connect_timeout, "
         "keepalives and tcp_user_timeout (app/db/pool.py) bound the wait; the app answers 503.",
     ),
+    "overload": (
+        "overload: three times the maximum",
+        "First the maximum: bench/openloop.py in a closed loop (2 processes x 16 connections, "
+        "`GET /api/v1/notes?limit=20` with the bearer token) for 5 s. Then, with the writers running, "
+        "an open loop at 3x that rate: each request is sent at its scheduled time whatever the server "
+        "does, and its latency counts from then. nginx stamps each request (`X-Request-Start`); the app "
+        "answers 503 with Retry-After, before any work, to a request that waited more than "
+        "REQUEST_QUEUE_TIMEOUT_MS (1 s) for a worker (app/http/overload.py). Then half the maximum for "
+        "5 s, to see it recover.",
+    ),
 }
 
 

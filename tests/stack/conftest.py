@@ -55,9 +55,18 @@ def stack(compose_available: None) -> Iterator[Stack]:
     project = f"notes-stack-{uuid.uuid4().hex[:8]}"
     http_port, https_port = free_port(), free_port()
     env_file = workdir / "stack.env"
-    # Short enough that the stop-during-writes test stays quick.
+    # Short enough that the stop-during-writes test stays quick. The API rate
+    # limits are far above what the load tests send from their one token: they
+    # measure the stack with the limiter's cost but must not be throttled by
+    # it (tests/integration/api and tests/e2e test the limits themselves).
     write_stack_env(
-        env_file, http_port=http_port, https_port=https_port, image_tag="stack-test", GUNICORN_GRACEFUL_TIMEOUT="10"
+        env_file,
+        http_port=http_port,
+        https_port=https_port,
+        image_tag="stack-test",
+        GUNICORN_GRACEFUL_TIMEOUT="10",
+        API_RATE_LIMIT_PER_TOKEN="10000000",
+        API_RATE_LIMIT_PER_USER="10000000",
     )
     stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem")
     try:

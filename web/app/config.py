@@ -98,6 +98,11 @@ class BaseConfig:
 
     ACCESS_LOG = True
 
+    # A request that waited longer than this (seconds) between nginx and the
+    # app is answered 503 at once instead of run (app/http/overload.py).
+    # Measured in docs/reliability.md ("overload"); 0 turns shedding off.
+    REQUEST_QUEUE_TIMEOUT = 1.0
+
     # The proxies whose X-Forwarded-* headers are believed (app/http/proxies.py),
     # when PROXY_HOPS is above 0. A client reaching the app any other way
     # cannot pick its own address or scheme with such headers.
@@ -162,6 +167,7 @@ class ProdConfig(BaseConfig):
         self.SESSION_IDLE_TIMEOUT = timedelta(minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 120))
         self.SESSION_ABSOLUTE_TIMEOUT = timedelta(days=_positive_int(env, "SESSION_ABSOLUTE_DAYS", 30))
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
+        self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -171,6 +177,16 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name}={raw!r} is not a whole number above zero; set it like {name}={default}")
+    return int(raw)
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    """``env[name]`` as a whole number, zero allowed; ConfigError otherwise."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}={raw!r} is not a whole number (0 or more); set it like {name}={default}")
     return int(raw)
 
 

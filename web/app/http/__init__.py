@@ -1,5 +1,5 @@
 """Cross-cutting HTTP: one error handler (problem+json or a page), security headers,
-request ids and the access log, pagination cursors.
+request ids and the access log, pagination cursors, load shedding.
 
 Nothing here knows a domain; domains use it.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, limits, requestlog, security
+from . import errors, limits, overload, requestlog, security
 
 
 def init_app(app: Flask) -> None:
@@ -16,3 +16,4 @@ def init_app(app: Flask) -> None:
     limits.init_app(app)
     requestlog.init_app(app)
     security.init_app(app)
+    overload.init_app(app)  # last: the outermost middleware

@@ -19,6 +19,24 @@ from typing import Any
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(trusted: Iterable[str]) -> list[Network]:
+    """``trusted`` (addresses or CIDR networks) parsed; ValueError names a bad entry."""
+    return [ipaddress.ip_network(network, strict=False) for network in trusted]
+
+
+def is_trusted_peer(peer: str | None, trusted: list[Network]) -> bool:
+    """True when the peer address ``peer`` lies in one of ``trusted``; never for a Unix socket (no address)."""
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in trusted)
+
 
 class TrustedProxyFix:
     """ProxyFix for requests from ``trusted`` networks; every other request goes to the app untouched."""
@@ -26,18 +44,9 @@ class TrustedProxyFix:
     def __init__(self, app: Any, hops: int, trusted: Iterable[str]) -> None:
         self.app = app
         self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops)
-        self.trusted = [ipaddress.ip_network(network, strict=False) for network in trusted]
-
-    def _from_a_proxy(self, peer: str | None) -> bool:
-        try:
-            address = ipaddress.ip_address(peer or "")
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.trusted)
+        self.trusted = networks(trusted)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if self._from_a_proxy(environ.get("REMOTE_ADDR")):
+        if is_trusted_peer(environ.get("REMOTE_ADDR"), self.trusted):
             return self.fixed(environ, start_response)
         return self.app(environ, start_response)

@@ -188,11 +188,12 @@ fuzz: $(VENV)/.dev
 # ---- reliability: fault injection and backups (issue 4) ---------------------
 BACKUP_DIR ?= backups
 CHAOS_SECONDS ?= 30
+SOAK_SECONDS ?= 600
 
-## chaos: fault injection under write load on a throwaway stack (CHAOS_SECONDS, default 30); writes docs/reliability.md
+## chaos: fault injection, overload and a soak on throwaway stacks (CHAOS_SECONDS 30, SOAK_SECONDS 600: ~20 min); writes docs/reliability.md
 chaos: $(VENV)/.dev
-	TESTCONTAINERS_RYUK_DISABLED=true CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_REPORT=docs/reliability.md \
-	  $(BIN)/pytest -m stack tests/stack/test_chaos.py
+	TESTCONTAINERS_RYUK_DISABLED=true CHAOS_SECONDS=$(CHAOS_SECONDS) SOAK_SECONDS=$(SOAK_SECONDS) \
+	  CHAOS_REPORT=docs/reliability.md $(BIN)/pytest -m stack tests/stack/test_chaos.py
 
 ## backup: pg_dump -Fc of the running stack's database to backups/notes-<UTC time>.dump (BACKUP_DIR)
 backup:

@@ -79,8 +79,11 @@ class WriteLoad:
         seconds: float,
         writers: int = 4,
         max_requests_per_writer: int = 20_000,
+        per_writer_rate: float | None = None,
     ) -> None:
         self.stack = stack
+        # Writes a second per writer at most; None: back to back.
+        self.interval = 1 / per_writer_rate if per_writer_rate else 0.0
         self.token = token
         self.seconds = seconds
         self.writers = writers
@@ -128,7 +131,11 @@ class WriteLoad:
         url = self.stack.url("/api/v1/notes")
         requests_made = 0
         n = 0
+        next_at = time.monotonic()
         while requests_made < self.max_requests_per_writer:
+            if self.interval:
+                next_at += self.interval
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
             if self._stop.is_set() or time.monotonic() >= deadline:
                 break
             title = f"{self.tag}-{worker}-{n}"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import requests
+from tests.helpers.docker_env import free_port, write_stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -20,8 +27,17 @@ CMD_TIMEOUT = 120
 class Stack:
     """A running compose project plus helpers to reach it."""
 
-    def __init__(self, project: str, env_file: Path, http_port: int, https_port: int, ca: Path) -> None:
+    def __init__(
+        self,
+        project: str,
+        env_file: Path,
+        http_port: int,
+        https_port: int,
+        ca: Path,
+        overrides: tuple[Path, ...] = (),
+    ) -> None:
         self.project = project
+        self.files = (COMPOSE_FILE, *overrides)
         self.env_file = env_file
         self.http_port = http_port
         self.https_port = https_port
@@ -37,8 +53,7 @@ class Stack:
             self.project,
             "--project-directory",
             str(ROOT),
-            "-f",
-            str(COMPOSE_FILE),
+            *(arg for path in self.files for arg in ("-f", str(path))),
             "--env-file",
             str(self.env_file),
             *args,
@@ -84,6 +99,41 @@ class Stack:
                 last = exc
             time.sleep(1)
         raise AssertionError(f"stack not ready after {timeout}s: {last!r}")
+
+
+# The API rate limits for stacks under load from one token: far above what the
+# load sends, so the limiter's cost is measured but it never throttles.
+UNTHROTTLED = {"API_RATE_LIMIT_PER_TOKEN": "10000000", "API_RATE_LIMIT_PER_USER": "10000000"}
+
+
+@contextmanager
+def running_stack(*overrides: Path, **settings: str) -> Iterator[Stack]:
+    """A throwaway compose project on free loopback ports, built, up and ready.
+
+    ``overrides`` are extra compose files laid over docker-compose.yml;
+    ``settings`` go into its .env. Torn down with its volumes (`down -v`)
+    however the block ends; under CI or STACK_KEEP_LOGS its last logs are
+    printed first.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="notes-stack-"))
+    project = f"notes-stack-{uuid.uuid4().hex[:8]}"
+    http_port, https_port = free_port(), free_port()
+    env_file = workdir / "stack.env"
+    write_stack_env(env_file, http_port=http_port, https_port=https_port, image_tag="stack-test", **settings)
+    stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem", overrides)
+    try:
+        stack.compose("build", timeout=UP_TIMEOUT)
+        stack.up()
+        stack.compose("cp", "nginx:/etc/nginx/certs/fullchain.pem", stack.ca)
+        stack.wait_ready()
+        yield stack
+    finally:
+        try:
+            if os.environ.get("STACK_KEEP_LOGS") or os.environ.get("CI") == "true":
+                print(stack.compose("logs", "--no-color", "--tail", "200", check=False).stdout[-20000:])
+        finally:
+            stack.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180)
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 # --- an account with an API token, made through the real forms ---------------

@@ -11,15 +11,13 @@ under CI=true a missing Docker fails instead, so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.docker_env import docker_problem, free_port, write_stack_env
-from tests.helpers.stack import UP_TIMEOUT, Account, Stack
+from tests.helpers.docker_env import docker_problem
+from tests.helpers.stack import UNTHROTTLED, Account, Stack, running_stack
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -50,38 +48,12 @@ def compose_available() -> None:
 
 @pytest.fixture(scope="session")
 def stack(compose_available: None) -> Iterator[Stack]:
-
-    workdir = Path(tempfile.mkdtemp(prefix="notes-stack-"))
-    project = f"notes-stack-{uuid.uuid4().hex[:8]}"
-    http_port, https_port = free_port(), free_port()
-    env_file = workdir / "stack.env"
     # Short enough that the stop-during-writes test stays quick. The API rate
     # limits are far above what the load tests send from their one token: they
     # measure the stack with the limiter's cost but must not be throttled by
     # it (tests/integration/api and tests/e2e test the limits themselves).
-    write_stack_env(
-        env_file,
-        http_port=http_port,
-        https_port=https_port,
-        image_tag="stack-test",
-        GUNICORN_GRACEFUL_TIMEOUT="10",
-        API_RATE_LIMIT_PER_TOKEN="10000000",
-        API_RATE_LIMIT_PER_USER="10000000",
-    )
-    stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem")
-    try:
-        stack.compose("build", timeout=UP_TIMEOUT)
-        stack.up()
-        stack.compose("cp", "nginx:/etc/nginx/certs/fullchain.pem", stack.ca)
-        stack.wait_ready()
+    with running_stack(GUNICORN_GRACEFUL_TIMEOUT="10", **UNTHROTTLED) as stack:
         yield stack
-    finally:
-        try:
-            if os.environ.get("STACK_KEEP_LOGS") or os.environ.get("CI") == "true":
-                print(stack.compose("logs", "--no-color", "--tail", "200", check=False).stdout[-20000:])
-        finally:
-            stack.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +30,8 @@ from typing import Any
 import pytest
 import requests
 from tests.helpers.chaos_report import render_report
-from tests.helpers.load import WriteLoad, lost_writes
-from tests.helpers.stack import ROOT, Account, Stack
+from tests.helpers.load import WriteLoad, lost_writes, psql
+from tests.helpers.stack import ROOT, UNTHROTTLED, Account, Stack, running_stack
 
 pytestmark = pytest.mark.stack
 
@@ -162,6 +163,7 @@ def chaos_report(request: pytest.FixtureRequest, stack: Stack) -> Iterator[dict[
     text = render_report(
         results,
         seconds=SECONDS,
+        soak_seconds=SOAK_SECONDS,
         writers=WRITERS,
         capacity=capacity,
         when=datetime.now(UTC),
@@ -226,22 +228,27 @@ def test_kill_9_one_gunicorn_worker(stack: Stack, account: Account, chaos_report
 # --- 2. restart PostgreSQL --------------------------------------------------------
 
 
-class ReadyzPoller:
-    """Polls /readyz through nginx every 0.05 s in a thread; records (time, status, body).
+class Poller:
+    """GETs ``path`` (/readyz by default) through nginx every 0.05 s in a thread;
+    records (time, status, body).
 
     ``timeout`` bounds one probe (seconds); a probe that times out is recorded
-    with status 0.
+    with status 0. ``token`` sends the probe as that API token's owner.
     """
 
-    def __init__(self, stack: Stack, max_seconds: float, timeout: float = 5.0) -> None:
+    def __init__(
+        self, stack: Stack, max_seconds: float, timeout: float = 5.0, path: str = "/readyz", token: str | None = None
+    ) -> None:
         self.stack = stack
         self.max_seconds = max_seconds
         self.timeout = timeout
+        self.path = path
+        self.token = token
         self.samples: list[tuple[float, int, str]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> ReadyzPoller:
+    def __enter__(self) -> Poller:
         self._thread.start()
         return self
 
@@ -251,13 +258,15 @@ class ReadyzPoller:
 
     def _run(self) -> None:
         session = self.stack.session()
+        if self.token:
+            session.headers["Authorization"] = f"Bearer {self.token}"
         deadline = time.monotonic() + self.max_seconds
         for _ in range(int(self.max_seconds / 0.05) + 1):
             if self._stop.is_set() or time.monotonic() > deadline:
                 return
             at = time.monotonic()
             try:
-                response = session.get(self.stack.url("/readyz"), timeout=self.timeout)
+                response = session.get(self.stack.url(self.path), timeout=self.timeout)
                 self.samples.append((at, response.status_code, response.text[:200]))
             except requests.RequestException as exc:
                 self.samples.append((at, 0, type(exc).__name__))
@@ -267,7 +276,7 @@ class ReadyzPoller:
 def test_restart_postgres(stack: Stack, account: Account, chaos_report: dict[str, Any]) -> None:
     web_before = container_state(stack)
     with (
-        ReadyzPoller(stack, max_seconds=SECONDS + 120) as readyz,
+        Poller(stack, max_seconds=SECONDS + 120) as readyz,
         WriteLoad(stack, account.token, seconds=SECONDS + 120, writers=WRITERS) as load,
     ):
         time.sleep(SECONDS / 3)
@@ -511,7 +520,7 @@ def test_network_partition_between_web_and_database(
     web_before = container_state(stack)
     with (
         # A probe on a pooled connection waits out tcp_user_timeout before its 503.
-        ReadyzPoller(stack, max_seconds=SECONDS + PARTITION_SECONDS + 120, timeout=PARTITION_ANSWER_LIMIT) as readyz,
+        Poller(stack, max_seconds=SECONDS + PARTITION_SECONDS + 120, timeout=PARTITION_ANSWER_LIMIT) as readyz,
         WriteLoad(stack, account.token, seconds=SECONDS + PARTITION_SECONDS + 120, writers=WRITERS) as load,
     ):
         time.sleep(SECONDS / 3)
@@ -730,5 +739,262 @@ def test_overload_at_three_times_the_maximum(stack: Stack, account: Account, cha
                 "right after, half the maximum was served without a refusal or error",
                 after["errors"] == {} and after["non_2xx"] == 0 and int(after["ok"]) == int(after["sent"]),
             ),
+        ],
+    )
+
+
+# --- a second stack, for the soak and the full disk --------------------------
+
+SMALL_DISK = Path(__file__).with_name("compose.small-disk.yml")
+
+
+@pytest.fixture(scope="module")
+def lab_stack(compose_available: None) -> Iterator[Stack]:
+    """A second stack for the soak and the full disk: its database lives on a
+    256 MiB RAM disk (compose.small-disk.yml), and gunicorn never recycles its
+    workers (GUNICORN_MAX_REQUESTS=0), so a leak shows instead of being reset
+    every couple of thousand requests."""
+    with running_stack(SMALL_DISK, GUNICORN_MAX_REQUESTS="0", **UNTHROTTLED) as stack:
+        yield stack
+
+
+# --- 7. a soak: mixed reads and writes at half the maximum ---------------------
+
+SOAK_SECONDS = min(max(float(os.environ.get("SOAK_SECONDS", "60")), 30.0), 1800.0)
+
+# Each gunicorn process's resident memory and open descriptors, read from /proc
+# inside the web container (the same user as gunicorn, so its fd tables are readable).
+_GUNICORN_RESOURCES = r"""
+import json, os
+me = os.getpid()
+procs = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmd = f.read().replace(b"\0", b" ").decode()
+        with open(f"/proc/{pid}/stat") as f:
+            parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/status") as f:
+            rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except (OSError, StopIteration):
+        continue
+    if int(pid) != me and "gunicorn" in cmd:
+        procs[int(pid)] = {"parent": parent, "rss_kib": rss, "fds": fds}
+masters = [p for p, v in procs.items() if v["parent"] not in procs]
+print(json.dumps({
+    "master": {str(p): procs[p] for p in masters},
+    "workers": {str(p): v for p, v in procs.items() if v["parent"] in masters},
+}))
+"""
+_DB_CONNECTIONS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+    "AND datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+def resources(stack: Stack) -> dict[str, Any]:
+    """RSS (MiB) and open descriptors of each gunicorn process, and the database's client connections."""
+    found = web_python(stack, _GUNICORN_RESOURCES)
+    workers = found["workers"]
+    (master,) = found["master"].values()
+    return {
+        "at": time.monotonic(),
+        "workers": {pid: round(v["rss_kib"] / 1024, 1) for pid, v in sorted(workers.items())},
+        "fds": master["fds"] + sum(v["fds"] for v in workers.values()),
+        "master_mib": round(master["rss_kib"] / 1024, 1),
+        "db_connections": int(psql(stack, _DB_CONNECTIONS).strip()),
+    }
+
+
+def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]) -> None:
+    stack = lab_stack
+    account = Account(stack, f"soak-{uuid.uuid4().hex[:8]}@example.com")
+    assert account.register().status_code == 302
+    account.create_token()
+    peak = openloop(
+        stack, account.token, "--closed", "--threads", "16", "--procs", "2",
+        "--seconds", f"{MAX_PROBE_SECONDS:g}", timeout=120,
+    )  # fmt: skip
+    maximum = float(peak["achieved_rps"])
+    assert maximum > 0, f"the maximum could not be measured: {peak}"
+    # Half the maximum: nine tenths of it reads (open loop), one tenth writes.
+    write_rate = maximum / 2 / 10
+    read_rate = maximum / 2 - write_rate
+    warmup = min(30.0, SOAK_SECONDS / 6)
+    samples: list[dict[str, Any]] = []
+    with WriteLoad(
+        stack, account.token, seconds=SOAK_SECONDS + 120, writers=WRITERS, per_writer_rate=write_rate / WRITERS
+    ) as load:
+        reader = subprocess.Popen(
+            [
+                sys.executable, str(OPENLOOP), stack.url("/api/v1/notes?limit=20"),
+                "-H", f"Authorization: Bearer {account.token}",
+                "--rate", f"{read_rate:.0f}", "--seconds", f"{SOAK_SECONDS:g}", "--threads", "64",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        started = time.monotonic()
+        try:
+            time.sleep(warmup)
+            every = max(5.0, (SOAK_SECONDS - warmup) / 10)
+            while reader.poll() is None and time.monotonic() - started < SOAK_SECONDS + 60:
+                samples.append(resources(stack))
+                time.sleep(min(every, max(0.5, started + SOAK_SECONDS - 2 - time.monotonic())))
+                if time.monotonic() >= started + SOAK_SECONDS - 2:
+                    samples.append(resources(stack))
+                    break
+            out, err = reader.communicate(timeout=SOAK_SECONDS + 120)
+        finally:
+            if reader.poll() is None:
+                reader.kill()
+        assert reader.returncode == 0, err[-2000:]
+        reads = dict(json.loads(out))
+        load.stop()
+    record = base_record(f"soak: {SOAK_SECONDS:g} s at half the maximum", load, stack, started)
+    first, last = samples[0], samples[-1]
+    same_workers = set(first["workers"]) == set(last["workers"])
+    growth = {
+        pid: round(last["workers"][pid] - mib, 1) for pid, mib in first["workers"].items() if pid in last["workers"]
+    }
+    read_errors = sum(int(n) for n in dict(reads["errors"]).values())
+    record.update(
+        detail={
+            "maximum (closed loop, 32 connections, 5 s)": f"{maximum:.0f} req/s",
+            "offered": f"reads {read_rate:.0f} req/s (open loop) + writes {write_rate:.1f} req/s "
+            f"for {SOAK_SECONDS:g} s; measured from {warmup:g} s in",
+            "reads": f"{reads['sent']} sent, answers {reads['statuses']}, errors {reads['errors']}, "
+            f"p50/p99 {reads['p50_ms']}/{reads['p99_ms']} ms",
+            "worker RSS at start (MiB)": list(first["workers"].values()),
+            "worker RSS at end (MiB)": list(last["workers"].values()),
+            "master RSS start -> end (MiB)": f"{first['master_mib']} -> {last['master_mib']}",
+            "open descriptors, all gunicorn processes, each sample": [s["fds"] for s in samples],
+            "database connections, each sample": [s["db_connections"] for s in samples],
+            "workers replaced during the soak": not same_workers,
+        }
+    )
+    chaos_report["soak"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("0 errors: every read and every write answered 2xx", read_errors == 0 and reads["non_2xx"] == 0
+             and record["total"].errors == 0 and record["total"].other == 0),
+            ("the same workers ran from start to end (none crashed or was recycled)", same_workers),
+            (
+                "each worker's RSS grew by at most 10 % (or 4 MiB)",
+                same_workers and all(g <= max(4.0, first["workers"][pid] * 0.10) for pid, g in growth.items()),
+            ),
+            ("open descriptors flat: the end within 20 % (or 8) of the start",
+             last["fds"] <= max(first["fds"] + 8, first["fds"] * 1.2)),
+            ("database connections flat: the end at most one per worker above the start",
+             last["db_connections"] <= first["db_connections"] + len(first["workers"])),
+        ],
+    )  # fmt: skip
+
+
+# --- 8. the database's disk fills up ---------------------------------------------
+
+FULL_SECONDS = 10.0
+DISK_RECOVERY_LIMIT = 10.0  # seconds from space freed to writes acknowledged again
+
+
+def db_shell(stack: Stack, script: str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return stack.compose("exec", "-T", "db", "sh", "-c", script, timeout=120, check=check)
+
+
+def test_the_database_disk_fills_up(lab_stack: Stack, chaos_report: dict[str, Any]) -> None:
+    stack = lab_stack
+    account = Account(stack, f"disk-{uuid.uuid4().hex[:8]}@example.com")
+    assert account.register().status_code == 302
+    account.create_token()
+    psql = 'psql -v ON_ERROR_STOP=1 -qAt -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c'
+    # A database that has run for a while keeps recycled WAL segments ready
+    # (min_wal_size); a fresh one has none and would have to create a file at
+    # its next segment switch, which on a full disk stops PostgreSQL itself
+    # (a PANIC, by design). That is a different fault from this one: a full
+    # data directory under a database in its normal state.
+    db_shell(
+        stack,
+        f'{psql} "SELECT pg_switch_wal()" && {psql} "CHECKPOINT" && {psql} "SELECT pg_switch_wal()" '
+        f'&& {psql} "CHECKPOINT"',
+    )
+    db_before = container_state(stack, "db")
+    probe = account.api()
+    refusal: dict[str, Any] = {}
+    with (
+        Poller(
+            stack, max_seconds=SECONDS + FULL_SECONDS + 120, path="/api/v1/notes?limit=5", token=account.token
+        ) as reads,
+        WriteLoad(stack, account.token, seconds=SECONDS + FULL_SECONDS + 120, writers=WRITERS) as load,
+    ):
+        time.sleep(SECONDS / 3)
+        filled = db_shell(
+            stack, 'dd if=/dev/zero of="$PGDATA/filler" bs=1M 2>&1; df -k "$PGDATA" | tail -1', check=False
+        ).stdout
+        full = time.monotonic()
+        try:
+            for i in range(int(FULL_SECONDS / 0.5)):
+                if time.monotonic() - full >= FULL_SECONDS:
+                    break
+                if not refusal:
+                    answer = probe.post(stack.url("/api/v1/notes"), json={"title": f"disk probe {i}"}, timeout=20)
+                    if answer.status_code == 503:
+                        refusal = {"body": answer.json(), "retry_after": answer.headers.get("Retry-After")}
+                time.sleep(0.5)
+        finally:
+            db_shell(stack, 'rm -f "$PGDATA/filler"')
+        freed = time.monotonic()
+        wait_until(lambda: load.first_success_after(freed) is not None, timeout=60, interval=0.2)
+        hold_load(load, time.monotonic())
+    db_after = container_state(stack, "db")
+    record = base_record("the database's disk fills up", load, stack, full)
+    during = [o for o in load.snapshot() if full <= o.started < freed]
+    kinds: dict[str, int] = {}
+    for o in during:
+        kinds[o.result] = kinds.get(o.result, 0) + 1
+    read_window = [s for t, s, _ in reads.samples if full <= t < freed]
+    resumed = load.first_success_after(freed)
+    amcheck = db_shell(
+        stack,
+        'pg_amcheck -U "$POSTGRES_USER" -d "$POSTGRES_DB" --install-missing --heapallindexed 2>&1; echo "rc=$?"',
+        check=False,
+    ).stdout
+    db_log = stack.logs("db")
+    record.update(
+        detail={
+            "free space after filling (df)": filled.strip().splitlines()[-1] if filled.strip() else "?",
+            "disk full for (s)": round(freed - full, 1),
+            "writes started while full, by answer": dict(sorted(kinds.items())),
+            "the 503's detail": (refusal.get("body") or {}).get("detail"),
+            "its Retry-After (s)": refusal.get("retry_after"),
+            "reads while full (200 / all)": f"{read_window.count(200)} / {len(read_window)}",
+            "first acknowledged write after space was freed (s)": None if resumed is None else round(resumed, 2),
+            "pg_amcheck afterwards": amcheck.strip().splitlines()[-1] if amcheck.strip() else "?",
+        }
+    )
+    chaos_report["disk"] = record
+    checked(
+        record,
+        [
+            ("no acknowledged write lost", record["lost"] == []),
+            ("writes while the disk was full got 503, never 500", kinds.get("503", 0) > 0 and "500" not in kinds),
+            (
+                "the 503 says the storage is full and the change was not saved",
+                "storage is full" in str((refusal.get("body") or {}).get("detail"))
+                and "not saved" in str((refusal.get("body") or {}).get("detail")),
+            ),
+            ("reads went on: every read while full was a 200", bool(read_window) and set(read_window) == {200}),
+            (
+                f"writes acknowledged within {DISK_RECOVERY_LIMIT:g} s of space being freed",
+                resumed is not None and resumed <= DISK_RECOVERY_LIMIT,
+            ),
+            (
+                "PostgreSQL kept running (no restart, no PANIC)",
+                db_after["started"] == db_before["started"] and "PANIC" not in db_log,
+            ),
+            ("nothing corrupted: pg_amcheck checks every table and index clean", amcheck.strip().endswith("rc=0")),
         ],
     )

@@ -72,3 +72,36 @@ def test_an_operational_error_that_is_a_bug_stays_a_logged_500(app, client, head
     assert "Something went wrong on our side" in assert_problem(response, 500)["detail"]
     assert "Retry-After" not in response.headers
     assert any(record.levelname == "ERROR" and record.exc_info for record in caplog.records)
+
+
+def _full(app: Flask) -> None:
+    """Every new connection of the app may not grow the database file: SQLite's "disk is full"."""
+    pages = db.session.execute(sa.text("PRAGMA page_count")).scalar_one()
+
+    def cap(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    sa.event.listen(db.engine, "connect", cap)
+    db.session.remove()
+    db.engine.dispose()
+
+
+def test_a_full_disk_is_a_503_that_says_so_and_reads_go_on(file_app: Flask) -> None:
+    user = Factory().user("alice@example.com")
+    _, secret = Factory().token(user)
+    client = file_app.test_client()
+    assert client.post(f"{API}/notes", json={"title": "before"}, headers=bearer(secret)).status_code == 201
+    _full(file_app)
+    refused = []
+    for i in range(200):  # until a write needs a new page
+        response = client.post(f"{API}/notes", json={"title": f"n{i}", "content": "x" * 2000}, headers=bearer(secret))
+        if response.status_code != 201:
+            refused.append(response)
+            break
+    assert refused, "the capped database never filled"
+    body = assert_problem(refused[0], 503)
+    assert "storage is full" in body["detail"] and "not saved" in body["detail"]
+    assert int(refused[0].headers["Retry-After"]) >= 60
+    listed = client.get(f"{API}/notes?limit=100", headers=bearer(secret))
+    assert listed.status_code == 200
+    assert _notes() == len(listed.get_json()["items"])  # the refused write left nothing behind

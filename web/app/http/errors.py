@@ -92,6 +92,12 @@ DETAILS = {
 # Seconds a client is asked to wait after a 503: long enough for a lock to
 # clear or a database restart to finish, short enough not to lose a user.
 RETRY_AFTER_UNAVAILABLE = 5
+# Out of disk space does not clear in seconds: somebody has to free space.
+RETRY_AFTER_DISK_FULL = 60
+DISK_FULL = (
+    "The server's storage is full, so nothing can be saved right now and this change was not saved. "
+    "Reading your notes still works. Try again later; the administrator must free disk space."
+)
 
 
 def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
@@ -106,7 +112,9 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
             current_app.extensions["sqlalchemy"].session.rollback()
         except Exception:  # the database itself may be what failed
             log.warning("rollback failed while handling an error", exc_info=True)
-        detail = DETAILS.get(code, DETAILS[500])
+        # Only a 503 may say more (why it is unavailable); other 5xx never
+        # show the exception's text to the client.
+        detail = (_description(error) if code == 503 else None) or DETAILS.get(code, DETAILS[500])
     else:
         data = getattr(error, "data", None) or {}
         detail = data.get("message") or _description(error) or DETAILS.get(code, error.name)
@@ -199,6 +207,17 @@ def database_unavailable(error: sa.exc.OperationalError) -> bool:
     return False
 
 
+def database_disk_full(error: sa.exc.OperationalError) -> bool:
+    """True when the database refused a write for want of disk space (PostgreSQL's
+    SQLSTATE 53100 disk_full, SQLite's SQLITE_FULL)."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "53100":
+        return True
+    return isinstance(original, sqlite3.OperationalError) and str(original).lower().startswith(
+        "database or disk is full"
+    )
+
+
 def handle_database_unavailable(error: sa.exc.OperationalError) -> Response | tuple[str, int]:
     """A 503 with Retry-After when the database cannot serve now: the client did
     nothing wrong, and the request's transaction is rolled back. Any other
@@ -206,7 +225,12 @@ def handle_database_unavailable(error: sa.exc.OperationalError) -> Response | tu
     if not database_unavailable(error):
         internal = InternalServerError(original_exception=error)
         return handle_http_exception(internal)
-    log.warning("database unavailable: %s", str(error.orig).splitlines()[0] if error.orig else error)
+    first_line = str(error.orig).splitlines()[0] if error.orig else str(error)
+    if database_disk_full(error):
+        # An error, not a warning: nothing will be saved until an operator acts.
+        log.error("database out of disk space, writes refused: %s", first_line)
+        return handle_http_exception(ServiceUnavailable(DISK_FULL, retry_after=RETRY_AFTER_DISK_FULL))
+    log.warning("database unavailable: %s", first_line)
     return handle_http_exception(ServiceUnavailable(retry_after=RETRY_AFTER_UNAVAILABLE))
 
 

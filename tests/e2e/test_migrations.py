@@ -33,6 +33,7 @@ APP_TABLES = {
     "note_tags",
     "rate_events",
     "idempotency_records",
+    "api_rate_windows",
 }
 
 

@@ -32,6 +32,7 @@ SERVICE_MODULES = [
     "app.notes.serialize",
     "app.notes.transfer",
     "app.limits.service",
+    "app.limits.windows",
 ]
 DOMAINS = ("app.accounts.", "app.notes.", "app.health.")
 # The ways in: modules that answer requests or commands (and all of app.api's).

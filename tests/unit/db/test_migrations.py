@@ -23,6 +23,7 @@ APP_TABLES = {
     "notes_fts",
     "rate_events",
     "idempotency_records",
+    "api_rate_windows",
 }
 
 

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import sqlalchemy as sa
@@ -50,30 +50,38 @@ class Checkout:
 
 
 class Wire:
-    """Traces what the app's engine sends, per checkout, with libpq's PQtrace."""
+    """Traces what the app's engine sends, per checkout, with libpq's PQtrace.
+
+    Each checkout is traced to a file of its own: a write request holds two
+    connections at once (its session's, and the rate-limit count's).
+    """
 
     def __init__(self, app: Flask) -> None:
-        self.file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in close()
         self.checkouts: list[Checkout] = []
+        self._tracing: dict[int, tuple[Checkout, IO[str]]] = {}
         with app.app_context():
             self.pool = db.engine.pool
         sa.event.listen(self.pool, "checkout", self._checkout)
         sa.event.listen(self.pool, "checkin", self._checkin)
 
     def _checkout(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        self.offset = self.file.seek(0, os.SEEK_END)
+        trace = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed at checkin or in close()
         # libpq writes through a FILE* of its own on a duplicate of the fd;
         # PQuntrace flushes it but never closes it: a few fds per test.
-        dbapi_connection.pgconn.trace(os.dup(self.file.fileno()))
+        dbapi_connection.pgconn.trace(os.dup(trace.fileno()))
         dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-        self.checkouts.append(Checkout(id(dbapi_connection)))
+        checkout = Checkout(id(dbapi_connection))
+        self.checkouts.append(checkout)
+        self._tracing[id(dbapi_connection)] = (checkout, trace)
 
     def _checkin(self, dbapi_connection: Any, record: Any) -> None:
-        if dbapi_connection is None:
+        if dbapi_connection is None or id(dbapi_connection) not in self._tracing:
             return
+        checkout, trace = self._tracing.pop(id(dbapi_connection))
         dbapi_connection.pgconn.untrace()
-        self.file.seek(self.offset)
-        self.checkouts[-1].lines = [line for line in self.file.read().splitlines() if line.startswith("F\t")]
+        trace.seek(0)
+        checkout.lines = [line for line in trace.read().splitlines() if line.startswith("F\t")]
+        trace.close()
 
     def take(self) -> list[Checkout]:
         """The checkouts since the last call."""
@@ -83,7 +91,15 @@ class Wire:
     def close(self) -> None:
         sa.event.remove(self.pool, "checkout", self._checkout)
         sa.event.remove(self.pool, "checkin", self._checkin)
-        self.file.close()
+        for _, trace in self._tracing.values():
+            trace.close()
+
+
+def rate_limit_count(checkouts: list[Checkout]) -> tuple[Checkout, list[Checkout]]:
+    """The checkout that only counted the call against its rate limits (app/limits/windows.py), and the others."""
+    counts = [c for c in checkouts if any("api_rate_windows" in line for line in c.lines)]
+    assert len(counts) == 1, checkouts
+    return counts[0], [c for c in checkouts if c is not counts[0]]
 
 
 @dataclass
@@ -117,9 +133,10 @@ def test_an_api_read_sends_no_begin_or_rollback(seeded: Seeded, method: str) -> 
 
     assert response.status_code == 200
     checkouts = seeded.wire.take()
-    assert len(checkouts) == 1
+    assert len(checkouts) == 1  # the rate-limit count runs on the session's connection, no second one
     _no_transaction(checkouts)
-    assert len(checkouts[0].statements) == 2  # the token, the page
+    assert len(checkouts[0].statements) == 3  # the token, the rate-limit count, the page
+    assert any("INSERT INTO api_rate_windows" in line for line in checkouts[0].lines)
 
 
 def test_an_html_page_sends_no_begin_or_rollback(seeded: Seeded) -> None:
@@ -149,7 +166,10 @@ def test_a_write_after_a_read_is_one_transaction_on_the_same_connection(seeded: 
 
     assert response.status_code == 200, response.get_data(as_text=True)
     # The change, then (expired by the commit) the note read again for the answer.
-    write, *rest = seeded.wire.take()
+    count, (write, *rest) = rate_limit_count(seeded.wire.take())
+    # The count is one statement in autocommit on a connection of its own, outside the write's transaction.
+    assert count.simple_queries == [] and len(count.statements) == 1
+    assert count.connection_id != write.connection_id
     assert write.connection_id == read.connection_id
     assert write.simple_queries[0].startswith("BEGIN")
     assert write.simple_queries[1:] == ["COMMIT"]
@@ -175,7 +195,8 @@ def test_a_refused_write_ends_its_transaction_with_rollback(seeded: Seeded) -> N
     response = client.patch(f"{API}/notes/{seeded.note_id}", json={"title": "Mine"}, headers=headers)
 
     assert response.status_code == 412
-    write, *rest = seeded.wire.take()
+    count, (write, *rest) = rate_limit_count(seeded.wire.take())
+    assert count.simple_queries == []
     assert rest == []
     assert write.simple_queries[0].startswith("BEGIN")
     assert write.simple_queries[-1] == "ROLLBACK"

@@ -136,14 +136,15 @@ def test_second_page_costs_the_same_as_the_first(client: FlaskClient, seeded: An
 
 
 def test_the_api_list_is_one_statement_after_authentication(client: FlaskClient, seeded: Any) -> None:
-    """The token lookup plus the page with its tags: two statements in all."""
+    """The token lookup, the rate-limit count, then the page with its tags: three statements in all."""
     user, _, headers = seeded
     _add_notes(user, MANY_NOTES, TAGS_PER_NOTE)
     client.get("/api/v1/notes", headers=headers)
     with counting() as statements:
         response = client.get("/api/v1/notes", headers=headers)
     assert len(response.get_json()["items"]) == 20
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements
+    assert "api_rate_windows" in statements[1], statements
 
 
 @pytest.mark.parametrize("name", ["api list", "api search", "api get", "api tags", "api tokens", "api create"])
@@ -168,7 +169,7 @@ def test_reading_one_note_is_one_statement_after_authentication(client: FlaskCli
     with counting() as statements:
         response = client.get(f"/api/v1/notes/{note_id}", headers=headers)
     assert response.status_code == 200 and response.get_json()["tags"] == ["tag0"]
-    assert len(statements) == 2, statements
+    assert len(statements) == 3, statements  # the token lookup and the rate-limit count first
 
 
 def test_token_writes_never_load_the_account(client: FlaskClient, seeded: Any) -> None:

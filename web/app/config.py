@@ -60,6 +60,11 @@ class BaseConfig:
     IMPORTS_PER_WINDOW = 10
     EXPORTS_PER_WINDOW = 30
     USAGE_WINDOW = timedelta(hours=1)
+    # API calls (app/api/ratelimit.py): per token and per user (all their
+    # tokens and browser sessions together), in fixed windows of this many seconds.
+    API_RATE_LIMIT_PER_TOKEN = 600
+    API_RATE_LIMIT_PER_USER = 1200
+    API_RATE_LIMIT_WINDOW_SECONDS = 60
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -124,6 +129,7 @@ class DevConfig(BaseConfig):
         # fills it in because the instance path is known only once the app is.
         url = env.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
+        _read_api_rate_limits(self, env)
 
 
 class TestConfig(BaseConfig):
@@ -168,6 +174,16 @@ class ProdConfig(BaseConfig):
         self.SESSION_ABSOLUTE_TIMEOUT = timedelta(days=_positive_int(env, "SESSION_ABSOLUTE_DAYS", 30))
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
         self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
+        _read_api_rate_limits(self, env)
+
+
+API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")
+
+
+def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
+    for name in API_RATE_LIMIT_SETTINGS:
+        setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -76,3 +76,29 @@ def test_docs_page_is_html(client):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert "openapi.json" in page and "redoc" in page.lower()
+
+
+def test_every_operation_documents_its_rate_limit(spec):
+    """A 429 with Retry-After and the RateLimit headers, and the headers on each success (app/api/ratelimit.py)."""
+    headers = spec["components"]["headers"]
+    assert set(headers) >= {"RATE_LIMIT", "RATE_LIMIT_POLICY", "RETRY_AFTER"}
+    rate_limited = spec["components"]["responses"]["RATE_LIMITED"]
+    assert set(rate_limited["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            refused = responses["429"]
+            assert refused == {"$ref": "#/components/responses/RATE_LIMITED"} or (
+                set(refused["headers"]) == set(rate_limited["headers"])
+                and "too many API calls" in refused["description"]
+            ), (method, path)
+            successes = [status for status in responses if status.startswith("2")]
+            assert successes, (method, path)
+            for status in successes:
+                assert {"RateLimit", "RateLimit-Policy"} <= set(responses[status].get("headers", {})), (
+                    method,
+                    path,
+                    status,
+                )

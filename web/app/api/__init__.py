@@ -32,7 +32,9 @@ def init_app(app: Flask) -> None:
 def register(app: Flask) -> None:
     """Register the blueprint with every resource the domains added, and the ways to authenticate."""
     from .blueprint import bp
+    from .docs import register_rate_limit_docs
 
+    register_rate_limit_docs(api.spec)
     api.register_blueprint(bp)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A personal API token (nt_...)."}

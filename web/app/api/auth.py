@@ -2,6 +2,8 @@
 
 Runs before every API view. Token calls skip CSRF (browsers never attach
 them on their own); cookie calls that change state must send X-CSRFToken.
+Once the caller is known the call is counted against its rate limits
+(app/api/ratelimit.py); calls that are not let in count nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ..accounts.models import Owner, User
 from ..accounts.tokens import find_usable_token
 from ..extensions import csrf, db
 from .blueprint import bp
+from .ratelimit import count_api_call
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -49,6 +52,8 @@ def authenticate() -> None:
             raise _unauthorized(
                 "This API token is unknown, revoked or expired; create a new one in your account settings."
             )
+        # Counted before the scope check: a read-only token's refused write is still its holder's call.
+        count_api_call(token_id=token.token_id, user_id=token.owner_id)
         if token.scope != "write" and request.method not in SAFE_METHODS:
             abort(403, "This token is read-only; create a token with write access to change notes.")
         g.api_token = token
@@ -58,6 +63,9 @@ def authenticate() -> None:
         if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
         g.api_owner = g.api_user = current_user._get_current_object()
+        # Counted after the CSRF check: a forged call from another site is not
+        # the user's, and must not spend their quota.
+        count_api_call(token_id=None, user_id=g.api_owner.id)
     else:
         raise _unauthorized("Log in, or send a personal API token as 'Authorization: Bearer <token>'.")
 

@@ -11,6 +11,9 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from ..http.jsonbody import UnusableJSON, loads
 
+# The header components every rate-limited answer carries (app.api.docs.register_rate_limit_docs).
+RATE_LIMIT_HEADERS = {"RateLimit-Policy": "RATE_LIMIT_POLICY", "RateLimit": "RATE_LIMIT"}
+
 
 class BodyParser(FlaskParser):
     """webargs' parser, reading JSON bodies with ``http.jsonbody.loads`` so that
@@ -36,6 +39,31 @@ class BodyParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = BodyParser()
 
+    def __init__(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_rate_limit_doc)
+
+    @staticmethod
+    def _prepare_rate_limit_doc(
+        doc: dict[str, typing.Any], doc_info: dict[str, typing.Any], **kwargs: typing.Any
+    ) -> dict[str, typing.Any]:
+        """Document what every API operation may answer since it is rate-limited (app/api/ratelimit.py):
+        the RateLimit headers on its successes, and a 429 with them and Retry-After.
+
+        The components named here are registered by ``app.api.docs.register_rate_limit_docs``.
+        """
+        responses = doc.setdefault("responses", {})
+        for status in doc_info.get("success_status_codes", []):
+            headers = responses.setdefault(status, {}).setdefault("headers", {})
+            headers.update(RATE_LIMIT_HEADERS)
+        refused = responses.get(429)
+        if refused is None:
+            responses[429] = "RATE_LIMITED"
+        else:  # an operation with a 429 of its own (too many wrong passwords) may also get this one
+            refused["description"] += ". Or too many API calls: this token's or this account's quota is used up"
+            refused.setdefault("headers", {}).update({"Retry-After": "RETRY_AFTER", **RATE_LIMIT_HEADERS})
+        return doc
+
 
 bp = Blueprint(
     "api",
@@ -44,4 +72,4 @@ bp = Blueprint(
     description="Notes and personal API tokens. Authenticate with a Bearer token or the session cookie.",
 )
 
-from . import auth  # noqa: E402,F401  (authenticates every request to bp)
+from . import auth, ratelimit  # noqa: E402,F401  (authenticate and count every request to bp)

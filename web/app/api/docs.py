@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from apispec import APISpec
+from flask_smorest.utils import prepare_response
+
 from ..http.problem import PROBLEM_JSON, ProblemSchema
-from .blueprint import bp
+from .blueprint import RATE_LIMIT_HEADERS, bp
+from .ratelimit import RATE_LIMIT_DOC, RATE_LIMIT_POLICY_DOC
 
 
 def problem_response(status: int, description: str) -> Callable[[Any], Any]:
@@ -32,3 +36,28 @@ def id_links(param: str, targets: dict[str, tuple[str, str]], *, etag: bool = Fa
             "parameters": parameters,
         }
     return links
+
+
+def register_rate_limit_docs(spec: APISpec) -> None:
+    """The components every rate-limited operation refers to (``blueprint.Blueprint._prepare_rate_limit_doc``)."""
+    spec.components.header(
+        "RATE_LIMIT_POLICY", {"schema": {"type": "string"}, "required": True, "description": RATE_LIMIT_POLICY_DOC}
+    )
+    spec.components.header(
+        "RATE_LIMIT", {"schema": {"type": "string"}, "required": True, "description": RATE_LIMIT_DOC}
+    )
+    spec.components.header(
+        "RETRY_AFTER",
+        {
+            "schema": {"type": "integer", "minimum": 1},
+            "required": True,
+            "description": "Seconds to wait before trying again.",
+        },
+    )
+    refused: dict[str, Any] = {
+        "description": "Too many API calls: this token's or this account's quota for the window is used up",
+        "schema": ProblemSchema,
+        "headers": {"Retry-After": "RETRY_AFTER", **RATE_LIMIT_HEADERS},
+    }
+    prepare_response(refused, spec, PROBLEM_JSON)
+    spec.components.response("RATE_LIMITED", refused)

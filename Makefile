@@ -213,4 +213,12 @@ restore:
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 
-.PHONY: bench
+$(VENV)/.bench: bench/requirements.txt $(VENV)/.dev
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	touch $@
+
+## bench-ratelimit: one API rate-limit check in PostgreSQL 17 vs Redis (~1 min of containers); prints figures for docs/performance.md
+bench-ratelimit: $(VENV)/.bench
+	$(BIN)/python bench/ratelimit_store.py
+
+.PHONY: bench bench-ratelimit

@@ -127,11 +127,23 @@ def test_tokens_of_one_user_share_the_user_quota(client, factory: Factory, user:
     assert [a.status_code for a in answers] == [200, 200, 200, 200, 200, 429]
     refused = answers[-1]
     body = assert_problem(refused, 429)
-    assert state(refused) == {"token": {"r": 0, "t": 45}, "user": {"r": 0, "t": 45}}
+    # Refused by the user's quota only, so the call is not kept against the token's.
+    assert state(refused) == {"token": {"r": 1, "t": 45}, "user": {"r": 0, "t": 45}}
     assert body["detail"] == (
         "This account's limit of 5 API requests per 60 seconds (all its tokens and browser sessions together) "
         "is used up. Try again in 45 seconds."
     )
+
+
+def test_a_token_that_ignores_its_429s_leaves_its_owner_the_rest_of_the_quota(
+    client, factory: Factory, user: User, limits
+):
+    _, runaway = factory.token(user, name="runaway")
+    _, other = factory.token(user, name="other")
+    statuses = [list_notes(client, runaway).status_code for _ in range(20)]
+    assert statuses == [200] * 3 + [429] * 17
+    # The user's quota of 5 lost only the 3 calls that were served.
+    assert [list_notes(client, other).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_another_user_is_not_affected(client, factory: Factory, user: User, alice_secret, limits):

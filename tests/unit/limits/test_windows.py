@@ -115,7 +115,17 @@ def test_one_over_the_token_quota_is_refused_with_the_wait_and_the_numbers(app, 
         "This token's limit of 3 API requests per 60 seconds is used up. Try again in 45 seconds."
     )
     assert info.value.retry_after == 45
-    assert [u.remaining for u in usages] == [0, 1]
+    assert [u.remaining for u in usages] == [0, 2]  # the refused call is taken back from the user
+
+
+def test_a_refused_call_counts_only_against_the_quotas_that_refused_it(app, clock):
+    for _ in range(3):
+        count_call([TOKEN, USER], window=60)
+    for _ in range(10):  # a client that ignores its 429s
+        token, user = count_call([TOKEN, USER], window=60)
+    assert (token.count, token.exceeded) == (13, True)  # stays refused until the window ends
+    assert (user.count, user.exceeded) == (3, False)
+    assert _row("api:user:1") == (1_800_000_000, 3)
 
 
 def test_the_user_quota_names_the_account_and_who_shares_it(app, clock):

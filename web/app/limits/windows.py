@@ -6,7 +6,8 @@ count of the current window, or starts the count at one when the row's window
 has ended. The database does the adding, so calls served at the same moment
 by any worker of any replica are all counted (on PostgreSQL, concurrent
 upserts of one row wait for each other's row lock); no call can slip
-between a read and a write.
+between a read and a write. A call refused by one quota is taken back from
+the others by a second statement, run only then.
 
 The count is committed before the view runs, so a call that fails afterwards
 still counts and the view's transaction never holds the counter's row lock.
@@ -86,19 +87,31 @@ class Usage:
 def count_call(quotas: Sequence[Quota], *, window: int) -> list[Usage]:
     """Count one call against each of ``quotas`` (distinct keys) in windows of ``window`` seconds.
 
+    A call that is over some quotas is taken back from the others (a second
+    statement, only then): a refused call counts only where it was refused,
+    so a runaway token that ignores its 429s does not use up its owner's quota.
+
     Committed before it returns, whatever happens to the call afterwards.
     Raises ValueError for no quotas or a window under a second; a database
-    that cannot take the write raises SQLAlchemy's OperationalError, which
-    the app answers with a 503.
+    that cannot take the write raises SQLAlchemy's DBAPIError (an
+    OperationalError is answered with a 503).
     """
     if not quotas or window < 1:
         raise ValueError("count_call needs at least one quota and a window of at least one second")
     moment = now()
     start = int(moment) // window * window
-    counted = _upsert([{"key": quota.key, "window_start": start, "count": 1} for quota in quotas])
+    counted = _run(
+        upsert_statement(db.engine.dialect.name), [{"key": q.key, "window_start": start, "count": 1} for q in quotas]
+    )
+    rows = {key: (count, row_start) for key, count, row_start in counted}
+    if any(rows[q.key][0] > q.limit for q in quotas):
+        within = [q for q in quotas if rows[q.key][0] <= q.limit]
+        if within:
+            _run(take_back_statement(), [{"counted_key": q.key, "row_start": rows[q.key][1]} for q in within])
+            rows.update({q.key: (rows[q.key][0] - 1, rows[q.key][1]) for q in within})
     usages = []
     for quota in quotas:
-        count, row_start = counted[quota.key]
+        count, row_start = rows[quota.key]
         # A window that started on another replica whose clock runs ahead
         # may end after ours would: wait for the row's, never longer than a window.
         resets_in = min(window, max(1, math.ceil(row_start + window - moment)))
@@ -106,25 +119,26 @@ def count_call(quotas: Sequence[Quota], *, window: int) -> list[Usage]:
     return usages
 
 
-def _upsert(params: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
-    """Run the upsert and commit it at once, on the cheapest connection that leaves the request's transaction alone.
+def _run(statement: sa.Executable, params: list[dict[str, Any]]) -> Sequence[Any]:
+    """Run ``statement`` and commit it at once, on the cheapest connection that leaves the request's transaction alone.
 
-    Returns each key's (count, window_start).
+    Returns the rows it returned (none for a statement without RETURNING).
     """
     engine = db.engine
-    statement = upsert_statement(engine.dialect.name)
     if _session_autocommits():
         # A PostgreSQL read: the session's connection (the one the token was
         # looked up on) commits each statement by itself, and has no
         # transaction to disturb. No second connection per request.
-        rows = db.session.connection().execute(statement, params).all()
+        result = db.session.connection().execute(statement, params)
     elif engine.dialect.name == "postgresql":
         with autocommit_engine(engine).connect() as connection:
-            rows = connection.execute(statement, params).all()
+            result = connection.execute(statement, params)
+            return result.all() if result.returns_rows else []
     else:
         with engine.begin() as connection:
-            rows = connection.execute(statement, params).all()
-    return {key: (count, start) for key, count, start in rows}
+            result = connection.execute(statement, params)
+            return result.all() if result.returns_rows else []
+    return result.all() if result.returns_rows else []
 
 
 def _session_autocommits() -> bool:
@@ -154,6 +168,17 @@ def _limit(usage: Usage) -> str:
 
 def _seconds(n: int) -> str:
     return f"{n} second{'s' if n != 1 else ''}"
+
+
+@functools.cache
+def take_back_statement() -> sa.Update:
+    """One call less for ``counted_key``, if its window is still the one starting at ``row_start``."""
+    row = ApiRateWindow
+    return (
+        sa.update(row)
+        .where(row.key == sa.bindparam("counted_key"), row.window_start == sa.bindparam("row_start"))
+        .values(count=row.count - 1)
+    )
 
 
 @functools.cache

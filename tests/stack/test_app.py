@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pytest
@@ -118,3 +119,20 @@ def test_unauthenticated_pages_redirect_to_login_over_https(stack: Stack) -> Non
         s = requests.Session()
         s.trust_env = False
         s.get(stack.url("/healthz"), timeout=10, verify=requests.certs.where())
+
+
+def test_api_answers_carry_the_configured_rate_limits_through_nginx(stack: Stack, account: Account) -> None:
+    # The stack sets both quotas to 10,000,000 (tests/helpers/stack.UNTHROTTLED):
+    # seeing them proves compose passes the settings and nginx the headers.
+    response = account.api().get(stack.url("/api/v1/notes?limit=1"), timeout=10)
+    assert response.status_code == 200
+    assert response.headers["RateLimit-Policy"] == '"token";q=10000000;w=60, "user";q=10000000;w=60'
+    assert re.fullmatch(r'"token";r=\d+;t=\d+, "user";r=\d+;t=\d+', response.headers["RateLimit"])
+
+
+def test_a_client_cannot_set_its_own_queue_stamp(stack: Stack, account: Account) -> None:
+    # nginx replaces X-Request-Start with its own: a stamp from 5 s ago sent
+    # by the client would otherwise get the request shed with a 503.
+    stale = {"X-Request-Start": f"t={time.time() - 5:.3f}"}
+    response = account.api().get(stack.url("/api/v1/notes?limit=1"), headers=stale, timeout=10)
+    assert response.status_code == 200

@@ -25,20 +25,16 @@ limits must not turn every read into an error.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from flask import Response, current_app, g
 
+from ..db import errors as database_errors
 from ..limits.windows import Quota, Usage, count_call, refuse_if_exceeded
 from .blueprint import bp
 
 log = logging.getLogger("notes.ratelimit")
-
-# PostgreSQL's disk_full and read_only_sql_transaction; SQLite's words for the same.
-NO_WRITES_SQLSTATES = frozenset({"53100", "25006"})
-NO_WRITES_SQLITE = ("database or disk is full", "attempt to write a readonly database")
 
 # What the OpenAPI document says of the headers (app/api/docs.py).
 RATE_LIMIT_POLICY_DOC = (
@@ -75,20 +71,12 @@ def count_api_call(*, token_id: int | None, user_id: int) -> None:
     try:
         usages = count_call(quotas, window=int(config["API_RATE_LIMIT_WINDOW_SECONDS"]))
     except sa.exc.DBAPIError as error:
-        if not takes_no_writes(error):
+        if not database_errors.refuses_writes(error):
             raise
         log.warning("API call not counted against its rate limits, the database takes no writes: %s", error.orig)
         return
     g.api_rate_usages = usages
     refuse_if_exceeded(usages)
-
-
-def takes_no_writes(error: sa.exc.DBAPIError) -> bool:
-    """True when ``error`` is the database refusing a write it would take another time (no space, read-only)."""
-    original = error.orig
-    if getattr(original, "sqlstate", None) in NO_WRITES_SQLSTATES:
-        return True
-    return isinstance(original, sqlite3.OperationalError) and str(original).lower().startswith(NO_WRITES_SQLITE)
 
 
 @bp.after_request

@@ -4,7 +4,6 @@ HTML page for browsers. Neither ever shows a traceback."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from werkzeug.exceptions import (
     TooManyRequests,
 )
 
+from ..db import errors as database_errors
 from ..domain import ConflictError, DomainError, NotFoundError, RateLimited
 from .jsonbody import UnusableJSON
 from .problem import PROBLEM_JSON
@@ -185,48 +185,15 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
     return handle_http_exception(http_error)
 
 
-# SQLite's words for a database that is there but cannot take the statement now.
-_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "database or disk is full", "disk i/o error")
-
-
-def database_unavailable(error: sa.exc.OperationalError) -> bool:
-    """True when ``error`` says the database cannot serve now (locked, restarting, unreachable,
-    out of disk, a lock or statement timeout), not that the statement is wrong.
-
-    psycopg files connection, disk and timeout failures under OperationalError
-    and wrong SQL (a missing table) under ProgrammingError; SQLite files both
-    under OperationalError, so there the message decides.
-    """
-    if error.connection_invalidated:
-        return True
-    original = error.orig
-    if type(original).__module__.startswith("psycopg"):
-        return True
-    if isinstance(original, sqlite3.OperationalError):
-        return str(original).lower().startswith(_SQLITE_UNAVAILABLE)
-    return False
-
-
-def database_disk_full(error: sa.exc.OperationalError) -> bool:
-    """True when the database refused a write for want of disk space (PostgreSQL's
-    SQLSTATE 53100 disk_full, SQLite's SQLITE_FULL)."""
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "53100":
-        return True
-    return isinstance(original, sqlite3.OperationalError) and str(original).lower().startswith(
-        "database or disk is full"
-    )
-
-
 def handle_database_unavailable(error: sa.exc.OperationalError) -> Response | tuple[str, int]:
     """A 503 with Retry-After when the database cannot serve now: the client did
     nothing wrong, and the request's transaction is rolled back. Any other
     OperationalError (wrong SQL, a missing migration) is a bug: a logged 500."""
-    if not database_unavailable(error):
+    if not database_errors.unavailable(error):
         internal = InternalServerError(original_exception=error)
         return handle_http_exception(internal)
     first_line = str(error.orig).splitlines()[0] if error.orig else str(error)
-    if database_disk_full(error):
+    if database_errors.disk_full(error):
         # An error, not a warning: nothing will be saved until an operator acts.
         log.error("database out of disk space, writes refused: %s", first_line)
         return handle_http_exception(ServiceUnavailable(DISK_FULL, retry_after=RETRY_AFTER_DISK_FULL))

@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db.session import autocommit_engine
+from ..db.statements import insert_for
 from ..domain import RateLimited
 from ..extensions import db
 from .models import ApiRateWindow
@@ -193,8 +193,7 @@ def upsert_statement(dialect: str) -> sa.Insert:
     more call; an older window starts over at one.
     """
     row = ApiRateWindow
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(row)
+    statement = insert_for(dialect)(row)
     current = row.window_start >= statement.excluded.window_start
     return statement.on_conflict_do_update(
         index_elements=[row.key],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..accounts.models import Owner
+from ..db.statements import insert_for
 from ..db.types import utcnow
 from ..extensions import db
 from .models import Note, Tag, note_tags
@@ -14,23 +15,48 @@ from .rules import TagError, clean_tag_name, tag_key
 
 
 def _get_or_create(owner_id: int, names: list[str]) -> list[Tag]:
+    """User ``owner_id``'s tags named ``names``, in order, creating the missing ones (not committed)."""
     if not names:
         return []
+    spelling = _first_spellings(names)
     # No autoflush: a new note would be inserted now and then updated for its
     # tags, starting life at version 2.
     with db.session.no_autoflush:
-        found = db.session.scalars(
-            sa.select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_([tag_key(n) for n in names]))
-        ).all()
-    existing = {tag.name_key: tag for tag in found}
-    tags = []
+        found = _tags(owner_id, list(spelling))
+        missing = [key for key in spelling if key not in found]
+        if missing:
+            _insert_missing(owner_id, {key: spelling[key] for key in missing})
+            found.update(_tags(owner_id, missing))
+    return [found[tag_key(name)] for name in names]
+
+
+def _tags(owner_id: int, keys: list[str]) -> dict[str, Tag]:
+    query = sa.select(Tag).where(Tag.owner_id == owner_id, Tag.name_key.in_(keys))
+    return {tag.name_key: tag for tag in db.session.scalars(query)}
+
+
+def _first_spellings(names: list[str]) -> dict[str, str]:
+    """Each tag key of ``names`` with the first spelling given for it: a new tag takes that one."""
+    spelling: dict[str, str] = {}
     for name in names:
-        tag = existing.get(tag_key(name))
-        if tag is None:
-            tag = existing[tag_key(name)] = Tag(owner_id=owner_id, name=name, name_key=tag_key(name))
-            db.session.add(tag)
-        tags.append(tag)
-    return tags
+        spelling.setdefault(tag_key(name), name)
+    return spelling
+
+
+def _insert_missing(owner_id: int, spelling: dict[str, str]) -> None:
+    """Insert these tags (key -> name) unless they exist.
+
+    Another request of the same user may be creating the same tag at this
+    moment (two clients saving notes, two imports). Its row, once committed,
+    wins: ON CONFLICT DO NOTHING waits for it instead of failing with a
+    unique violation, and the caller then reads its id.
+    """
+    now = utcnow()
+    rows = [{"owner_id": owner_id, "name": name, "name_key": key, "created_at": now} for key, name in spelling.items()]
+    statement = insert_for(db.session.get_bind().dialect.name)(Tag).on_conflict_do_nothing(
+        index_elements=["owner_id", "name_key"]
+    )
+    db.session.execute(statement, rows)
 
 
 def ensure_tags(owner_id: int, names: list[str]) -> dict[str, int]:
@@ -39,15 +65,11 @@ def ensure_tags(owner_id: int, names: list[str]) -> dict[str, int]:
     For many notes at once (an import): a few statements for all of them,
     instead of a look-up per note. A new tag takes the first spelling given.
     """
-    spelling: dict[str, str] = {}
-    for name in names:
-        spelling.setdefault(tag_key(name), name)
+    spelling = _first_spellings(names)
     ids = _tag_ids(owner_id, list(spelling))
     missing = [key for key in spelling if key not in ids]
     if missing:
-        now = utcnow()
-        rows = [{"owner_id": owner_id, "name": spelling[key], "name_key": key, "created_at": now} for key in missing]
-        db.session.execute(sa.insert(Tag), rows)
+        _insert_missing(owner_id, {key: spelling[key] for key in missing})
         ids.update(_tag_ids(owner_id, missing))
     return ids
 

@@ -114,3 +114,21 @@ def test_stopping_web_during_writes_loses_no_acknowledged_write(stack: Stack, ac
         if response.status_code != 200 or response.json()["title"] != title:
             missing.append((note_id, title, response.status_code))
     assert missing == [], f"{len(missing)} of {len(acknowledged)} acknowledged writes lost"
+
+
+def test_with_web_down_nginx_answers_a_503_problem_with_retry_after(stack: Stack) -> None:
+    # The same answer nginx gives when every web container has
+    # NGINX_UPSTREAM_MAX_CONNS requests in flight (the overload fault).
+    stack.compose("stop", "web", timeout=90)
+    try:
+        response = stack.session().get(stack.url("/api/v1/notes"), timeout=10)
+        assert response.status_code == 503
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert response.json()["status"] == 503
+        assert int(response.headers["Retry-After"]) > 0
+        # Its own add_header must not have dropped the server's security headers.
+        assert "max-age=" in response.headers["Strict-Transport-Security"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    finally:
+        stack.up()
+        stack.wait_ready()

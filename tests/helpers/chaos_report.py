@@ -49,10 +49,11 @@ FAULTS = {
         "First the maximum: bench/openloop.py in a closed loop (2 processes x 16 connections, "
         "`GET /api/v1/notes?limit=20` with the bearer token) for 5 s. Then, with the writers running, "
         "an open loop at 3x that rate: each request is sent at its scheduled time whatever the server "
-        "does, and its latency counts from then. nginx stamps each request (`X-Request-Start`); the app "
-        "answers 503 with Retry-After, before any work, to a request that waited more than "
-        "REQUEST_QUEUE_TIMEOUT_MS (1 s) for a worker (app/http/overload.py). Then half the maximum for "
-        "5 s, to see it recover.",
+        "does, and its latency counts from then. Two things shed the excess: nginx answers 503 at once "
+        "when a web container already has NGINX_UPSTREAM_MAX_CONNS (64) requests in flight, and the app "
+        "answers 503 with Retry-After, before any work, to a request that still waited more than "
+        "REQUEST_QUEUE_TIMEOUT_MS (1 s) for a worker (nginx stamps `X-Request-Start`; app/http/overload.py). "
+        "Then half the maximum for 5 s, to see it recover.",
     ),
     "soak": (
         "soak: half the maximum, mixed reads and writes",
@@ -167,9 +168,11 @@ def render_report(
         "database, set how long a request may take while it lasts.",
         "- **Slow clients** never reach gunicorn: nginx reads whole request headers and bodies before it "
         "proxies, so a few hundred trickling connections cost nginx memory, not app threads.",
-        "- **Overload**: while it lasts the queue stays at its limit, so the requests that are served "
-        "waited almost REQUEST_QUEUE_TIMEOUT_MS each, and those refused waited exactly that long first. "
-        "A lower limit refuses more and serves faster; nobody waits for a timeout. The web container is "
+        "- **Overload**: most of the excess is refused by nginx in well under a millisecond; the app's "
+        "queue deadline catches what still waits too long behind busy workers, so a served request "
+        "waits at most about REQUEST_QUEUE_TIMEOUT_MS. Lower limits refuse more and serve faster; "
+        "nobody waits for a timeout. The app's deadline alone was not enough: gunicorn spent so much "
+        "CPU parsing requests only to refuse them that, after 30 s, refusals took 3.5 s. The web container is "
         "capped at 0.5 CPU for this fault only, because the load generator shares the host's two CPUs and "
         "could not otherwise offer three times what the whole host serves.",
         "- **A full disk** stops writes, not reads: PostgreSQL fails the statement that needs a new page "

@@ -117,6 +117,26 @@ def exchange(sock: socket.socket, request: bytes) -> tuple[int, bool]:
     return status, keep
 
 
+def send_one(target: Target, sock: socket.socket | None) -> tuple[socket.socket | None, int | None, str]:
+    """One request on ``sock`` (a new connection when None).
+
+    Returns the socket to reuse (None once closed), the status (None on a
+    failure) and the failure's class name ("" on success).
+    """
+    try:
+        if sock is None:
+            sock = target.connect()
+        status, keep = exchange(sock, target.request)
+    except (OSError, ValueError) as exc:
+        if sock is not None:
+            sock.close()
+        return None, None, type(exc).__name__
+    if not keep:
+        sock.close()
+        sock = None
+    return sock, status, ""
+
+
 def _worker_process(args: tuple[str, str, dict[str, str], bytes, float, float, float, int, int]) -> dict[str, object]:
     """One process: ``threads`` threads sending request i at start + i / rate."""
     url, method, headers, body, rate, seconds, start, threads, offset_num = args
@@ -142,20 +162,11 @@ def _worker_process(args: tuple[str, str, dict[str, str], bytes, float, float, f
             if delay > 0:
                 time.sleep(delay)
             sent = time.perf_counter()
-            try:
-                if sock is None:
-                    sock = target.connect()
-                status, keep = exchange(sock, target.request)
-                done = time.perf_counter()
-                if not keep:
-                    sock.close()
-                    sock = None
-            except (OSError, ValueError) as exc:
-                if sock is not None:
-                    sock.close()
-                    sock = None
+            sock, status, error = send_one(target, sock)
+            done = time.perf_counter()
+            if status is None:
                 with lock:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    errors[error] = errors.get(error, 0) + 1
                 continue
             with lock:
                 (ok_latencies if 200 <= status < 400 else latencies).append(done - scheduled)
@@ -199,19 +210,10 @@ def _closed_process(args: tuple[str, str, dict[str, str], bytes, float, float, i
         while time.perf_counter() < deadline:
             began = time.perf_counter()
             next(sent)
-            try:
-                if sock is None:
-                    sock = target.connect()
-                status, keep = exchange(sock, target.request)
-                if not keep:
-                    sock.close()
-                    sock = None
-            except (OSError, ValueError) as exc:
-                if sock is not None:
-                    sock.close()
-                    sock = None
+            sock, status, error = send_one(target, sock)
+            if status is None:
                 with lock:
-                    errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+                    errors[error] = errors.get(error, 0) + 1
                 continue
             with lock:
                 (ok_latencies if 200 <= status < 400 else latencies).append(time.perf_counter() - began)

@@ -39,8 +39,10 @@ SECONDS = min(max(float(os.environ.get("CHAOS_SECONDS", "12")), 6.0), 600.0)
 WRITERS = 4
 RECOVERY_LIMIT = 5.0  # seconds from "database back" to the app serving again
 
-# Run inside the web container (its image has no ps): the gunicorn master is
-# the gunicorn process whose parent is not one; workers are its children.
+# Run inside the web container (its image has no ps, and runs as gunicorn's
+# user, so their /proc entries are readable): every gunicorn process with its
+# parent, CPU time (utime + stime), resident memory and open descriptors. The
+# master is the gunicorn process whose parent is not one; workers are its children.
 _GUNICORN_PROCESSES = r"""
 import json, os
 me = os.getpid()
@@ -50,24 +52,17 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmd = f.read().replace(b"\0", b" ").decode()
         with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/status") as f:
+            rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except (OSError, StopIteration):
         continue
     if int(pid) != me and "gunicorn" in cmd:
-        procs[int(pid)] = int(stat.rsplit(")", 1)[1].split()[1])
-masters = sorted(p for p, parent in procs.items() if parent not in procs)
-workers = [p for p, parent in procs.items() if parent in masters]
-
-def cpu(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
-    except OSError:
-        return -1
-
-# Busiest first: the worker serving the load is the one worth killing.
-print(json.dumps({"masters": masters, "workers": sorted(workers, key=cpu, reverse=True)}))
+        procs[pid] = {"parent": fields[1], "cpu": int(fields[11]) + int(fields[12]), "rss_kib": rss, "fds": fds}
+masters = {p: v for p, v in procs.items() if v["parent"] not in procs}
+workers = {p: v for p, v in procs.items() if v["parent"] in masters}
+print(json.dumps({"masters": masters, "workers": workers}))
 """
 
 # The worker count and threads gunicorn really runs with, from its own config.
@@ -97,9 +92,11 @@ def web_python(stack: Stack, code: str, *args: str) -> Any:
 
 
 def gunicorn_workers(stack: Stack) -> list[int]:
+    """The worker pids, busiest first: the worker serving the load is the one worth killing."""
     found = web_python(stack, _GUNICORN_PROCESSES)
     assert len(found["masters"]) == 1, f"expected one gunicorn master, found {found}"
-    return list(found["workers"])
+    workers = found["workers"]
+    return [int(pid) for pid in sorted(workers, key=lambda pid: workers[pid]["cpu"], reverse=True)]
 
 
 def container_state(stack: Stack, service: str = "web") -> dict[str, Any]:
@@ -762,31 +759,6 @@ def lab_stack(compose_available: None) -> Iterator[Stack]:
 
 SOAK_SECONDS = min(max(float(os.environ.get("SOAK_SECONDS", "60")), 30.0), 1800.0)
 
-# Each gunicorn process's resident memory and open descriptors, read from /proc
-# inside the web container (the same user as gunicorn, so its fd tables are readable).
-_GUNICORN_RESOURCES = r"""
-import json, os
-me = os.getpid()
-procs = {}
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            cmd = f.read().replace(b"\0", b" ").decode()
-        with open(f"/proc/{pid}/stat") as f:
-            parent = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open(f"/proc/{pid}/status") as f:
-            rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        fds = len(os.listdir(f"/proc/{pid}/fd"))
-    except (OSError, StopIteration):
-        continue
-    if int(pid) != me and "gunicorn" in cmd:
-        procs[int(pid)] = {"parent": parent, "rss_kib": rss, "fds": fds}
-masters = [p for p, v in procs.items() if v["parent"] not in procs]
-print(json.dumps({
-    "master": {str(p): procs[p] for p in masters},
-    "workers": {str(p): v for p, v in procs.items() if v["parent"] in masters},
-}))
-"""
 _DB_CONNECTIONS = (
     "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
     "AND datname = current_database() AND pid <> pg_backend_pid()"
@@ -795,9 +767,9 @@ _DB_CONNECTIONS = (
 
 def resources(stack: Stack) -> dict[str, Any]:
     """RSS (MiB) and open descriptors of each gunicorn process, and the database's client connections."""
-    found = web_python(stack, _GUNICORN_RESOURCES)
+    found = web_python(stack, _GUNICORN_PROCESSES)
     workers = found["workers"]
-    (master,) = found["master"].values()
+    (master,) = found["masters"].values()
     return {
         "at": time.monotonic(),
         "workers": {pid: round(v["rss_kib"] / 1024, 1) for pid, v in sorted(workers.items())},
@@ -940,7 +912,11 @@ def test_the_database_disk_fills_up(lab_stack: Stack, chaos_report: dict[str, An
                 if time.monotonic() - full >= FULL_SECONDS:
                     break
                 if not refusal:
-                    answer = probe.post(stack.url("/api/v1/notes"), json={"title": f"disk probe {i}"}, timeout=20)
+                    # As the writers do (a key), and large enough that it cannot fit in space
+                    # left in existing pages: random text does not compress into less.
+                    body = {"title": f"disk probe {i}", "content": os.urandom(30_000).hex()}
+                    key = {"Idempotency-Key": uuid.uuid4().hex}
+                    answer = probe.post(stack.url("/api/v1/notes"), json=body, headers=key, timeout=20)
                     if answer.status_code == 503:
                         refusal = {"body": answer.json(), "retry_after": answer.headers.get("Retry-After")}
                 time.sleep(0.5)

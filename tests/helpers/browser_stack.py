@@ -52,7 +52,8 @@ def compose_stack() -> Iterator[str]:
     project = f"notes-browser-{uuid.uuid4().hex[:8]}"
     https_port = free_port()
     env_file = workdir / "stack.env"
-    write_stack_env(env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test")
+    # The journeys sign their accounts up through the real form.
+    write_stack_env(env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test", REGISTRATION="open")
     base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
     base += ["--env-file", str(env_file)]
 

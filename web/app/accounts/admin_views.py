@@ -7,12 +7,14 @@ accounts page with a message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from ..db.types import is_valid_id
 from ..domain import RuleConflict
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
@@ -136,9 +138,22 @@ def withdraw(invite_id: int) -> ResponseReturnValue:
     return redirect(url_for("admin.users"))
 
 
+BROKEN_PAGE_LINK = "That page link is broken; start again from the first page."
+
+
 @admin.get("/audit")
 def audit_log() -> ResponseReturnValue:
-    before = request.args.get("before", type=int)
-    events = audit.recent_events(before_id=before if before and before > 0 else None)
-    older = events[-1].id if len(events) == audit.PAGE_SIZE else None
-    return render_template("admin/audit.html", events=events, describe=audit.describe, older=older)
+    raw = request.args.get("before") or None
+    before = None
+    if raw is not None:
+        # Digits only (int() would take "٣" or " 3"), and an id a row can have:
+        # a number past 64 bits would reach the database and fail there.
+        if not re.fullmatch(r"[0-9]{1,19}", raw) or not is_valid_id(int(raw)):
+            abort(400, BROKEN_PAGE_LINK)
+        before = int(raw)
+    # One more than a page, to know whether an older page exists at all.
+    events = audit.recent_events(before_id=before, limit=audit.PAGE_SIZE + 1)
+    older = events[audit.PAGE_SIZE - 1].id if len(events) > audit.PAGE_SIZE else None
+    return render_template(
+        "admin/audit.html", events=events[: audit.PAGE_SIZE], describe=audit.describe, older=older, paged=before
+    )

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from ..db.types import is_valid_id
+from ..db.types import is_valid_id, utcnow
 from ..domain import RuleConflict
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
@@ -56,6 +56,7 @@ def _users_page(status: int = 200, **context: object) -> ResponseReturnValue:
         "invite_form": InviteForm(formdata=None),
         "action_form": EmptyForm(),
         "new_link": None,
+        "now": utcnow(),
     }
     page.update(context)
     return render_template("admin/users.html", **page), status
@@ -87,6 +88,8 @@ def act(user_id: int, action: str) -> ResponseReturnValue:
     flash(done.format(email=target.email), "success")
     if target.id == current_user.id and action in ("disable", "revoke"):
         return redirect(url_for("auth.login"))  # that ended this session too
+    if target.id == current_user.id and action == "demote":
+        return redirect(url_for("notes.index"))  # the admin pages are closed to them now
     return redirect(url_for("admin.users"))
 
 

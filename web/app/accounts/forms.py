@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..text_rules import NUL_MESSAGE, has_nul
 from .rules import (
@@ -120,7 +120,8 @@ class InviteForm(FlaskForm):
     days = IntegerField(
         "Expires after (days)",
         default=DEFAULT_INVITE_DAYS,
-        validators=[DataRequired(), NumberRange(min=1, max=MAX_INVITE_DAYS)],
+        # InputRequired, not DataRequired: a typed 0 is out of range, not missing.
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_INVITE_DAYS)],
     )
 
 

@@ -3,14 +3,13 @@ one wins, the other is refused, and an administrator is left."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.data import PASSWORD
+from tests.helpers.e2e import at_once
 
 from app.accounts import admin
 from app.accounts.passwords import hash_password
@@ -18,6 +17,10 @@ from app.domain import RuleConflict
 from app.models import User, db
 
 pytestmark = pytest.mark.e2e
+
+
+def _counts_administrators(statement: str) -> bool:
+    return statement.lstrip().startswith("SELECT") and "users.is_admin" in statement and "disabled_at" in statement
 
 
 def test_two_administrators_demoting_each_other_at_once_leave_one(committed_app: Callable[[], Flask]) -> None:
@@ -29,48 +32,20 @@ def test_two_administrators_demoting_each_other_at_once_leave_one(committed_app:
         db.session.commit()
         ids = [one.id, two.id]
 
-    # Both go to count the administrators at the same moment: without a lock,
-    # each would see two and both would go.
-    both_ready = threading.Barrier(2, timeout=15)
+    def demote(index: int) -> str:
+        with apps[index].app_context():
+            target = db.session.get(User, ids[index])
+            actor = db.session.get(User, ids[1 - index])
+            try:
+                admin.set_admin(target, False, actor=actor)
+            except RuleConflict:
+                db.session.rollback()
+                return "refused"
+            return "demoted"
 
-    def before_lock(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().startswith("SELECT") and "users.is_admin" in statement and "disabled_at" in statement:
-            both_ready.wait()
-
-    outcomes: dict[int, str] = {}
-    errors: list[BaseException] = []
-
-    def demote(index: int) -> None:
-        try:
-            with apps[index].app_context():
-                target = db.session.get(User, ids[index])
-                actor = db.session.get(User, ids[1 - index])
-                try:
-                    admin.set_admin(target, False, actor=actor)
-                    outcomes[index] = "demoted"
-                except RuleConflict:
-                    db.session.rollback()
-                    outcomes[index] = "refused"
-        except BaseException as exc:  # reported below; a thread cannot fail the test itself
-            errors.append(exc)
-            both_ready.abort()
-
-    engines = []
-    for app in apps:
-        with app.app_context():
-            engines.append(db.engine)
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", before_lock)
-    try:
-        threads = [threading.Thread(target=demote, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", before_lock)
-
+    # Both count the administrators at the same moment: without a lock, each
+    # would see two and both would go.
+    outcomes, errors = at_once(apps, demote, pause_before=_counts_administrators)
     assert not errors, errors
     assert sorted(outcomes.values()) == ["demoted", "refused"], outcomes
     with apps[0].app_context():

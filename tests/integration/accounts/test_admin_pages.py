@@ -216,6 +216,16 @@ def test_an_administrator_who_disables_themself_is_logged_out(client, as_boss, f
     assert client.get("/notes/").status_code == 302
 
 
+def test_an_administrator_who_ends_their_own_sessions_is_logged_out(client, as_boss):
+    # The last administrator may do this: they can log in again at once.
+    response = client.post(f"/admin/users/{as_boss.id}/revoke")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/login"
+    assert client.get("/notes/").status_code == 302
+    assert not fresh_user(as_boss.id).is_disabled
+    assert client.post("/auth/login", data={"email": "boss@example.com", "password": PASSWORD}).status_code == 302
+
+
 @pytest.mark.parametrize("action", ["delete-me", "DISABLE", "purge"])
 def test_an_unknown_action_is_404_and_changes_nothing(client, as_boss, bob, action):
     before = account_state()

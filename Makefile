@@ -108,7 +108,8 @@ up: .env
 	@port="$${HTTPS_PORT:-$$(sed -n 's/^HTTPS_PORT=//p' .env)}"; \
 	name="$${SERVER_NAME:-$$(sed -n 's/^SERVER_NAME=//p' .env)}"; \
 	if [ "$${port:-443}" = 443 ]; then suffix=""; else suffix=":$$port"; fi; \
-	echo "Notes is running at https://$${name:-localhost}$$suffix/"
+	echo "Notes is running at https://$${name:-localhost}$$suffix/"; \
+	echo "First time? Create the administrator: $(COMPOSE) exec web flask users create you@example.com --admin"
 
 ## down: stop the stack (data stays in the pgdata volume)
 down:

@@ -7,6 +7,12 @@ Three ways to point it at the app:
 - BROWSER_BASE_URL=https://host:port: a stack that is already running.
 Over HTTPS the stack's certificate is self-signed, so contexts ignore
 certificate errors (tier 4 checks TLS itself).
+
+The app lets anyone register (REGISTRATION=open), as the journeys sign up
+through the form. Journeys of administrators make one as an operator does,
+`flask users create --admin` next to the app (``new_admin``); the invitation
+journey needs a second app, by invitation only (``invite_server``), which
+only the default mode starts.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.helpers.browser import PASSWORD
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
 
@@ -46,22 +55,63 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tier skipped: {reason}")
 
 
+@dataclass(frozen=True)
+class Served:
+    """An app under test: its base URL, and how to run `flask <args>` next to it
+    (on its database) returning the output; None when this mode cannot."""
+
+    url: str
+    flask: Callable[..., str] | None
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of the app under test (see the module docstring)."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The app under test (see the module docstring)."""
     if os.environ.get("BROWSER_BASE_URL"):
-        yield os.environ["BROWSER_BASE_URL"].rstrip("/")
+        yield Served(os.environ["BROWSER_BASE_URL"].rstrip("/"), None)
     elif os.environ.get("BROWSER_STACK") == "1":
         problem = docker_problem()
         if problem:
             _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
-        with compose_stack() as url:
-            yield url
+        with compose_stack() as (url, flask):
+            yield Served(url, flask)
     else:
-        yield from _gunicorn(tmp_path_factory)
+        yield from _gunicorn(tmp_path_factory, registration="open")
 
 
-def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="session")
+def live_server(served: Served) -> str:
+    """The base URL of the app under test."""
+    return served.url
+
+
+@pytest.fixture(scope="session")
+def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """A second app, REGISTRATION=invite, on a database of its own (default mode only)."""
+    if os.environ.get("BROWSER_BASE_URL") or os.environ.get("BROWSER_STACK") == "1":
+        pytest.skip(
+            "needs an app with REGISTRATION=invite beside the open one the other journeys sign up on; "
+            "only the default mode (gunicorn on SQLite) starts one"
+        )
+    yield from _gunicorn(tmp_path_factory, registration="invite")
+
+
+@pytest.fixture
+def new_admin(served: Served) -> Callable[..., str]:
+    """Make an administrator with `flask users create --admin`, as an operator does
+    (on ``served`` or the Served given); return its email. Its password is PASSWORD."""
+
+    def make(server: Served = served) -> str:
+        if server.flask is None:
+            pytest.skip("BROWSER_BASE_URL names a running app: these tests cannot create its administrator")
+        email = f"admin-{uuid.uuid4().hex[:10]}@example.com"
+        server.flask("users", "create", email, "--password", PASSWORD, "--admin")
+        return email
+
+    return make
+
+
+def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) -> Iterator[Served]:
     """gunicorn serving a fresh SQLite database on a free loopback port."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
@@ -71,10 +121,18 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{data / 'notes.db'}",
         "FLASK_APP": "app:create_app",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "REGISTRATION": registration,
         "WEB_CONCURRENCY": "2",
     }
     bin_dir = Path(sys.executable).parent
-    subprocess.run([bin_dir / "flask", "db", "upgrade"], cwd=WEB, env=env, check=True, capture_output=True)
+
+    def flask(*args: str) -> str:
+        result = subprocess.run([bin_dir / "flask", *args], cwd=WEB, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    flask("db", "upgrade")
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 - closed in finally
     server = subprocess.Popen(
         [bin_dir / "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"], cwd=WEB, env=env, stdout=log, stderr=log
@@ -90,7 +148,7 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start; see {data / 'gunicorn.log'}")
                 time.sleep(0.2)
-        yield url
+        yield Served(url, flask)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -1,7 +1,8 @@
 """What a person does in a real browser: sign up, write, organise, find, and
-stay safe. These journeys also run against the compose stack through nginx
-over HTTPS (`make test-browser`), so they register few accounts: nginx allows
-ten registrations in a burst per address."""
+stay safe; and what an administrator does for them. These journeys also run
+against the compose stack through nginx over HTTPS (`make test-browser`), so
+they register and log in sparingly: nginx allows ten such POSTs in a burst per
+address, then ten a minute."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from tests.helpers.browser import PASSWORD, dialogs_after, mark_document, register, same_document, write_note
+from tests.helpers.browser import (
+    PASSWORD,
+    dialogs_after,
+    log_in,
+    mark_document,
+    register,
+    same_document,
+    write_note,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -315,3 +324,74 @@ def test_xss_in_a_note_renders_inert(page):
     expect(page.locator("#result-count")).to_contain_text("1 result")
     page.wait_for_timeout(300)
     assert page.dialogs == []
+
+
+def test_an_administrator_invites_someone_who_then_signs_up(invite_server, new_context, new_admin):
+    """On a server where only invited people may register."""
+    boss = new_context(base_url=invite_server.url).new_page()
+    log_in(boss, new_admin(invite_server))
+    boss.get_by_role("link", name="Admin", exact=True).click()
+    expect(boss).to_have_title("Accounts · Admin · Notes")
+    boss.fill("#note", "for Dana")
+    boss.fill("#days", "3")
+    boss.get_by_role("button", name="Create invitation").click()
+    expect(boss.locator("#flashes")).to_have_text("Invitation created. Copy the link now: it will not be shown again.")
+    link = boss.locator("#new-invite").inner_text()
+    assert re.fullmatch(re.escape(invite_server.url) + r"/auth/register\?invite=inv_[\w-]+", link), link
+
+    # A stranger without the link is told why there is no form.
+    dana = new_context(base_url=invite_server.url).new_page()
+    dana.goto("/auth/register")
+    expect(dana.locator("#registration-refused")).to_contain_text("needs an invitation link")
+    expect(dana.locator("#email")).to_have_count(0)
+    # With it, Dana signs up and starts writing.
+    email = register(dana, url=link)
+    expect(dana.locator("#flashes")).to_have_text("Welcome to Notes! Write your first note.")
+    write_note(dana, "First", "invited")
+
+    # The link is spent: someone else opening it is told so.
+    late = new_context(base_url=invite_server.url).new_page()
+    late.goto(link)
+    expect(late.locator("#registration-refused")).to_contain_text("This invitation link is not valid")
+    expect(late.locator("#email")).to_have_count(0)
+    # And the administrator sees who used it, with nothing left to withdraw.
+    boss.goto("/admin/users")
+    invitation = boss.locator("tr", has_text="for Dana")
+    expect(invitation).to_contain_text(email)
+    expect(invitation.get_by_role("button", name="Withdraw")).to_have_count(0)
+    expect(boss.locator(f"tr:has-text('{email}')").first).to_contain_text("active")
+
+
+def test_an_administrator_disables_someone_who_is_logged_in_elsewhere(new_context, new_admin):
+    """Two browsers: the user's session ends at their next page load, not when it times out."""
+    user = new_context().new_page()
+    email = register(user)
+    note = write_note(user, "Still mine", "written before")
+
+    boss = new_context().new_page()
+    log_in(boss, new_admin())
+    boss.goto("/admin/users")
+    disable = boss.get_by_role("button", name=f"Disable {email}")
+    disable.click()  # asks first; saying no changes nothing
+    assert dialogs_after(boss) == [f"Disable {email}? They are logged out everywhere and their tokens stop working."]
+    expect(boss.get_by_role("button", name=f"Enable {email}")).to_have_count(0)
+    boss.on_dialog = lambda dialog: dialog.accept()
+    disable.click()
+    expect(boss.locator("#flashes")).to_have_text(
+        f"{email} is disabled: logged out everywhere, tokens revoked, no more logins."
+    )
+    row = boss.locator(f"tr:has-text('{email}')")
+    expect(row).to_contain_text("disabled")
+    expect(row.get_by_role("button", name=f"Enable {email}")).to_be_visible()
+
+    # The other browser still shows the note; its next page load is the login page.
+    user.reload()
+    expect(user).to_have_url(re.compile(r"/auth/login\?next="))
+    expect(user.locator("#flashes")).to_have_text("Please log in to see this page.")
+    # And logging in again is refused, saying why.
+    user.fill("#email", email)
+    user.fill("#password", PASSWORD)
+    user.click("button.primary")
+    expect(user.locator("#flashes")).to_contain_text("This account has been disabled by an administrator")
+    user.goto(note)
+    expect(user).to_have_url(re.compile(r"/auth/login\?next="))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from tests.helpers.browser import ARTIFACTS, PASSWORD, register, shoot_to, write_note
+from tests.helpers.browser import ARTIFACTS, PASSWORD, log_in, register, shoot_to, write_note
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -74,6 +74,12 @@ def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     page.click("button:has-text('Move to trash')")
     page.wait_for_url("**/notes/")
     return {**urls, "Old draft": trashed}
+
+
+def _blocking(report: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The serious and critical violations of each page that has any."""
+    found = {name: [v for v in violations if v["impact"] in BLOCKING] for name, violations in report.items()}
+    return {name: violations for name, violations in found.items() if violations}
 
 
 def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -152,9 +158,67 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
 
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"axe-{scheme}.json").write_text(json.dumps(report, indent=2))
-    blocking = {name: [v for v in found if v["impact"] in BLOCKING] for name, found in report.items()}
-    blocking = {name: found for name, found in blocking.items() if found}
+    blocking = _blocking(report)
     assert not blocking, json.dumps(blocking, indent=2)
     # Dark really is dark, light really is light.
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(17, 20, 24)" if scheme == "dark" else "rgb(244, 245, 247)")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_admin_pages_are_accessible_and_photographed(invite_server, new_context, new_admin, scheme):
+    options = {"color_scheme": scheme, "viewport": DESKTOP, "bypass_csp": True}
+    page = new_context(**options).new_page()
+    member = register(page)
+    write_note(page, "Member's note", "Something to count.")
+    page.click("text=Log out")
+    log_in(page, new_admin())
+    page.on_dialog = lambda dialog: dialog.accept()
+    report: dict[str, list[dict]] = {}
+
+    def scan(name: str) -> None:
+        report[name] = _axe(page)
+        shoot_to(page, f"{name}-{scheme}")
+
+    # The accounts page: a disabled account, an invitation and its link shown once.
+    page.goto("/admin/users")
+    page.get_by_role("button", name=f"Disable {member}").click()
+    expect(page.locator("#flashes")).to_contain_text("is disabled")
+    page.fill("#note", "for Dana")
+    page.get_by_role("button", name="Create invitation").click()
+    expect(page.locator("#new-invite")).to_be_visible()
+    scan("admin-users-new-invite")
+    page.goto("/admin/users")
+    scan("admin-users")
+    page.fill("#days", "0")
+    page.get_by_role("button", name="Create invitation").click()
+    expect(page.locator(".errors")).to_be_visible()
+    scan("admin-users-errors")
+
+    page.goto("/admin/audit")
+    expect(page.locator("tbody tr").first).to_be_visible()
+    scan("admin-audit")
+
+    page.get_by_role("link", name="Accounts", exact=True).click()
+    page.get_by_role("link", name=f"Delete {member}").click()
+    expect(page.locator("h1")).to_have_text(f"Delete {member}?")
+    scan("admin-delete")
+    page.fill("#email", "not-the-email@example.com")
+    page.click("button.danger")
+    expect(page.locator(".errors")).to_be_visible()
+    scan("admin-delete-errors")
+
+    # Registration on a server by invitation only: no link, and a link that no longer works.
+    visitor = new_context(**options, base_url=invite_server.url).new_page()
+    visitor.goto("/auth/register")
+    expect(visitor.locator("#registration-refused")).to_contain_text("needs an invitation link")
+    report["register-invite-needed"] = _axe(visitor)
+    shoot_to(visitor, f"register-invite-needed-{scheme}")
+    visitor.goto("/auth/register?invite=inv_no-longer-valid")
+    expect(visitor.locator("#registration-refused")).to_contain_text("not valid")
+    report["register-invite-unusable"] = _axe(visitor)
+    shoot_to(visitor, f"register-invite-unusable-{scheme}")
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-admin-{scheme}.json").write_text(json.dumps(report, indent=2))
+    assert not _blocking(report), json.dumps(_blocking(report), indent=2)

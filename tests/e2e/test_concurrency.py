@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.data import PASSWORD
-from tests.helpers.e2e import API, etag
+from tests.helpers.e2e import API, at_once, etag
 from tests.helpers.web import bearer
 
 from app.accounts.passwords import hash_password
@@ -92,49 +92,24 @@ def test_two_patches_with_the_same_if_match_one_wins_one_gets_412(
         assert note.version == 2
 
 
+def _inserts_a_tag(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("INSERT INTO TAGS")
+
+
 def test_two_notes_created_at_once_with_the_same_new_tag_both_succeed(
     committed_app: Callable[[], Flask],
 ) -> None:
     apps = [committed_app() for _ in range(WRITERS)]
     _, secret = _seed(apps[0])
 
+    def create(index: int) -> tuple[int, Any]:
+        body = {"title": f"writer {index}", "tags": ["Brand New"]}
+        response = apps[index].test_client().post(f"{API}/notes", json=body, headers=bearer(secret))
+        return response.status_code, response.get_json()
+
     # Both requests have looked for the tag, found none, and go to create it
     # at the same moment: one insert must wait for the other, not fail.
-    both_looked = threading.Barrier(WRITERS, timeout=15)
-
-    def before_tag_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO TAGS"):
-            both_looked.wait()
-
-    results: dict[int, tuple[int, Any]] = {}
-    errors: list[BaseException] = []
-
-    def create(index: int) -> None:
-        try:
-            client = apps[index].test_client()
-            body = {"title": f"writer {index}", "tags": ["Brand New"]}
-            response = client.post(f"{API}/notes", json=body, headers=bearer(secret))
-            results[index] = (response.status_code, response.get_json())
-        except BaseException as exc:  # reported below; a thread cannot fail the test itself
-            errors.append(exc)
-            both_looked.abort()
-
-    engines = []
-    for app in apps:
-        with app.app_context():
-            engines.append(db.engine)
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", before_tag_insert)
-    try:
-        threads = [threading.Thread(target=create, args=(i,)) for i in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", before_tag_insert)
-
+    results, errors = at_once(apps, create, pause_before=_inserts_a_tag)
     assert not errors, errors
     assert [status for status, _ in results.values()] == [201, 201], results
     with apps[0].app_context():

@@ -1,4 +1,4 @@
-"""Steps the browser tests share: sign up, write a note, tell a reload from an
+"""Steps the browser tests share: sign up, log in, write a note, tell a reload from an
 in-place update, save a screenshot."""
 
 from __future__ import annotations
@@ -11,15 +11,24 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 PASSWORD = "correct horse battery"
 
 
-def register(page, email: str | None = None) -> str:  # type: ignore[no-untyped-def]
+def register(page, email: str | None = None, url: str = "/auth/register") -> str:  # type: ignore[no-untyped-def]
+    """Sign up through the form at ``url`` (an invitation link, say); return the email."""
     email = email or f"person-{uuid.uuid4().hex[:10]}@example.com"
-    page.goto("/auth/register")
+    page.goto(url)
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
     page.click("button.primary")
     page.wait_for_url("**/notes/")
     return email
+
+
+def log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")
 
 
 def write_note(page, title: str, content: str, tags: str = "") -> str:  # type: ignore[no-untyped-def]

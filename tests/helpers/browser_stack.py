@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,13 +46,18 @@ def _wait_ready(base: str, ca: Path, timeout: float = 90) -> None:
 
 
 @contextmanager
-def compose_stack() -> Iterator[str]:
-    """Build and start the stack; yield its https://localhost:<port> base URL."""
+def compose_stack() -> Iterator[tuple[str, Callable[..., str]]]:
+    """Build and start the stack; yield its https://localhost:<port> base URL, and a
+    function that runs `flask <args>` in its web container and returns the output
+    (how the journeys make an administrator, as an operator would)."""
     workdir = Path(tempfile.mkdtemp(prefix="notes-browser-stack-"))
     project = f"notes-browser-{uuid.uuid4().hex[:8]}"
     https_port = free_port()
     env_file = workdir / "stack.env"
-    write_stack_env(env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test")
+    # The journeys sign their accounts up through the real form.
+    write_stack_env(
+        env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test", REGISTRATION="open"
+    )
     base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
     base += ["--env-file", str(env_file)]
 
@@ -68,7 +73,7 @@ def compose_stack() -> Iterator[str]:
         compose("up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), timeout=UP_TIMEOUT + 60)
         compose("cp", "nginx:/etc/nginx/certs/fullchain.pem", str(workdir / "ca.pem"))
         _wait_ready(url, workdir / "ca.pem")
-        yield url
+        yield url, lambda *args: compose("exec", "-T", "web", "flask", *args).stdout
     finally:
         try:
             if os.environ.get("CI") == "true":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,3 +90,47 @@ def committed_token_user(app: Flask, notes: int, tags: list[str] | None = None) 
         token.last_used_at = utcnow()
         db.session.commit()
     return secret, ids
+
+
+def at_once(
+    apps: list[Flask], work: Callable[[int], Any], *, pause_before: Callable[[str], bool]
+) -> tuple[dict[int, Any], list[BaseException]]:
+    """Run ``work(i)`` for each app in a thread of its own, all of them held just
+    before their first statement that ``pause_before`` picks until every one has
+    reached it, so the database, not the scheduler, decides who goes first.
+
+    Returns each index's result and any exception raised in the threads (a
+    thread cannot fail the test itself). The statement hook is removed again.
+    """
+    ready = threading.Barrier(len(apps), timeout=15)
+
+    def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if pause_before(statement):
+            ready.wait()
+
+    results: dict[int, Any] = {}
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            results[index] = work(index)
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+            ready.abort()
+
+    engines = []
+    for app in apps:
+        with app.app_context():
+            engines.append(db.engine)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", hold)
+    try:
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(apps))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", hold)
+    return results, errors

@@ -119,6 +119,8 @@ def running_stack(*overrides: Path, **settings: str) -> Iterator[Stack]:
     project = f"notes-stack-{uuid.uuid4().hex[:8]}"
     http_port, https_port = free_port(), free_port()
     env_file = workdir / "stack.env"
+    # The tier signs its accounts up through the real form.
+    settings = {"REGISTRATION": "open", **settings}
     write_stack_env(env_file, http_port=http_port, https_port=https_port, image_tag="stack-test", **settings)
     stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem", overrides)
     try:

@@ -12,7 +12,7 @@ from tests.helpers.app import TEST_CONFIG
 from tests.helpers.data import PASSWORD
 
 from app import create_app
-from app.models import ApiToken, Note, User, db
+from app.models import ApiToken, AuditEvent, Invite, Note, User, db
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {
@@ -25,7 +25,7 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
-SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0}
+SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0, "user_id": 1, "invite_id": 1, "action": "disable"}
 
 
 def _protected_routes() -> list[tuple[str, str, str]]:
@@ -75,7 +75,7 @@ def test_login_redirect_carries_the_page_to_return_to(client, user):
 def _snapshot() -> str:
     """A digest of every row the app stores, to prove nothing changed."""
     digest = hashlib.sha256()
-    for model in (User, Note, ApiToken):
+    for model in (User, Note, ApiToken, Invite, AuditEvent):
         for row in db.session.execute(sa.select(model.__table__)).all():
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
@@ -89,6 +89,9 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
     trashed.deleted_at = trashed.created_at
     db.session.commit()
     token, _ = factory.token(alice)
+    # An administrator, so that the admin pages are walked too.
+    alice.is_admin = True
+    db.session.commit()
     auth.login()
     before = _snapshot()
     visited = 0
@@ -96,7 +99,8 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
         rules = [r for r in app.url_map.iter_rules() if "GET" in (r.methods or set()) and r.endpoint != "static"]
     for rule in rules:
         for note_id in (live.id, trashed.id):
-            args = {"note_id": note_id, "token_id": token.id, "index": 0}
+            args = {"note_id": note_id, "token_id": token.id, "index": 0, "user_id": alice.id, "invite_id": 1}
+            args["action"] = "disable"
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             response = client.get(url)
             assert response.status_code < 500, url

@@ -103,6 +103,10 @@ class BaseConfig:
 
     ACCESS_LOG = True
 
+    # Who may create an account (app/accounts/rules.py): "open", "invite"
+    # (a link from an administrator) or "closed". Production reads REGISTRATION.
+    REGISTRATION = "open"
+
     # A request that waited longer than this (seconds) between nginx and the
     # app is answered 503 at once instead of run (app/http/overload.py).
     # Measured in docs/reliability.md ("overload"); 0 turns shedding off.
@@ -130,6 +134,7 @@ class DevConfig(BaseConfig):
         url = env.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
+        self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
 
 
 class TestConfig(BaseConfig):
@@ -175,6 +180,8 @@ class ProdConfig(BaseConfig):
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
         self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
         _read_api_rate_limits(self, env)
+        # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
+        self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
 
 
 API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")
@@ -184,6 +191,21 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+# Who may create an account: anyone, holders of an invitation link from an
+# administrator, or nobody (accounts then come from `flask users create`).
+REGISTRATION_MODES = ("open", "invite", "closed")
+
+
+def validate_registration(value: str) -> str:
+    """``value`` as a REGISTRATION mode; ConfigError naming the choices otherwise."""
+    mode = value.strip().lower()
+    if mode not in REGISTRATION_MODES:
+        raise ConfigError(
+            f"REGISTRATION={value!r} is not one of {', '.join(REGISTRATION_MODES)}; set it like REGISTRATION=invite"
+        )
+    return mode
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -7,7 +7,7 @@ Each table is defined in its domain (``app.accounts.models``,
 
 from __future__ import annotations
 
-from .accounts.models import ApiToken, AuthFailure, LoginSession, Owner, User
+from .accounts.models import ApiToken, AuditEvent, AuthFailure, Invite, LoginSession, Owner, User
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
@@ -23,8 +23,10 @@ def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "AuthFailure",
     "IdempotencyRecord",
+    "Invite",
     "LoginSession",
     "Note",
     "Owner",

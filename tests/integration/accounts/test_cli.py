@@ -1,9 +1,11 @@
-"""``flask users create``: accounts made without the web form follow the same rules."""
+"""``flask users ...``: accounts made and managed without the web, by the same rules."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from app.accounts.invites import usable_invite
 from app.accounts.passwords import verify_password
 from app.models import User, db
 
@@ -49,3 +51,63 @@ def test_invalid_email_fails_with_a_message(app):
     assert result.exit_code != 0
     assert "Enter a valid email address" in result.output
     assert _emails() == []
+
+
+def _run(app, *args: str, **kwargs):
+    return app.test_cli_runner().invoke(args=["users", *args], **kwargs)
+
+
+def test_create_admin_promote_demote_and_list(app):
+    assert _run(app, "create", "root@example.com", "--password", "long enough", "--admin").exit_code == 0
+    assert _run(app, "create", "bob@example.com", "--password", "long enough").exit_code == 0
+    assert db.session.scalar(sa.select(User.is_admin).where(User.email == "root@example.com")) is True
+    promoted = _run(app, "promote", "bob@example.com")
+    assert promoted.exit_code == 0, promoted.output
+    listed = _run(app, "list").output.splitlines()
+    assert [line.split("\t")[1:4] for line in listed] == [
+        ["root@example.com", "admin", "active"],
+        ["bob@example.com", "admin", "active"],
+    ]
+    assert _run(app, "demote", "root@example.com").exit_code == 0
+    last = _run(app, "demote", "bob@example.com")
+    assert last.exit_code == 1
+    assert "last administrator" in last.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.is_admin).where(User.email == "bob@example.com")) is True
+
+
+def test_disable_enable_and_delete(app, user):
+    assert _run(app, "disable", "alice@example.com").exit_code == 0
+    db.session.expire_all()
+    assert user.is_disabled
+    assert _run(app, "enable", "alice@example.com").exit_code == 0
+    db.session.expire_all()
+    assert not user.is_disabled
+    refused = _run(app, "delete", "alice@example.com", input="n\n")
+    assert refused.exit_code == 1
+    assert db.session.scalar(sa.select(User.id).where(User.email == "alice@example.com")) is not None
+    assert _run(app, "delete", "alice@example.com", "--yes").exit_code == 0
+    assert _emails() == []
+
+
+@pytest.mark.parametrize("command", ["promote", "demote", "disable", "enable", "delete"])
+def test_an_unknown_email_says_so(app, command):
+    result = (
+        _run(app, command, "ghost@example.com", "--yes")
+        if command == "delete"
+        else _run(app, command, "ghost@example.com")
+    )
+    assert result.exit_code == 1
+    assert "No account with the email 'ghost@example.com'" in result.output
+
+
+def test_invite_prints_a_single_use_link(app):
+    result = _run(app, "invite", "--days", "2", "--note", "for Mum", "--base-url", "https://notes.example.org/")
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://notes.example.org/auth/register?invite=inv_")
+    secret = link.split("invite=", 1)[1]
+    invite = usable_invite(secret)
+    assert invite is not None and invite.note == "for Mum"
+    bad = _run(app, "invite", "--days", "0")
+    assert bad.exit_code == 1 and "1 to 90 days" in bad.output

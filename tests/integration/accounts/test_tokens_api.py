@@ -119,7 +119,7 @@ def test_create_validation_is_422_and_creates_nothing(client, headers, subtests,
         ({"name": "n" * 101}, "name"),
         ({"name": "nul\x00"}, "name"),
         ({"name": 5}, "name"),
-        ({"name": "ok", "scope": "admin"}, "scope"),
+        ({"name": "ok", "scope": "owner"}, "scope"),
         ({"name": "ok", "expires_in_days": 0}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": 3651}, "expires_in_days"),
         ({"name": "ok", "expires_in_days": "soon"}, "expires_in_days"),
@@ -129,6 +129,12 @@ def test_create_validation_is_422_and_creates_nothing(client, headers, subtests,
             problem = assert_problem(client.post(f"{API}/tokens", json=with_password(body)), 422)
             assert field in problem["errors"]
             assert count(ApiToken) == 1  # only alice's own
+
+
+def test_an_admin_scope_for_a_non_administrator_is_403_and_creates_nothing(client, headers, logged_in):
+    problem = assert_problem(client.post(f"{API}/tokens", json=with_password({"name": "ok", "scope": "admin"})), 403)
+    assert "Only administrators" in problem["detail"]
+    assert count(ApiToken) == 1  # only alice's own
 
 
 def test_expires_in_days_at_its_bounds(client, headers, subtests, logged_in):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.accounts import tokens
 from app.accounts.tokens import create_token, find_usable_token, revoke_token
+from app.domain import NotAllowed
 from app.models import ApiToken, db
 
 SECRET_FORMAT = re.compile(r"^nt_[A-Za-z0-9_-]{43}$")
@@ -54,11 +55,20 @@ def test_expiry_is_set_from_days(app, user):
     assert forever.expires_at is None
 
 
-@pytest.mark.parametrize("scope", ["admin", "", "READ", "read,write"])
+@pytest.mark.parametrize("scope", ["owner", "", "READ", "ADMIN", "read,write"])
 def test_invalid_scope_is_refused_and_nothing_stored(app, user, scope):
-    with pytest.raises(ValueError, match="scope must be one of read, write"):
+    with pytest.raises(ValueError, match="scope must be one of read, write, admin"):
         create_token(user, "bad", scope=scope)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+
+
+def test_only_an_administrator_gets_an_admin_token(app, user):
+    with pytest.raises(NotAllowed, match="Only administrators"):
+        create_token(user, "admin", scope="admin")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    user.is_admin = True
+    token, _ = create_token(user, "admin", scope="admin")
+    assert token.scope == "admin"
 
 
 def test_find_usable_token_finds_live_token(app, user):

@@ -24,6 +24,8 @@ APP_TABLES = {
     "rate_events",
     "idempotency_records",
     "api_rate_windows",
+    "invites",
+    "audit_events",
 }
 
 

@@ -2,10 +2,11 @@
 
 - ``rules``: what an email, a password and a token name may be.
 - ``models``: the tables. ``service``, ``passwords``, ``sessions``,
-  ``throttle``, ``tokens``: what can be done, as functions that return
-  results or raise domain errors.
-- ``views`` (pages), ``api`` (/api/v1/tokens), ``forms``, ``schemas``,
-  ``cli``: the ways in, which turn requests into service calls.
+  ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``: what can be
+  done, as functions that return results or raise domain errors.
+- ``views`` (pages), ``admin_views`` (/admin), ``api`` (/api/v1/tokens),
+  ``admin_api`` (/api/v1/admin), ``forms``, ``schemas``, ``cli``: the ways
+  in, which turn requests into service calls.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ def init_app(app: Flask) -> None:
     Imported here rather than at the top, so that importing a service module
     (``app.accounts.service``) loads no view.
     """
-    from . import api, cli, views  # noqa: F401  (api adds its routes to the API blueprint)
+    from . import admin_api, admin_views, api, cli, views  # noqa: F401  (the API modules add routes to its blueprint)
 
     views.init_app(app)
+    admin_views.init_app(app)
     cli.init_app(app)

@@ -34,7 +34,11 @@ class TokenCollection(MethodView):
     @bp.response(201, TokenCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
     @bp.doc(responses={201: {"links": TOKEN_LINKS}}, parameters=[IDEMPOTENCY_KEY])
     @problem_response(409, IDEMPOTENCY_LOST)
-    @problem_response(403, "Called with an API token (tokens cannot create tokens), or the password is wrong")
+    @problem_response(
+        403,
+        "Called with an API token (tokens cannot create tokens), the password is wrong, "
+        "or the admin scope was asked for by a non-administrator",
+    )
     @problem_response(429, "Too many wrong passwords from this client; see Retry-After")
     def post(self, data: dict[str, Any]) -> Any:
         """Create a token, from a browser session and with your password. The secret is in this response only.
@@ -44,7 +48,9 @@ class TokenCollection(MethodView):
         """
         _may_create_tokens(password=data["password"])
         user = api_user()
-        token, secret = create_token(user, data["name"], data["scope"], data["expires_in_days"], commit=not deferred())
+        token, secret = create_token(
+            user, data["name"], data["scope"], data["expires_in_days"], commit=not deferred(), ip=request.remote_addr
+        )
         body = {name: getattr(token, name) for name in TokenSchema().fields} | {"token": secret}
         return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
 
@@ -90,5 +96,5 @@ class TokenItem(MethodView):
     @problem_response(404, "No such token of yours")
     def delete(self, token_id: int) -> Any:
         """Revoke a token: it stops working at once."""
-        revoke_token(get_owned_token(api_owner(), token_id))
+        revoke_token(get_owned_token(api_owner(), token_id), ip=request.remote_addr)
         return "", 204

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..text_rules import NUL_MESSAGE, has_nul
 from .rules import (
+    DEFAULT_INVITE_DAYS,
     MAX_EMAIL_LENGTH,
+    MAX_INVITE_DAYS,
+    MAX_INVITE_NOTE_LENGTH,
     MAX_PASSWORD_LENGTH,
     MAX_TOKEN_DAYS,
     MAX_TOKEN_NAME_LENGTH,
@@ -19,7 +22,9 @@ from .rules import (
     TOKEN_SCOPES,
 )
 
-SCOPE_LABELS = {"read": "Read only", "write": "Read and write"}
+SCOPE_LABELS = {"read": "Read only", "write": "Read and write", "admin": "Administration (manage accounts; read notes)"}
+# The scopes everybody may choose; administrators also get "admin".
+USER_SCOPES = tuple(scope for scope in TOKEN_SCOPES if scope != "admin")
 
 
 def no_nul(form: FlaskForm, field: StringField) -> None:
@@ -59,11 +64,18 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
         render_kw={"autocomplete": "new-password"},
     )
+    # The invitation from the link (?invite=...), when REGISTRATION=invite.
+    invite = HiddenField(validators=[Optional(), Length(max=100)])
 
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH), no_nul])
-    scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in TOKEN_SCOPES], default="write")
+    scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in USER_SCOPES], default="write")
+
+    def offer_admin_scope(self) -> None:
+        """Let an administrator choose the admin scope too."""
+        self.scope.choices = [SelectChoice(s, SCOPE_LABELS[s]) for s in TOKEN_SCOPES]
+
     expires_in_days = IntegerField(
         "Expires after (days, empty for never)", validators=[Optional(), NumberRange(min=1, max=MAX_TOKEN_DAYS)]
     )
@@ -99,3 +111,23 @@ class ImportForm(FlaskForm):
     """The notes import on the account page; the archive rules are app.notes.transfer's."""
 
     archive = FileField("Export zip", validators=[FileRequired(message="Choose the .zip file that Export gave you.")])
+
+
+class InviteForm(FlaskForm):
+    """An administrator's new invitation link."""
+
+    note = StringField("For whom (optional)", validators=[Optional(), Length(max=MAX_INVITE_NOTE_LENGTH), no_nul])
+    days = IntegerField(
+        "Expires after (days)",
+        default=DEFAULT_INVITE_DAYS,
+        # InputRequired, not DataRequired: a typed 0 is out of range, not missing.
+        validators=[InputRequired(), NumberRange(min=1, max=MAX_INVITE_DAYS)],
+    )
+
+
+class ConfirmDeleteForm(FlaskForm):
+    """Deleting someone's account: the administrator types its email to confirm."""
+
+    email = StringField(
+        "Type the account's email to confirm", validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)]
+    )

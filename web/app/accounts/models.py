@@ -1,4 +1,5 @@
-"""The account tables: users, their login sessions, API tokens and failed logins."""
+"""The account tables: users, their login sessions, API tokens, failed logins,
+invitations and the audit log."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
 from ..extensions import Model
-from .rules import MAX_EMAIL_LENGTH, MAX_TOKEN_NAME_LENGTH
+from .rules import MAX_EMAIL_LENGTH, MAX_INVITE_NOTE_LENGTH, MAX_TOKEN_NAME_LENGTH
 
 if TYPE_CHECKING:
     from ..notes.models import Note
@@ -42,6 +43,10 @@ class User(UserMixin, Model):
     email: Mapped[str] = mapped_column(sa.String(MAX_EMAIL_LENGTH))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # May manage other accounts (/admin, /api/v1/admin, `flask users`).
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Set while an administrator has disabled the account: no login, no session, no token.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     notes: Mapped[list[Note]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -69,6 +74,10 @@ class User(UserMixin, Model):
     def login_sid(self, value: str | None) -> None:
         # Kept out of the mapper: it belongs to a request, not to the row.
         self.__dict__["_login_sid"] = value
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
 
     def get_id(self) -> str:
         if not self.login_sid:
@@ -139,3 +148,46 @@ class AuthFailure(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     __table_args__ = (sa.Index("ix_auth_failures_key_created", "key", "created_at"),)
+
+
+class Invite(Model):
+    """A single-use link to register while REGISTRATION=invite. Only the hash of its secret is kept."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Who it is for, as the admin wrote it (shown in the list only).
+    note: Mapped[str] = mapped_column(sa.String(MAX_INVITE_NOTE_LENGTH), default="")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    used_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
+
+
+class AuditEvent(Model):
+    """Who did what to which account, when and from where.
+
+    The emails are copied in, so the log still reads after an account is deleted.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(40))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    actor_email: Mapped[str | None] = mapped_column(sa.String(MAX_EMAIL_LENGTH))
+    target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    target_email: Mapped[str | None] = mapped_column(sa.String(MAX_EMAIL_LENGTH))
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    detail: Mapped[str] = mapped_column(sa.String(255), default="")
+
+    __table_args__ = (
+        sa.Index("ix_audit_events_created", "created_at"),
+        sa.Index("ix_audit_events_target_created", "target_id", "created_at"),
+    )

@@ -21,9 +21,15 @@ PASSWORD_LENGTH_MESSAGE = f"Use {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} c
 MAX_TOKEN_NAME_LENGTH = 100
 TOKEN_NAME_REQUIRED = "Give the token a name."  # noqa: S105 - a message, not a secret
 TOKEN_NAME_TOO_LONG = f"Keep the name to {MAX_TOKEN_NAME_LENGTH} characters."
-TOKEN_SCOPES = ("read", "write")
+# "admin" tokens manage accounts (/api/v1/admin) and read notes; only admins get one.
+TOKEN_SCOPES = ("read", "write", "admin")
 # How long a token may be set to live, in days.
 MAX_TOKEN_DAYS = 3650
+
+# How long an invite link may be set to live, in days.
+DEFAULT_INVITE_DAYS = 7
+MAX_INVITE_DAYS = 90
+MAX_INVITE_NOTE_LENGTH = 100
 
 
 class AccountError(ValueError):
@@ -83,5 +89,14 @@ def token_name_problem(name: str) -> str | None:
     if len(name) > MAX_TOKEN_NAME_LENGTH:
         return TOKEN_NAME_TOO_LONG
     if has_nul(name):
+        return NUL_MESSAGE
+    return None
+
+
+def invite_note_problem(note: str) -> str | None:
+    """What is wrong with an invitation's note (who it is for), or None."""
+    if len(note) > MAX_INVITE_NOTE_LENGTH:
+        return f"Keep the note to {MAX_INVITE_NOTE_LENGTH} characters."
+    if has_nul(note):
         return NUL_MESSAGE
     return None

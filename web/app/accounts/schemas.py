@@ -6,7 +6,17 @@ from marshmallow import Schema, fields, validate
 
 from ..api.fields import JsonInteger, StrictSchema, checked_text
 from ..text_rules import NOT_BLANK_NO_NUL_PATTERN
-from .rules import MAX_PASSWORD_LENGTH, MAX_TOKEN_DAYS, MAX_TOKEN_NAME_LENGTH, TOKEN_SCOPES, token_name_problem
+from .rules import (
+    DEFAULT_INVITE_DAYS,
+    MAX_INVITE_DAYS,
+    MAX_INVITE_NOTE_LENGTH,
+    MAX_PASSWORD_LENGTH,
+    MAX_TOKEN_DAYS,
+    MAX_TOKEN_NAME_LENGTH,
+    TOKEN_SCOPES,
+    invite_note_problem,
+    token_name_problem,
+)
 
 
 class TokenSchema(Schema):
@@ -46,3 +56,70 @@ class TokenCreateSchema(StrictSchema):
 
 class TokenListSchema(Schema):
     items = fields.List(fields.Nested(TokenSchema))
+
+
+# --- /api/v1/admin -----------------------------------------------------------
+
+
+class AdminAccountSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    is_admin = fields.Boolean()
+    disabled = fields.Boolean(metadata={"description": "Disabled accounts cannot log in; their tokens are revoked"})
+    created_at = fields.AwareDateTime()
+    last_seen_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "Latest session activity or token use; null if never"}
+    )
+    notes = fields.Integer(metadata={"description": "Notes the account has, archived and trashed included"})
+
+
+class AdminAccountListSchema(Schema):
+    items = fields.List(fields.Nested(AdminAccountSchema))
+
+
+class AccessRevokedSchema(Schema):
+    sessions_ended = fields.Integer()
+    tokens_revoked = fields.Integer()
+
+
+class InviteSchema(Schema):
+    id = fields.Integer()
+    note = fields.String()
+    created_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    used_at = fields.AwareDateTime(allow_none=True)
+
+
+class InviteCreatedSchema(InviteSchema):
+    link = fields.String(metadata={"description": "The registration link. Shown only in this response."})
+
+
+class InviteListSchema(Schema):
+    items = fields.List(fields.Nested(InviteSchema))
+
+
+class InviteCreateSchema(StrictSchema):
+    note = checked_text(invite_note_problem, max_length=MAX_INVITE_NOTE_LENGTH, load_default="")
+    days = JsonInteger(load_default=DEFAULT_INVITE_DAYS, validate=validate.Range(min=1, max=MAX_INVITE_DAYS))
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    created_at = fields.AwareDateTime()
+    action = fields.String()
+    description = fields.String()
+    actor_email = fields.String(allow_none=True)
+    target_email = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+    detail = fields.String()
+
+
+class AuditListSchema(Schema):
+    items = fields.List(fields.Nested(AuditEventSchema))
+    next_before = fields.Integer(
+        allow_none=True, metadata={"description": "Pass as ?before= for the next (older) page; null on the last"}
+    )
+
+
+class AuditQuerySchema(Schema):
+    before = fields.Integer(load_default=None, validate=validate.Range(min=1))

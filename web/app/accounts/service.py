@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ..domain import NotAllowed
 from ..extensions import db
+from . import audit, invites
+from .admin import delete_account
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
 from .rules import AccountError, normalize_email, password_problem
 from .sessions import end_other_sessions
-from .throttle import Client, record_failure, retry_after
+from .throttle import Client, clear_failures, record_failure, retry_after
+
+REGISTRATION_CLOSED = "Registration is closed on this server. Ask its administrator for an account."
+INVITE_NEEDED = "Registration on this server needs an invitation link. Ask its administrator for one."
+DISABLED = "This account has been disabled by an administrator of this server. Ask them to enable it."
 
 __all__ = [
     "AccountError",
@@ -20,6 +27,8 @@ __all__ = [
     "create_user",
     "delete_user",
     "find_user_by_email",
+    "log_in",
+    "register",
 ]
 
 
@@ -27,22 +36,65 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(email: str, password: str) -> User:
-    """Create and commit a user; AccountError when the email or password is unusable."""
+def create_user(email: str, password: str, *, admin: bool = False, actor: User | None = None) -> User:
+    """Create and commit an account (``flask users create``, the admin's way): whatever REGISTRATION says.
+
+    Raises AccountError when the email or password is unusable or taken.
+    """
+    user = _new_user(email, password, admin=admin)
+    audit.record("account_created", target=user, actor=actor, detail="administrator" if admin else "")
+    _commit_new_user()
+    return user
+
+
+def register(email: str, password: str, *, mode: str, invite: str | None = None, ip: str | None = None) -> User:
+    """Sign up under the server's REGISTRATION ``mode`` (open, invite or closed); the new account, committed.
+
+    Raises NotAllowed when registration is closed, or by invitation and
+    ``invite`` is missing; RuleConflict when the invitation is unknown,
+    used, expired or withdrawn; AccountError when the email or password is
+    unusable or taken. Nothing is written then, and the invitation stays unused.
+    """
+    if mode == "closed":
+        raise NotAllowed(REGISTRATION_CLOSED)
+    if mode == "invite" and not invite:
+        raise NotAllowed(INVITE_NEEDED)
+    user = _new_user(email, password)
+    try:
+        if mode == "invite":
+            invites.claim(invite, user)
+        audit.record("register", target=user, ip=ip, detail="with an invitation" if mode == "invite" else "")
+    except Exception:
+        db.session.rollback()
+        raise
+    _commit_new_user()
+    return user
+
+
+def _new_user(email: str, password: str, *, admin: bool = False) -> User:
+    """Add (and flush) an account; AccountError when the email or password is unusable or taken."""
     email = normalize_email(email)
     problem = password_problem(password, email)
     if problem:
         raise AccountError(problem, field="password")
     if find_user_by_email(email) is not None:
         raise AccountError("An account with this email already exists; log in instead.")
-    user = User(email=email, password_hash=hash_password(password))
+    user = User(email=email, password_hash=hash_password(password), is_admin=admin)
     db.session.add(user)
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError as exc:  # a concurrent sign-up won the race
+        db.session.rollback()
+        raise AccountError("An account with this email already exists; log in instead.") from exc
+    return user
+
+
+def _commit_new_user() -> None:
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:  # a concurrent sign-up won the race
         db.session.rollback()
         raise AccountError("An account with this email already exists; log in instead.") from exc
-    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -60,6 +112,33 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def log_in(email: str, password: str, client: Client) -> User:
+    """The account these credentials open, checked against the login throttle; every outcome is audited.
+
+    Raises PasswordGuessing while ``client`` has too many recent failures
+    (nothing is checked then), AccountError with one message for an unknown
+    email and a wrong password alike, and NotAllowed for a disabled account
+    (said only to whoever knows its password).
+    """
+    wait = retry_after(email, client)
+    if wait is not None:
+        raise PasswordGuessing(wait)
+    user = authenticate(email, password)
+    if user is None:
+        known = find_user_by_email(email)
+        audit.record("login_failed", target=known, target_email=None if known else email, ip=client.ip)
+        record_failure(email, client)  # commits the event too
+        raise AccountError("Invalid email or password.")
+    clear_failures(email, client)
+    if user.is_disabled:
+        audit.record("login_refused", target=user, ip=client.ip)
+        db.session.commit()
+        raise NotAllowed(DISABLED)
+    audit.record("login", target=user, ip=client.ip)
+    db.session.commit()
+    return user
+
+
 def change_password(user: User, current: str, new: str, client: Client) -> None:
     """Set a new password after checking the current one (throttled, as ``confirm_password``).
 
@@ -71,6 +150,7 @@ def change_password(user: User, current: str, new: str, client: Client) -> None:
     if problem:
         raise AccountError(problem, field="new_password")
     user.password_hash = hash_password(new)
+    audit.record("password_changed", target=user, actor=user, ip=client.ip)
     db.session.commit()
     # Whoever else holds a session (perhaps the reason for the change) is out.
     end_other_sessions(user)
@@ -79,12 +159,13 @@ def change_password(user: User, current: str, new: str, client: Client) -> None:
 def delete_user(user: User, password: str, client: Client) -> None:
     """Delete the user with every note and token, after checking the password (throttled, as ``confirm_password``).
 
-    Raises AccountError for a wrong password, and PasswordGuessing while
-    ``client`` has too many recent failures; nothing is deleted then.
+    Raises AccountError for a wrong password, PasswordGuessing while
+    ``client`` has too many recent failures, and RuleConflict for the last
+    enabled administrator; nothing is deleted then.
     """
     confirm_password(user, password, client, message="The password is not correct; your account was not deleted.")
-    db.session.delete(user)
-    db.session.commit()
+    # As an administrator deletes one: the last administrator cannot leave.
+    delete_account(user, actor=user, ip=client.ip)
 
 
 def confirm_password(

@@ -48,9 +48,9 @@ def start_session(user: User, *, remember: bool) -> str:
 
 
 def load_session_user(sid: str) -> User | None:
-    """The user of a live session ``sid``, or None if it ended or timed out.
+    """The user of a live session ``sid``, or None if it ended, timed out or its account is disabled.
 
-    A timed-out session is deleted on the way.
+    Such a session is deleted on the way.
     """
     if not sid or len(sid) > 100:
         return None
@@ -61,7 +61,7 @@ def load_session_user(sid: str) -> User | None:
     if row is None:
         return None
     now = utcnow()
-    if _expired(row, now):
+    if _expired(row, now) or row.user.is_disabled:
         db.session.delete(row)
         db.session.commit()
         return None

@@ -10,8 +10,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from ..db.types import is_valid_id, utcnow
-from ..domain import NotFoundError
+from ..domain import NotAllowed, NotFoundError
 from ..extensions import db
+from . import audit
 from .models import ApiToken, Owner, User
 from .rules import TOKEN_SCOPES
 
@@ -22,15 +23,24 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def create_token(
-    user: User, name: str, scope: str = "write", expires_in_days: int | None = None, *, commit: bool = True
+    user: User,
+    name: str,
+    scope: str = "write",
+    expires_in_days: int | None = None,
+    *,
+    commit: bool = True,
+    ip: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create and commit a token; return it with its secret, which is never stored.
 
     With ``commit`` False it is only flushed, for a caller that commits it
-    together with more (an Idempotency-Key's answer).
+    together with more (an Idempotency-Key's answer). Raises ValueError for
+    an unknown scope and NotAllowed for an admin token of a non-administrator.
     """
     if scope not in TOKEN_SCOPES:
         raise ValueError(f"scope must be one of {', '.join(TOKEN_SCOPES)}")
+    if scope == "admin" and not user.is_admin:
+        raise NotAllowed("Only administrators can create tokens with the admin scope.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits from the OS CSPRNG
     token = ApiToken(
         owner=user,
@@ -41,6 +51,7 @@ def create_token(
         expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     db.session.add(token)
+    audit.record("token_created", target=user, actor=user, ip=ip, detail=f"{token.name} ({scope})")
     if commit:
         db.session.commit()
     else:
@@ -111,6 +122,9 @@ def get_owned_token(user: Owner, token_id: int) -> ApiToken:
     return token
 
 
-def revoke_token(token: ApiToken) -> None:
-    token.revoked = True
+def revoke_token(token: ApiToken, *, ip: str | None = None) -> None:
+    """Revoke ``token`` (committed): it stops working at once."""
+    if not token.revoked:
+        token.revoked = True
+        audit.record("token_revoked", target=token.owner, actor=token.owner, ip=ip, detail=token.name)
     db.session.commit()

@@ -22,31 +22,31 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import Field
 
+from ..domain import NotAllowed, RuleConflict
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
 from ..http.limits import body_limit
 from ..http.security import is_safe_next
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
+from . import audit
 from .forms import ChangePasswordForm, DeleteAccountForm, ImportForm, LoginForm, RegisterForm, TokenForm
+from .invites import UNUSABLE, usable_invite
 from .models import User
 from .service import (
+    INVITE_NEEDED,
+    REGISTRATION_CLOSED,
     AccountError,
     PasswordGuessing,
-    authenticate,
     change_password,
     confirm_password,
-    create_user,
     delete_user,
+    log_in,
+)
+from .service import (
+    register as register_account,
 )
 from .sessions import end_session, load_session_user, start_session
-from .throttle import (
-    DEVICE_COOKIE_LIFETIME,
-    Client,
-    clear_failures,
-    device_cookie_value,
-    record_failure,
-    retry_after,
-)
+from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 
 auth = Blueprint("auth", __name__, url_prefix="/auth")
@@ -66,6 +66,11 @@ def init_app(app: Flask) -> None:
 def load_user(session_id: str) -> User | None:
     """Flask-Login's cookies carry a login session id (see User.get_id)."""
     return load_session_user(session_id)
+
+
+def client_ip() -> str:
+    """This request's client address (ProxyFix has put the real one here behind nginx)."""
+    return request.remote_addr or "unknown"
 
 
 def current_client() -> Client:
@@ -111,18 +116,38 @@ def _start_session(user: User, remember: bool = False) -> None:
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("notes.index"))
+    mode = current_app.config["REGISTRATION"]
     form = RegisterForm()
+    if request.method == "GET":
+        form.invite.data = request.args.get("invite", "")
+    # Say why before anyone fills in the form: registration closed, no
+    # invitation, or one that cannot be used any more.
+    refusal, status = None, 200
+    if mode == "closed":
+        refusal = REGISTRATION_CLOSED
+    elif mode == "invite" and not form.invite.data:
+        refusal = INVITE_NEEDED
+    elif mode == "invite" and usable_invite(form.invite.data) is None:
+        refusal, status = UNUSABLE, 409
+    if refusal is not None:
+        if request.method == "POST":
+            status = 409 if status == 409 else 403
+        return render_template("auth/register.html", form=None, refusal=refusal), status
     if form.validate_on_submit():
         try:
-            user = create_user(form.email.data or "", form.password.data or "")
+            user = register_account(
+                form.email.data or "", form.password.data or "", mode=mode, invite=form.invite.data, ip=client_ip()
+            )
         except AccountError as exc:
             getattr(form, exc.field).errors.append(str(exc))
+        except (NotAllowed, RuleConflict) as exc:  # the invitation went in the meantime
+            return render_template("auth/register.html", form=None, refusal=str(exc)), 409
         else:
             _start_session(user)
             flash("Welcome to Notes! Write your first note.", "success")
             return redirect(url_for("notes.index"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/register.html", form=form), status
+    return render_template("auth/register.html", form=form, refusal=None), status
 
 
 @auth.route("/login", methods=["GET", "POST"])
@@ -134,24 +159,24 @@ def login() -> ResponseReturnValue:
     headers: dict[str, str] = {}
     if form.validate_on_submit():
         email = form.email.data or ""
-        client = current_client()
-        wait = retry_after(email, client)
-        if wait is not None:
-            minutes = max(1, round(wait / 60))
+        try:
+            user = log_in(email, form.password.data or "", current_client())
+        except PasswordGuessing as exc:
+            minutes = max(1, round(exc.retry_after / 60))
             flash(f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.", "error")
-            status, headers = 429, {"Retry-After": str(wait)}
-        else:
-            user = authenticate(email, form.password.data or "")
-            if user is not None:
-                clear_failures(email, client)
-                _start_session(user, remember=bool(form.remember.data))
-                response = redirect(_next_url())
-                _remember_device(response, email)
-                return response
-            record_failure(email, client)
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        except AccountError as exc:
             # One message for unknown email and wrong password alike.
-            flash("Invalid email or password.", "error")
+            flash(str(exc), "error")
             status = 401
+        except NotAllowed as exc:
+            flash(str(exc), "error")
+            status = 403
+        else:
+            _start_session(user, remember=bool(form.remember.data))
+            response = redirect(_next_url())
+            _remember_device(response, email)
+            return response
     elif request.method == "POST":
         status = 400
     page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
@@ -180,8 +205,12 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "action_form": EmptyForm(),
         "tokens": user_tokens(current_user),
         "new_secret": None,
+        "events": audit.events_about(current_user),
+        "describe": audit.describe,
     }
     context.update(forms)
+    if current_user.is_admin:
+        context["token_form"].offer_admin_scope()  # type: ignore[attr-defined]
     return render_template("account/settings.html", **context), status
 
 
@@ -203,6 +232,8 @@ def settings() -> ResponseReturnValue:
 @login_required
 def create_api_token() -> ResponseReturnValue:
     form = TokenForm()
+    if current_user.is_admin:
+        form.offer_admin_scope()
     if not form.validate_on_submit():
         return _settings(400, token_form=form)
     try:
@@ -213,7 +244,7 @@ def create_api_token() -> ResponseReturnValue:
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.password, token_form=form)
     token, secret = create_token(
-        current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data
+        current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data, ip=client_ip()
     )
     flash(f"Token “{token.name}” created. Copy it now: it will not be shown again.", "success")
     # Rendered rather than redirected: the secret must never sit in a URL,
@@ -227,7 +258,7 @@ def revoke_api_token(token_id: int) -> ResponseReturnValue:
     if not EmptyForm().validate_on_submit():
         abort(400)
     token = get_owned_token(current_user, token_id)
-    revoke_token(token)
+    revoke_token(token, ip=client_ip())
     flash(f"Token “{token.name}” revoked. Programs using it can no longer sign in.", "info")
     return redirect(url_for("account.settings"))
 
@@ -262,6 +293,9 @@ def delete() -> ResponseReturnValue:
         return _settings(400, delete_form=form)
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.password, delete_form=form)
+    except RuleConflict as exc:  # the last administrator
+        form.password.errors = [str(exc)]
+        return _settings(409, delete_form=form)
     # Clear first so that logout_user() can ask Flask-Login to delete the
     # "remember me" cookie (see logout).
     session.clear()

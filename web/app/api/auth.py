@@ -25,6 +25,7 @@ from .ratelimit import count_api_call
 
 F = TypeVar("F", bound=Callable[..., Any])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ADMIN_PATHS = "/api/v1/admin/"
 JSON_TYPES = frozenset({"application/json", "application/merge-patch+json"})
 
 
@@ -54,8 +55,12 @@ def authenticate() -> None:
             )
         # Counted before the scope check: a read-only token's refused write is still its holder's call.
         count_api_call(token_id=token.token_id, user_id=token.owner_id)
-        if token.scope != "write" and request.method not in SAFE_METHODS:
-            abort(403, "This token is read-only; create a token with write access to change notes.")
+        if request.method not in SAFE_METHODS:
+            if token.scope == "read":
+                abort(403, "This token is read-only; create a token with write access to change notes.")
+            # An admin token manages accounts (/api/v1/admin) and reads notes; it changes none.
+            if token.scope == "admin" and not request.path.startswith(ADMIN_PATHS):
+                abort(403, "An admin token only manages accounts; create a token with write access to change notes.")
         g.api_token = token
         g.api_owner = Caller(token.owner_id)
         g.api_user = None  # loaded by api_user() if a view needs the account

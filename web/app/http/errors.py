@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from markupsafe import escape
 from werkzeug.exceptions import (
     Conflict,
+    Forbidden,
     HTTPException,
     InternalServerError,
     NotFound,
@@ -20,7 +21,7 @@ from werkzeug.exceptions import (
 )
 
 from ..db import errors as database_errors
-from ..domain import ConflictError, DomainError, NotFoundError, RateLimited
+from ..domain import ConflictError, DomainError, NotAllowed, NotFoundError, RateLimited, RuleConflict
 from .jsonbody import UnusableJSON
 from .problem import PROBLEM_JSON
 
@@ -173,6 +174,10 @@ def handle_domain_error(error: DomainError) -> Response | tuple[str, int]:
     http_error: HTTPException
     if isinstance(error, NotFoundError):
         http_error = NotFound(str(error))
+    elif isinstance(error, NotAllowed):
+        http_error = Forbidden(str(error))
+    elif isinstance(error, RuleConflict):
+        http_error = Conflict(str(error))
     elif isinstance(error, RateLimited):
         http_error = TooManyRequests(str(error), retry_after=error.retry_after)
     elif isinstance(error, ConflictError):

@@ -67,6 +67,28 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}o)s'
 
+
+def _redacting_logger():  # type: ignore[no-untyped-def]
+    """gunicorn's logger, with secrets in URLs (invitation and reset links) redacted
+    from the access line as the app redacts them (app/http/requestlog.py)."""
+    from gunicorn.glogging import Logger
+
+    class RedactingLogger(Logger):  # type: ignore[misc]
+        def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+            # Imported here: when gunicorn reads this file the app is not importable yet.
+            from app.http.requestlog import redact_secrets
+
+            atoms = super().atoms(resp, req, environ, request_time)
+            for key in ("r", "U", "q"):
+                if isinstance(atoms.get(key), str):
+                    atoms[key] = redact_secrets(atoms[key])
+            return atoms
+
+    return RedactingLogger
+
+
+logger_class = _redacting_logger()
+
 # Trust X-Forwarded-* only from the proxy in front (nginx's network), never "*".
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 

@@ -117,3 +117,21 @@ def test_requests_gunicorn_refuses_itself_get_a_problem_not_an_html_page(tmp_pat
     assert problem["status"] == 414
     assert problem["type"] == "about:blank"
     assert "Request Line is too large" in problem["detail"]
+
+
+def test_the_access_log_never_holds_a_secret_link(tmp_path: Path) -> None:
+    """An invitation (or reset) link's secret is redacted from gunicorn's access line."""
+    secret = "inv_" + "S3cr3tInv1te" * 3
+    with (
+        _gunicorn(tmp_path, workers=1) as (_, port, output),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as conn,
+    ):
+        conn.sendall(
+            f"GET /auth/register?invite={secret} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+        )
+        while conn.recv(65536):
+            pass
+    access = [line for line in output[0].splitlines() if "/auth/register" in line]
+    assert access, output[0][-2000:]
+    assert secret not in output[0]
+    assert "invite=inv_[redacted]" in access[0]

@@ -136,3 +136,11 @@ def test_a_client_cannot_set_its_own_queue_stamp(stack: Stack, account: Account)
     stale = {"X-Request-Start": f"t={time.time() - 5:.3f}"}
     response = account.api().get(stack.url("/api/v1/notes?limit=1"), headers=stale, timeout=10)
     assert response.status_code == 200
+
+
+def test_no_log_line_holds_a_secret_link(stack: Stack) -> None:
+    secret = "inv_" + uuid.uuid4().hex * 2
+    stack.session().get(stack.url(f"/auth/register?invite={secret}"), timeout=10)
+    logs = stack.logs("nginx") + stack.logs("web")
+    assert "invite=inv_[redacted]" in stack.logs("nginx")
+    assert secret not in logs

@@ -96,6 +96,19 @@ def test_one_access_line_per_request_with_the_id(access_log, caplog):
     assert "wrong password" not in "\n".join(lines)
 
 
+def test_a_secret_link_is_logged_redacted(access_log, caplog):
+    app = _logging_app(caplog)
+    secret = "inv_" + "S3cr3tInv1te" * 3
+    with app.app_context():
+        db.create_all()
+        caplog.clear()
+        app.test_client().get(f"/auth/register?invite={secret}")
+        lines = _lines(caplog)
+    assert len(lines) == 1
+    assert '"GET /auth/register?invite=inv_[redacted]"' in lines[0]
+    assert secret not in caplog.text
+
+
 def test_a_path_cannot_forge_an_access_line(access_log, caplog):
     """%0A in a URL is decoded into the path; logged as it is, it would
     start a line of the attacker's choosing (ASVS 16.4.1)."""

@@ -15,6 +15,19 @@ log = logging.getLogger("notes.access")
 # A client's id is echoed into logs and headers, so only harmless characters.
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
+# Secrets that travel in URLs (an invitation link's ?invite=inv_..., a password
+# reset link's /auth/reset/rst_...) and API tokens pasted where they do not
+# belong (nt_...). Every secret the app hands out starts with one of these
+# prefixes (tests/unit/http/test_requestlog.py checks the accounts' own), so
+# logs keep the shape of a URL but never a working link. gunicorn's access
+# log (web/gunicorn.conf.py) and nginx's (its log_format) redact the same.
+SECRET_IN_URL = re.compile(r"\b(inv|rst|nt)_[A-Za-z0-9_-]+")
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` (a URL or a request line) with every secret in it replaced by ``<prefix>_[redacted]``."""
+    return SECRET_IN_URL.sub(r"\1_[redacted]", text)
+
 
 def request_id() -> str:
     """The current request's id (from X-Request-ID when valid, else new)."""
@@ -39,7 +52,7 @@ def _finish(response: Response) -> Response:
             request.remote_addr or "-",
             request.method,
             # Decoded, a path could carry %0A and forge a log line; re-quote it.
-            quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%"),
+            redact_secrets(quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%")),
             response.status_code,
             response.calculate_content_length() or "-",
             elapsed_ms,

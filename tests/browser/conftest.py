@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
+from tests.helpers.mail import SmtpCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -61,10 +62,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield from _gunicorn(tmp_path_factory)
 
 
+# The SMTP server the local gunicorn sends its mail to (None in the stack modes).
+_LOCAL_INBOX: dict[str, SmtpCatcher] = {}
+
+
+@pytest.fixture(scope="session")
+def mail_inbox(live_server: str) -> SmtpCatcher | None:
+    """What the app under test mailed (reset links): an SMTP server in this process, in the local mode only.
+
+    In the stack modes the web container cannot reach a server in this
+    process, so this is None and the tests that read mail skip there.
+    """
+    return _LOCAL_INBOX.get("catcher")
+
+
 def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gunicorn serving a fresh SQLite database on a free loopback port."""
+    """gunicorn serving a fresh SQLite database on a free loopback port, mailing to an SMTP server in this process."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
+    catcher = SmtpCatcher().start()
+    _LOCAL_INBOX["catcher"] = catcher
     env = {
         **os.environ,
         "APP_ENV": "dev",
@@ -72,6 +89,8 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "FLASK_APP": "app:create_app",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(catcher.port),
     }
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "flask", "db", "upgrade"], cwd=WEB, env=env, check=True, capture_output=True)
@@ -95,6 +114,8 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=10)
         log.close()
+        _LOCAL_INBOX.clear()
+        catcher.stop()
 
 
 @pytest.fixture(scope="session")

@@ -76,7 +76,7 @@ def test_only_the_last_messages_are_kept(catcher):
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 def test_the_page_is_read_only(catcher, method):
     _, url, _ = catcher
-    request = urllib.request.Request(url + "/", method=method, data=b"x")
+    request = urllib.request.Request(url + "/", method=method, data=b"x")  # noqa: S310 - our own loopback server
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)  # noqa: S310 - our own loopback server
     assert refused.value.code == 405

@@ -69,12 +69,15 @@ def _minutes() -> int:
     return int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60)
 
 
-def create_reset(user: User) -> str:
+def new_secret() -> str:
+    """A reset link's secret: 256 random bits."""
+    return RESET_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_reset(user: User, secret: str | None = None) -> str:
     """Add (not commit) a reset link for ``user``; its secret, which is stored only hashed."""
-    secret = RESET_PREFIX + secrets.token_urlsafe(32)
+    secret = secret or new_secret()
     now = utcnow()
-    # Links that ran out are of no use to anyone; drop them as new ones are made.
-    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.expires_at < now))
     db.session.add(
         PasswordReset(
             user_id=user.id,
@@ -85,6 +88,11 @@ def create_reset(user: User) -> str:
         )
     )
     return secret
+
+
+def _drop_expired() -> None:
+    """Links that ran out are of no use to anyone; they are dropped as new ones are asked for."""
+    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.expires_at < utcnow()))
 
 
 def request_reset(email: str, ip: str, link_for: Callable[[str], str]) -> None:
@@ -107,12 +115,13 @@ def request_reset(email: str, ip: str, link_for: Callable[[str], str]) -> None:
             retry_after=wait,
         )
     user = db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email))
-    # The secret is made whether it is used or not: the same work either way.
-    secret = RESET_PREFIX + secrets.token_urlsafe(32)
+    _drop_expired()
+    # The secret is made and hashed whether it is used or not: the same work either way.
+    secret = new_secret()
     _hash(secret)
     message = None
     if user is not None and not user.is_disabled:
-        secret = create_reset(user)
+        create_reset(user, secret)
         link = link_for(secret)
         message = Message(user.email, SUBJECT, BODY.format(email=user.email, minutes=_minutes(), link=link))
         detail = "link sent"
@@ -206,6 +215,7 @@ def reset_link_for_admin(email: str, *, actor: User | None = None) -> tuple[User
         raise NotFoundError(f"No account with the email {email!r}; `flask users list` shows them.")
     if user.is_disabled:
         raise NotAllowed(f"{user.email} is disabled; enable it first (`flask users enable`).")
+    _drop_expired()
     secret = create_reset(user)
     audit.record("password_reset_requested", target=user, actor=actor, detail="link made by an administrator")
     db.session.commit()

@@ -140,6 +140,7 @@ def main() -> None:
     try:
         web.serve_forever()
     finally:
+        web.server_close()
         smtp.stop()
 
 

@@ -40,6 +40,7 @@ def catcher():  # type: ignore[no-untyped-def]
     thread.start()
     yield smtp.port, f"http://127.0.0.1:{web.server_port}", inbox
     web.shutdown()
+    web.server_close()
     smtp.stop()
 
 
@@ -79,5 +80,6 @@ def test_the_page_is_read_only(catcher, method):
     request = urllib.request.Request(url + "/", method=method, data=b"x")  # noqa: S310 - our own loopback server
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)  # noqa: S310 - our own loopback server
-    assert refused.value.code == 405
-    assert refused.value.headers["Allow"] == "GET, HEAD"
+    with refused.value:
+        assert refused.value.code == 405
+        assert refused.value.headers["Allow"] == "GET, HEAD"

@@ -22,9 +22,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from tests.helpers.app import make_app
 from tests.helpers.data import Factory
+from tests.helpers.mail import SmtpCatcher
 from tests.helpers.shared_app import as_new, built_once
 from tests.helpers.web import AuthActions
 
+from app.accounts.mail import wait_for_deliveries
 from app.models import User, db
 
 
@@ -88,3 +90,21 @@ def csrf_app(_shared_csrf_app: Flask) -> Iterator[Flask]:
     """A test app with CSRF protection on, as in dev and production."""
     with as_new(_shared_csrf_app) as app:
         yield app
+
+
+@pytest.fixture(scope="session")
+def _smtp_server() -> Iterator[SmtpCatcher]:
+    catcher = SmtpCatcher().start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture
+def smtp(app: Flask, _smtp_server: SmtpCatcher) -> Iterator[SmtpCatcher]:
+    """A real SMTP server in this process that ``app`` sends its mail to; empty at the start of each test."""
+    _smtp_server.clear()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_smtp_server.port)
+    yield _smtp_server
+    # Nothing sent by this test may land in the next one's inbox.
+    wait_for_deliveries()
+    _smtp_server.clear()

@@ -32,6 +32,7 @@ import pytest
 from tests.helpers.browser import PASSWORD
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
+from tests.helpers.mail import SmtpCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -111,10 +112,27 @@ def new_admin(served: Served) -> Callable[..., str]:
     return make
 
 
+# The SMTP server each local gunicorn sends its mail to, by its REGISTRATION
+# (none in the stack modes).
+_LOCAL_INBOX: dict[str, SmtpCatcher] = {}
+
+
+@pytest.fixture(scope="session")
+def mail_inbox(live_server: str) -> SmtpCatcher | None:
+    """What the app under test mailed (reset links): an SMTP server in this process, in the local mode only.
+
+    In the stack modes the web container cannot reach a server in this
+    process, so this is None and the tests that read mail skip there.
+    """
+    return _LOCAL_INBOX.get("open")
+
+
 def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) -> Iterator[Served]:
-    """gunicorn serving a fresh SQLite database on a free loopback port."""
+    """gunicorn serving a fresh SQLite database on a free loopback port, mailing to an SMTP server in this process."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
+    catcher = SmtpCatcher().start()
+    _LOCAL_INBOX[registration] = catcher
     env = {
         **os.environ,
         "APP_ENV": "dev",
@@ -123,6 +141,8 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) ->
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "REGISTRATION": registration,
         "WEB_CONCURRENCY": "2",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(catcher.port),
     }
     bin_dir = Path(sys.executable).parent
 
@@ -153,6 +173,8 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) ->
         server.terminate()
         server.wait(timeout=10)
         log.close()
+        _LOCAL_INBOX.pop(registration, None)
+        catcher.stop()
 
 
 @pytest.fixture(scope="session")

@@ -395,3 +395,44 @@ def test_an_administrator_disables_someone_who_is_logged_in_elsewhere(new_contex
     expect(user.locator("#flashes")).to_contain_text("This account has been disabled by an administrator")
     user.goto(note)
     expect(user).to_have_url(re.compile(r"/auth/login\?next="))
+
+
+def test_forgot_password_by_email(page, mail_inbox):
+    """Forgot the password: ask on the login page, follow the mailed link, choose a new one, log in with it."""
+    if mail_inbox is None:
+        pytest.skip(
+            "stack mode: the web container cannot reach the SMTP server this test runs; "
+            "the local mode (tests/browser/conftest.py) runs this journey"
+        )
+    email = register(page)
+    page.click("text=Log out")
+    page.wait_for_url("**/auth/login")
+    page.click("#forgot-link")
+    page.wait_for_url("**/auth/forgot")
+    page.fill("#email", email)
+    page.click("button.primary")
+    expect(page.locator("h1")).to_have_text("Check your email")
+
+    message = next(m for m in reversed(mail_inbox.wait_for(1)) if m.recipients == [email])
+    page.goto(message.link)
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    expect(page.locator("#revoke_tokens")).to_be_checked()
+    page.fill("#password", PASSWORD + " renewed")
+    page.fill("#confirm", PASSWORD + " renewed")
+    page.click("button.primary")
+    page.wait_for_url("**/auth/login")
+    expect(page.locator("#flashes")).to_contain_text("Your password has been changed")
+
+    # The link worked once.
+    page.goto(message.link)
+    expect(page.locator("#reset-refused")).to_contain_text("cannot be used")
+
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    expect(page.locator("#flashes")).to_contain_text("Invalid email or password.")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD + " renewed")
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")

@@ -60,8 +60,8 @@ SEED = [
 
 
 def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """An account with realistic notes: one pinned, one archived, one in the trash."""
-    register(page)
+    """An account with realistic notes: one pinned, one archived, one in the trash (its email under "email")."""
+    email = register(page)
     urls = {title: write_note(page, title, content, tags) for title, content, tags in SEED}
     page.goto(urls["Q3 planning"])
     page.click("#pin")
@@ -73,7 +73,7 @@ def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     trashed = write_note(page, "Old draft", "Nothing worth keeping.", "ideas")
     page.click("button:has-text('Move to trash')")
     page.wait_for_url("**/notes/")
-    return {**urls, "Old draft": trashed}
+    return {**urls, "Old draft": trashed, "email": email}
 
 
 def _blocking(report: dict[str, list[dict]]) -> dict[str, list[dict]]:
@@ -96,7 +96,7 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
+def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mail_inbox):
     context = new_context(color_scheme=scheme, viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     urls = _seed(page)
@@ -155,6 +155,33 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
     expect(page.locator(".errors")).to_be_visible()
     report["register-errors"] = _axe(page)
     shoot_to(page, f"register-errors-{scheme}")
+
+    # Forgot password: the form, what it answers, the mailed link's page and a dead link's.
+    page.goto("/auth/forgot")
+    report["forgot"] = _axe(page)
+    shoot_to(page, f"forgot-{scheme}")
+    if mail_inbox is not None:  # the local mode, where this process catches the app's mail
+        page.fill("#email", urls["email"])
+        page.click("button.primary")
+        expect(page.locator("h1")).to_have_text("Check your email")
+        report["forgot-sent"] = _axe(page)
+        shoot_to(page, f"forgot-sent-{scheme}")
+        mail_inbox.wait_for(1)
+        link = next(m.link for m in reversed(mail_inbox.messages) if m.recipients == [urls["email"]])
+        page.goto(link)
+        page.fill("#password", "short")
+        page.fill("#confirm", "short")
+        page.click("button.primary")
+        expect(page.locator(".errors")).to_be_visible()
+        report["reset-errors"] = _axe(page)
+        shoot_to(page, f"reset-errors-{scheme}")
+        page.goto(link)
+        report["reset"] = _axe(page)
+        shoot_to(page, f"reset-{scheme}")
+    page.goto("/auth/reset/rst_not-a-real-link")
+    expect(page.locator("#reset-refused")).to_be_visible()
+    report["reset-refused"] = _axe(page)
+    shoot_to(page, f"reset-refused-{scheme}")
 
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"axe-{scheme}.json").write_text(json.dumps(report, indent=2))

@@ -35,6 +35,7 @@ APP_TABLES = {
     "idempotency_records",
     "api_rate_windows",
     "invites",
+    "password_resets",
     "audit_events",
 }
 

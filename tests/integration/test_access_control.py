@@ -22,10 +22,22 @@ PUBLIC_ENDPOINTS = {
     "health.readyz",
     "auth.login",
     "auth.register",
+    "auth.forgot",
+    "auth.reset",
+    "api.PasswordResetCollection",
+    "api.PasswordResetItem",
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
-SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0, "user_id": 1, "invite_id": 1, "action": "disable"}
+SAMPLE_ARGS = {
+    "note_id": 1,
+    "token_id": 1,
+    "index": 0,
+    "user_id": 1,
+    "invite_id": 1,
+    "action": "disable",
+    "token": "rst_x",
+}
 
 
 def _protected_routes() -> list[tuple[str, str, str]]:
@@ -101,6 +113,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
         for note_id in (live.id, trashed.id):
             args = {"note_id": note_id, "token_id": token.id, "index": 0, "user_id": alice.id, "invite_id": 1}
             args["action"] = "disable"
+            args["token"] = "rst_not-a-link"
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             response = client.get(url)
             assert response.status_code < 500, url

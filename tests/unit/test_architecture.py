@@ -27,6 +27,8 @@ SERVICE_MODULES = [
     "app.accounts.audit",
     "app.accounts.invites",
     "app.accounts.admin",
+    "app.accounts.mail",
+    "app.accounts.resets",
     "app.notes.rules",
     "app.notes.service",
     "app.notes.tags",

@@ -112,6 +112,26 @@ class BaseConfig:
     # Measured in docs/reliability.md ("overload"); 0 turns shedding off.
     REQUEST_QUEUE_TIMEOUT = 1.0
 
+    # Outgoing mail (app/accounts/mail.py), for password reset links. No
+    # MAIL_SERVER: no mail, and the login page says to ask an administrator.
+    MAIL_BACKEND = "smtp"  # Flask-Mailman would pick an in-memory outbox under TESTING
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_DEFAULT_SENDER = "Notes <notes@localhost>"
+    # Seconds an SMTP server gets to answer before the send is given up (and logged).
+    MAIL_TIMEOUT = 10
+    # Password reset links (app/accounts/resets.py): how long one works, and
+    # how many may be asked for per email address and per client address in
+    # PASSWORD_RESET_WINDOW, so that nobody can flood an inbox.
+    PASSWORD_RESET_TTL = timedelta(minutes=30)
+    PASSWORD_RESET_WINDOW = timedelta(hours=1)
+    PASSWORD_RESET_MAX_PER_EMAIL = 3
+    PASSWORD_RESET_MAX_PER_IP = 20
+
     # The proxies whose X-Forwarded-* headers are believed (app/http/proxies.py),
     # when PROXY_HOPS is above 0. A client reaching the app any other way
     # cannot pick its own address or scheme with such headers.
@@ -135,6 +155,7 @@ class DevConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
+        _read_mail(self, env)
 
 
 class TestConfig(BaseConfig):
@@ -182,6 +203,7 @@ class ProdConfig(BaseConfig):
         _read_api_rate_limits(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
+        _read_mail(self, env)
 
 
 API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")
@@ -191,6 +213,43 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """``env[name]`` as a yes/no setting (unset is no); ConfigError for anything else."""
+    raw = env.get(name, "").strip().lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={env[name]!r} is not a yes/no value; set it like {name}=true or {name}=false")
+
+
+def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """The SMTP settings and the reset links' lifetime from ``env``; ConfigError for one that cannot work.
+
+    Nothing here is required: without MAIL_SERVER no mail is sent.
+    """
+    config.MAIL_SERVER = env.get("MAIL_SERVER", "").strip() or None
+    config.MAIL_USE_TLS = _flag(env, "MAIL_USE_TLS")
+    config.MAIL_USE_SSL = _flag(env, "MAIL_USE_SSL")
+    if config.MAIL_USE_TLS and config.MAIL_USE_SSL:
+        raise ConfigError(
+            "MAIL_USE_TLS and MAIL_USE_SSL are both set; use MAIL_USE_TLS=true for STARTTLS (port 587) "
+            "or MAIL_USE_SSL=true for TLS from the start (port 465), not both"
+        )
+    default_port = 465 if config.MAIL_USE_SSL else 587 if config.MAIL_USE_TLS else 25
+    config.MAIL_PORT = _positive_int(env, "MAIL_PORT", default_port)
+    if config.MAIL_PORT > 65535:
+        raise ConfigError(f"MAIL_PORT={config.MAIL_PORT} is not a port; set it like MAIL_PORT={default_port}")
+    config.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+    config.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+    config.MAIL_DEFAULT_SENDER = env.get("MAIL_FROM", "").strip() or BaseConfig.MAIL_DEFAULT_SENDER
+    config.PASSWORD_RESET_TTL = timedelta(minutes=_positive_int(env, "PASSWORD_RESET_MINUTES", 30))
 
 
 # Who may create an account: anyone, holders of an invitation link from an

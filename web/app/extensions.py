@@ -5,6 +5,7 @@ import http
 from typing import TYPE_CHECKING
 
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -31,6 +32,8 @@ else:
 login_manager = LoginManager()
 csrf = CSRFProtect()
 migrate = Migrate()
+# Outgoing mail; app/accounts/mail.py reads the SMTP settings at each send.
+mail = Mail()
 
 
 class NotesApi(Api):

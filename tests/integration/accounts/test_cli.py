@@ -111,3 +111,44 @@ def test_invite_prints_a_single_use_link(app):
     assert invite is not None and invite.note == "for Mum"
     bad = _run(app, "invite", "--days", "0")
     assert bad.exit_code == 1 and "1 to 90 days" in bad.output
+
+
+def test_reset_link_prints_a_link_that_sets_a_new_password(app, client, user):
+    """Without mail, an administrator hands the link over: the same kind of link as the mailed one."""
+    result = _run(app, "reset-link", "ALICE@example.com", "--base-url", "https://notes.example.org/")
+    assert result.exit_code == 0, result.output
+    link = result.stdout.strip()
+    assert link.startswith("https://notes.example.org/auth/reset/rst_")
+    assert "expires in 30 minutes" in result.stderr
+    path = link.removeprefix("https://notes.example.org")
+    assert client.get(path).status_code == 200
+    response = client.post(path, data={"password": "handed over in person", "confirm": "handed over in person"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert verify_password(db.session.get(User, user.id).password_hash, "handed over in person")
+    # Single use.
+    assert client.get(path).status_code == 404
+    from app.models import AuditEvent
+
+    events = db.session.scalars(sa.select(AuditEvent.detail).where(AuditEvent.action == "password_reset_requested"))
+    assert list(events) == ["link made by an administrator"]
+
+
+def test_reset_link_without_a_base_url_prints_the_path(app, user):
+    result = _run(app, "reset-link", "alice@example.com")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().startswith("/auth/reset/rst_")
+
+
+def test_reset_link_refuses_unknown_and_disabled_accounts(app, user):
+    from app.models import PasswordReset
+
+    unknown = _run(app, "reset-link", "ghost@example.com")
+    assert unknown.exit_code == 1
+    assert "No account with the email 'ghost@example.com'" in unknown.output
+    user.disabled_at = user.created_at
+    db.session.commit()
+    disabled = _run(app, "reset-link", "alice@example.com")
+    assert disabled.exit_code == 1
+    assert "alice@example.com is disabled" in disabled.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PasswordReset)) == 0

@@ -25,6 +25,7 @@ APP_TABLES = {
     "idempotency_records",
     "api_rate_windows",
     "invites",
+    "password_resets",
     "audit_events",
 }
 

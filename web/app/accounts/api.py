@@ -1,4 +1,4 @@
-"""/api/v1/tokens: personal API tokens."""
+"""/api/v1/tokens: personal API tokens; /api/v1/password-resets: a forgotten password."""
 
 from __future__ import annotations
 
@@ -8,15 +8,25 @@ from flask import abort, g, request, url_for
 from flask.views import MethodView
 from werkzeug.exceptions import TooManyRequests
 
-from ..api.auth import api_owner, api_user
+from ..api.auth import api_owner, api_user, public
 from ..api.blueprint import bp
 from ..api.docs import id_links, problem_response
 from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent_after
+from ..domain import RateLimited
 from ..http import jsonbody
-from .schemas import TokenCreatedSchema, TokenCreateSchema, TokenListSchema, TokenSchema
+from .resets import request_reset, reset_password
+from .schemas import (
+    PasswordResetAcceptedSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenListSchema,
+    TokenSchema,
+)
 from .service import AccountError, PasswordGuessing, confirm_password
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
-from .views import current_client
+from .views import current_client, reset_link
 
 TOKEN_ITEM = "/api/v1/tokens/{token_id}"  # noqa: S105 - a path, not a secret
 TOKEN_LINKS = id_links("token_id", {"GetToken": (TOKEN_ITEM, "get"), "RevokeToken": (TOKEN_ITEM, "delete")})
@@ -97,4 +107,59 @@ class TokenItem(MethodView):
     def delete(self, token_id: int) -> Any:
         """Revoke a token: it stops working at once."""
         revoke_token(get_owned_token(api_owner(), token_id), ip=request.remote_addr)
+        return "", 204
+
+
+# --- /api/v1/password-resets: for people who cannot log in -------------------
+
+RESET_ACCEPTED = "If an account has this email address, a link to reset its password has been sent to it."
+
+
+@bp.route("/password-resets")
+class PasswordResetCollection(MethodView):
+    @public
+    @bp.arguments(PasswordResetRequestSchema)
+    @bp.response(202, PasswordResetAcceptedSchema)
+    @bp.doc(security=[])
+    @problem_response(403, "This server sends no mail: password reset by email is not set up; ask an administrator")
+    @problem_response(429, "Too many reset requests for this address or from this client; see Retry-After")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Ask for a password reset link by email. No login needed.
+
+        The answer is the same for every address, with an account or not, so
+        it tells nobody who has one. Requests are limited per address and per
+        client. The link leads to the reset page; a client may also use its
+        secret (the last part of the link) with `POST /password-resets/{token}`.
+        """
+        try:
+            request_reset(data["email"], request.remote_addr or "unknown", reset_link)
+        except AccountError as exc:
+            abort(422, str(exc))
+        except RateLimited as exc:
+            raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
+        return {"detail": RESET_ACCEPTED}, 202
+
+
+@bp.route("/password-resets/<token>")
+class PasswordResetItem(MethodView):
+    @public
+    @bp.arguments(PasswordResetSchema)
+    @bp.response(204)
+    @bp.doc(security=[])
+    @problem_response(
+        404,
+        "The link cannot be used: unknown, used, expired, made before the password last changed, "
+        "or of a disabled account. Nothing was changed",
+    )
+    def post(self, data: dict[str, Any], token: str) -> Any:
+        """Set a new password with the secret of a reset link. No login needed.
+
+        The link works once. Every login session of the account ends; its API
+        tokens are revoked too unless `revoke_tokens` is false. A password the
+        policy refuses is a 422 and changes nothing.
+        """
+        try:
+            reset_password(token, data["password"], revoke_tokens=data["revoke_tokens"], ip=request.remote_addr)
+        except AccountError as exc:
+            abort(422, str(exc))
         return "", 204

@@ -21,6 +21,8 @@ ACTIONS = {
     "login_failed": "Failed login",
     "login_refused": "Login refused: the account is disabled",
     "password_changed": "Password changed",
+    "password_reset_requested": "Password reset link asked for",
+    "password_reset": "Password reset with a reset link",
     "token_created": "API token created",
     "token_revoked": "API token revoked",
     "account_deleted": "Account deleted",

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from ..domain import NotFoundError, RuleConflict
+from ..domain import NotAllowed, NotFoundError, RuleConflict
 from . import admin
 from .invites import create_invite
 from .models import User
+from .resets import reset_link_for_admin
 from .rules import DEFAULT_INVITE_DAYS, AccountError
 from .service import create_user, find_user_by_email
 
@@ -123,6 +124,25 @@ def invite_command(days: int, note: str, base_url: str) -> None:
     path = f"/auth/register?invite={secret}"
     click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
     click.echo(f"Single use, expires in {days} days.", err=True)
+
+
+@users.command("reset-link")
+@click.argument("email")
+@click.option("--base-url", default="", help="The server's address, e.g. https://notes.example.org, for a full link.")
+def reset_link_command(email: str, base_url: str) -> None:
+    """Print a password reset link for an account, to hand over yourself (when the server sends no mail).
+
+    The same kind of link as the mailed one: it works once, expires, and
+    dies when the password changes.
+    """
+    try:
+        user, secret = reset_link_for_admin(email)
+    except (NotFoundError, NotAllowed) as exc:
+        raise click.ClickException(str(exc)) from exc
+    path = f"/auth/reset/{secret}"
+    click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
+    minutes = int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60)
+    click.echo(f"For {user.email}: single use, expires in {minutes} minutes.", err=True)
 
 
 def init_app(app: Flask) -> None:

@@ -103,6 +103,32 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH), no_nul],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH, message=PASSWORD_LENGTH_MESSAGE),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+    # Whoever made you reset the password may hold a token too; on unless unticked.
+    revoke_tokens = BooleanField("Also revoke my API tokens", default=True)
+
+
 class DeleteAccountForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 

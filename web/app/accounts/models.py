@@ -169,6 +169,27 @@ class Invite(Model):
     used_by: Mapped[User | None] = relationship(foreign_keys=[used_by_id])
 
 
+class PasswordReset(Model):
+    """A password reset link sent by mail (or printed by ``flask users reset-link``).
+
+    Only the hash of its secret is kept, and a digest of the password hash it
+    was made under: once the password changes, by this link or any other way,
+    the link no longer works.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_digest: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship()
+
+
 class AuditEvent(Model):
     """Who did what to which account, when and from where.
 

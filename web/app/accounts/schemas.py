@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..api.fields import JsonInteger, StrictSchema, checked_text
+from ..api.fields import JsonBoolean, JsonInteger, StrictSchema, checked_text
 from ..text_rules import NOT_BLANK_NO_NUL_PATTERN
 from .rules import (
     DEFAULT_INVITE_DAYS,
+    MAX_EMAIL_LENGTH,
     MAX_INVITE_DAYS,
     MAX_INVITE_NOTE_LENGTH,
     MAX_PASSWORD_LENGTH,
     MAX_TOKEN_DAYS,
     MAX_TOKEN_NAME_LENGTH,
+    MIN_PASSWORD_LENGTH,
     TOKEN_SCOPES,
     invite_note_problem,
     token_name_problem,
@@ -51,6 +53,31 @@ class TokenCreateSchema(StrictSchema):
         load_only=True,
         validate=validate.Length(max=MAX_PASSWORD_LENGTH),
         metadata={"description": "Your account password: a token outlives the session that creates it"},
+    )
+
+
+class PasswordResetRequestSchema(StrictSchema):
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=MAX_EMAIL_LENGTH),
+        metadata={"description": "The account's email address; any address gets the same answer"},
+    )
+
+
+class PasswordResetAcceptedSchema(Schema):
+    detail = fields.String(metadata={"description": "The same words whether the address has an account or not"})
+
+
+class PasswordResetSchema(StrictSchema):
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+        metadata={"description": "The new password (8 to 128 characters, not a common one, not the email)"},
+    )
+    revoke_tokens = JsonBoolean(
+        load_default=True,
+        metadata={"description": "Also revoke every API token of the account (every login session ends anyway)"},
     )
 
 

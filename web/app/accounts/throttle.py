@@ -92,11 +92,39 @@ def _limits(email: str, ip: str, device: str | None) -> list[Limit]:
 
 def retry_after(email: str, client: Client) -> int | None:
     """Seconds until a login for ``email`` from ``client`` may be tried, or None if now."""
-    window: timedelta = current_app.config["LOGIN_FAILURE_WINDOW"]
+    return _wait(_limits(email, client.ip, device_id_for(client, email)), current_app.config["LOGIN_FAILURE_WINDOW"])
+
+
+def record_failure(email: str, client: Client) -> None:
+    """Count a failed login against every limit that applies to ``client``."""
+    _record(_limits(email, client.ip, device_id_for(client, email)))
+
+
+# Password reset requests are counted in the same table under keys of their
+# own, so that asking for links never locks anyone out of logging in.
+def _reset_limits(email: str, ip: str) -> list[Limit]:
+    cfg = current_app.config
+    return [
+        Limit(f"reset-acct:{_account(email)}", cfg["PASSWORD_RESET_MAX_PER_EMAIL"]),
+        Limit(f"reset-ip:{ip}"[:80], cfg["PASSWORD_RESET_MAX_PER_IP"]),
+    ]
+
+
+def reset_retry_after(email: str, ip: str) -> int | None:
+    """Seconds until another password reset for ``email`` may be asked for from ``ip``, or None if now."""
+    return _wait(_reset_limits(email, ip), current_app.config["PASSWORD_RESET_WINDOW"])
+
+
+def record_reset_request(email: str, ip: str) -> None:
+    """Count a password reset request (known email or not) against its email and its client address; commits."""
+    _record(_reset_limits(email, ip))
+
+
+def _wait(limits: list[Limit], window: timedelta) -> int | None:
     now = utcnow()
     since = now - window
     wait = 0.0
-    for limit in _limits(email, client.ip, device_id_for(client, email)):
+    for limit in limits:
         times = db.session.scalars(
             sa.select(AuthFailure.created_at)
             .where(AuthFailure.key == limit.key, AuthFailure.created_at > since)
@@ -109,13 +137,13 @@ def retry_after(email: str, client: Client) -> int | None:
     return max(1, math.ceil(wait)) if wait > 0 else None
 
 
-def record_failure(email: str, client: Client) -> None:
-    """Count a failed login against every limit that applies to ``client``."""
+def _record(limits: list[Limit]) -> None:
     now = utcnow()
-    window: timedelta = current_app.config["LOGIN_FAILURE_WINDOW"]
-    # Failures older than the window count for nothing; drop them as we go.
-    db.session.execute(sa.delete(AuthFailure).where(AuthFailure.created_at < now - window))
-    for limit in _limits(email, client.ip, device_id_for(client, email)):
+    cfg = current_app.config
+    # Rows older than the longest window count for nothing; drop them as we go.
+    keep = max(cfg["LOGIN_FAILURE_WINDOW"], cfg["PASSWORD_RESET_WINDOW"])
+    db.session.execute(sa.delete(AuthFailure).where(AuthFailure.created_at < now - keep))
+    for limit in limits:
         db.session.add(AuthFailure(key=limit.key, created_at=now))
     db.session.commit()
 

@@ -22,16 +22,28 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import Field
 
-from ..domain import NotAllowed, RuleConflict
+from ..domain import NotAllowed, RateLimited, RuleConflict
 from ..extensions import login_manager
 from ..http.forms import EmptyForm
 from ..http.limits import body_limit
 from ..http.security import is_safe_next
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 from . import audit
-from .forms import ChangePasswordForm, DeleteAccountForm, ImportForm, LoginForm, RegisterForm, TokenForm
+from .forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    ForgotPasswordForm,
+    ImportForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    TokenForm,
+)
 from .invites import UNUSABLE, usable_invite
+from .mail import NOT_SET_UP, is_set_up
 from .models import User
+from .resets import UNUSABLE as RESET_UNUSABLE
+from .resets import ResetLinkUnusable, request_reset, reset_password, usable_reset
 from .service import (
     INVITE_NEEDED,
     REGISTRATION_CLOSED,
@@ -181,6 +193,62 @@ def login() -> ResponseReturnValue:
         status = 400
     page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
     return page, status, headers
+
+
+def reset_link(secret: str) -> str:
+    """The full address of the reset page for ``secret``, as a mail carries it.
+
+    Built from the request's host: in production TRUSTED_HOSTS restricts it
+    to the server's own names, so a forged Host header cannot redirect a link.
+    """
+    return url_for("auth.reset", token=secret, _external=True)
+
+
+@auth.route("/forgot", methods=["GET", "POST"])
+def forgot() -> ResponseReturnValue:
+    """Ask for a password reset link: the same answer whether the address has an account or not."""
+    if not is_set_up():
+        return render_template("auth/forgot.html", form=None, refusal=NOT_SET_UP), (
+            403 if request.method == "POST" else 200
+        )
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            request_reset(form.email.data or "", client_ip(), reset_link)
+        except AccountError as exc:
+            form.email.errors = [str(exc)]
+        except RateLimited as exc:
+            form.email.errors = [str(exc)]
+            page = render_template("auth/forgot.html", form=form, refusal=None)
+            return page, 429, {"Retry-After": str(exc.retry_after)}
+        else:
+            return render_template("auth/forgot_sent.html")
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form, refusal=None), status
+
+
+@auth.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> ResponseReturnValue:
+    """Choose a new password with the link from the mail: every session ends, and the API tokens unless kept."""
+    if usable_reset(token) is None:
+        return render_template("auth/reset.html", form=None, refusal=RESET_UNUSABLE), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data or "", revoke_tokens=bool(form.revoke_tokens.data), ip=client_ip())
+        except ResetLinkUnusable as exc:  # used a moment ago, in another tab
+            return render_template("auth/reset.html", form=None, refusal=str(exc)), 404
+        except AccountError as exc:
+            form.password.errors = [str(exc)]
+        else:
+            # The session this browser may have had ended with all the others.
+            session.clear()
+            logout_user()
+            kept = "" if form.revoke_tokens.data else " Your API tokens still work."
+            flash(f"Your password has been changed and every session logged out.{kept} Log in with it.", "success")
+            return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form, refusal=None), status
 
 
 @auth.post("/logout")

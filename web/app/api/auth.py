@@ -44,7 +44,11 @@ def _unauthorized(detail: str) -> Unauthorized:
 def authenticate() -> None:
     g.api_token = None
     header = request.headers.get("Authorization")
-    if header is not None:
+    if _view_is_public():
+        # Asking for a password reset and using one: for people who cannot log in.
+        # Nobody is acting, so nothing is counted against a caller's quota.
+        g.api_owner = g.api_user = None
+    elif header is not None:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise _unauthorized("Send the token as 'Authorization: Bearer <token>'.")
@@ -81,6 +85,19 @@ def authenticate() -> None:
             "JSON with 'Content-Type: application/json'" if accepted is JSON_TYPES else " or ".join(sorted(accepted))
         )
         abort(415, f"Send the body as {wanted} (got {request.mimetype or 'none'!r}).")
+
+
+def public(view: F) -> F:
+    """Let anyone call this API method, without a token or a session (a password reset)."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_is_public() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class is not None else view
+    return bool(getattr(method, "public", False))
 
 
 def accepts(*media_types: str) -> Callable[[F], F]:

@@ -53,6 +53,13 @@ class Blueprint(SmorestBlueprint):
         The components named here are registered by ``app.api.docs.register_rate_limit_docs``.
         """
         responses = doc.setdefault("responses", {})
+        if doc.get("security", doc_info.get("manual_doc", {}).get("security")) == []:
+            # A public operation (app.api.auth.public) has no caller to count: no
+            # RateLimit headers; a 429 of its own still says when to retry.
+            refused = responses.get(429)
+            if refused is not None:
+                refused.setdefault("headers", {})["Retry-After"] = "RETRY_AFTER"
+            return doc
         for status in doc_info.get("success_status_codes", []):
             headers = responses.setdefault(status, {}).setdefault("headers", {})
             headers.update(RATE_LIMIT_HEADERS)

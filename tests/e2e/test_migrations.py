@@ -35,6 +35,8 @@ APP_TABLES = {
     "idempotency_records",
     "api_rate_windows",
     "invites",
+    "recovery_codes",
+    "two_factor_challenges",
     "audit_events",
 }
 

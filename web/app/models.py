@@ -7,7 +7,17 @@ Each table is defined in its domain (``app.accounts.models``,
 
 from __future__ import annotations
 
-from .accounts.models import ApiToken, AuditEvent, AuthFailure, Invite, LoginSession, Owner, User
+from .accounts.models import (
+    ApiToken,
+    AuditEvent,
+    AuthFailure,
+    Invite,
+    LoginSession,
+    Owner,
+    RecoveryCode,
+    TwoFactorChallenge,
+    User,
+)
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
@@ -31,7 +41,9 @@ __all__ = [
     "Note",
     "Owner",
     "RateEvent",
+    "RecoveryCode",
     "Tag",
+    "TwoFactorChallenge",
     "UTCDateTime",
     "User",
     "db",

@@ -107,6 +107,15 @@ class BaseConfig:
     # (a link from an administrator) or "closed". Production reads REGISTRATION.
     REGISTRATION = "open"
 
+    # Two-factor login (app/accounts/twofactor.py). With REQUIRE_2FA, an
+    # account without it can only set it up (or log out) after logging in.
+    # Production reads REQUIRE_2FA (1 or 0). ENCRYPTION_KEY, when set, seals
+    # the TOTP secrets instead of SECRET_KEY (see docs/security.md).
+    REQUIRE_2FA = False
+    ENCRYPTION_KEY: str | None = None
+    # How long a right password waits for its code before the login starts over.
+    TWO_FACTOR_LOGIN_TIMEOUT = timedelta(minutes=5)
+
     # A request that waited longer than this (seconds) between nginx and the
     # app is answered 503 at once instead of run (app/http/overload.py).
     # Measured in docs/reliability.md ("overload"); 0 turns shedding off.
@@ -135,6 +144,7 @@ class DevConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
+        _read_two_factor(self, env)
 
 
 class TestConfig(BaseConfig):
@@ -182,6 +192,7 @@ class ProdConfig(BaseConfig):
         _read_api_rate_limits(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
+        _read_two_factor(self, env, production=True)
 
 
 API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")
@@ -191,6 +202,23 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+def _read_two_factor(config: BaseConfig, env: Mapping[str, str], *, production: bool = False) -> None:
+    """REQUIRE_2FA (1/0, true/false, yes/no) and ENCRYPTION_KEY from ``env``; ConfigError for a bad value."""
+    raw = env.get("REQUIRE_2FA", "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        config.REQUIRE_2FA = True
+    elif raw in ("", "0", "false", "no", "off"):
+        config.REQUIRE_2FA = False
+    else:
+        raise ConfigError(f"REQUIRE_2FA={raw!r} is not 1 or 0; set it like REQUIRE_2FA=1")
+    key = env.get("ENCRYPTION_KEY", "").strip() or None
+    if key is not None and production and (is_placeholder(key) or len(key) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigError(
+            f"ENCRYPTION_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters and not a placeholder; {GENERATE_HINT}"
+        )
+    config.ENCRYPTION_KEY = key
 
 
 # Who may create an account: anyone, holders of an invitation link from an

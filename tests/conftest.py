@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from tests.helpers.app import make_app
 from tests.helpers.data import Factory
 from tests.helpers.shared_app import as_new, built_once
+from tests.helpers.twofactor import Authenticator
 from tests.helpers.web import AuthActions
 
 from app.models import User, db
@@ -88,3 +89,9 @@ def csrf_app(_shared_csrf_app: Flask) -> Iterator[Flask]:
     """A test app with CSRF protection on, as in dev and production."""
     with as_new(_shared_csrf_app) as app:
         yield app
+
+
+@pytest.fixture
+def authenticator(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Authenticator:
+    """An authenticator app whose clock the server's two-factor checks share (tests/helpers/twofactor.py)."""
+    return Authenticator(monkeypatch)

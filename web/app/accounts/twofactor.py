@@ -31,6 +31,7 @@ import segno
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..db.types import utcnow
 from ..extensions import db
@@ -260,7 +261,8 @@ def _accept_totp(user: User, secret: str | None, code: str) -> bool:
                 .execution_options(synchronize_session=False)
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                user.totp_last_step = step
+                # What the row now holds, without a second UPDATE at the next flush.
+                set_committed_value(user, "totp_last_step", step)
                 return True
             return False  # replayed: this step or a later one was taken already
     return False

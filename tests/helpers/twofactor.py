@@ -15,7 +15,7 @@ from app.models import User
 
 STEP = timedelta(seconds=twofactor.INTERVAL)
 SECRET_ON_PAGE = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
-RECOVERY_CODES_ON_PAGE = re.compile(r"<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){3})</code></li>")
+RECOVERY_CODES_ON_PAGE = re.compile(r"<li><code>([a-z2-7]{4}(?:-[a-z2-7]{4}){5})</code></li>")
 
 
 def code_at(secret: str, at: datetime) -> str:

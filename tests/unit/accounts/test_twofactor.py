@@ -65,6 +65,16 @@ def test_confirming_turns_it_on_with_ten_hashed_recovery_codes(alice, authentica
     assert actions() == ["two_factor_enabled"]
 
 
+def test_secrets_and_recovery_codes_are_long_and_random(app):
+    alice, bob = Factory().user(), Factory().user()
+    secrets = {twofactor.start_enrolment(user).secret for user in (alice, bob)}
+    assert len(secrets) == 2 and all(len(secret) == 32 for secret in secrets)  # 160 bits
+    codes = twofactor._new_recovery_codes(alice)
+    assert len(set(codes)) == 10
+    for code in codes:
+        assert len(code.replace("-", "")) == 24  # base32: 120 bits, above ASVS 6.5.2's 112 for a plain hash
+
+
 def test_confirming_without_a_set_up_says_so(alice, authenticator):
     with pytest.raises(AccountError, match="Start the set-up again"):
         twofactor.confirm_enrolment(alice, "123456", CLIENT)

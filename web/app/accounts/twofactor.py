@@ -43,6 +43,7 @@ from .throttle import Client, clear_failures, record_failure, retry_after
 
 ISSUER = "Notes"
 RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_BYTES = 15
 # TOTP's usual parameters, which every authenticator app assumes: 6 digits, 30 s.
 DIGITS = 6
 INTERVAL = 30
@@ -204,10 +205,11 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 
 def _recovery_code() -> str:
-    # 80 random bits in four groups, as xxxx-xxxx-xxxx-xxxx in lower-case base32:
-    # too many to guess, and a fast hash is enough to store them (as API tokens).
-    raw = base64.b32encode(secrets.token_bytes(10)).decode().lower()
-    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+    # 120 random bits in lower-case base32, in six groups of four: ASVS 6.5.2
+    # lets a secret of 112 bits or more be stored with a plain hash (as API
+    # tokens are), which a look-up by hash needs.
+    raw = base64.b32encode(secrets.token_bytes(RECOVERY_CODE_BYTES)).decode().lower()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
 def _normalize(code: str) -> str:

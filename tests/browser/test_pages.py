@@ -138,6 +138,7 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
 
     # Two-factor login: off, the set-up with its QR code (and a wrong code),
     # the recovery codes, the login's code step, and on.
+    page.goto("/account/")
     email = page.locator("text=Signed in as").first.inner_text().removeprefix("Signed in as ").rstrip(".")
     page.goto("/account/2fa")
     report["two-factor-off"] = _axe(page)

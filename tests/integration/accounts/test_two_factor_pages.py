@@ -390,3 +390,30 @@ def test_the_admin_list_shows_two_factor(client, auth, authenticator):
     boss_row = boss_row[: boss_row.index("</tr>")]
     assert "<td>on</td>" in alice_row
     assert "<td>off</td>" in boss_row
+
+
+# --- the operator's reset ----------------------------------------------------------------
+
+
+def test_the_operator_can_reset_a_lost_second_factor(app, client, auth, alice_2fa):
+    result = app.test_cli_runner().invoke(args=["users", "reset-2fa", "alice@example.com"])
+    assert result.exit_code == 0, result.output
+    assert "Two-factor login is off for alice@example.com" in result.output
+    row = _row(User.query.one())
+    assert (row["totp_secret"], row["totp_enabled_at"]) == (None, None)
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "two_factor_disabled"))
+    assert (event.actor_id, event.detail) == (None, "reset by the operator")
+    assert auth.login().headers["Location"] == "/notes/"
+
+
+def test_resetting_an_account_without_it_changes_nothing(app, user):
+    result = app.test_cli_runner().invoke(args=["users", "reset-2fa", "alice@example.com"])
+    assert result.exit_code == 0
+    assert "does not have two-factor login on; nothing changed." in result.output
+    assert "two_factor_disabled" not in _actions()
+
+
+def test_resetting_an_unknown_account_fails_with_a_message(app):
+    result = app.test_cli_runner().invoke(args=["users", "reset-2fa", "nobody@example.com"])
+    assert result.exit_code != 0
+    assert "No account with the email 'nobody@example.com'" in result.output

@@ -162,12 +162,30 @@ def disable(user: User, password: str, code: str, client: Client) -> None:
         raise AccountError(NOT_ON)
     _confirm_password(user, password, client)
     check_second_factor(user, code, client)
+    _turn_off(user)
+    audit.record("two_factor_disabled", target=user, actor=user, ip=client.ip)
+    db.session.commit()
+
+
+def reset(user: User, *, actor: User | None, ip: str | None = None) -> bool:
+    """Turn two-factor login off for someone who lost the app and every recovery code (committed).
+
+    For the operator (``flask users reset-2fa``), who has checked who is
+    asking by other means. False when it was not on (nothing changes).
+    """
+    if not user.two_factor_enabled and user.totp_secret is None:
+        return False
+    _turn_off(user)
+    audit.record("two_factor_disabled", target=user, actor=actor, ip=ip, detail="reset by the operator")
+    db.session.commit()
+    return True
+
+
+def _turn_off(user: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    audit.record("two_factor_disabled", target=user, actor=user, ip=client.ip)
-    db.session.commit()
 
 
 def regenerate_recovery_codes(user: User, password: str, code: str, client: Client) -> list[str]:

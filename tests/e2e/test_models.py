@@ -88,6 +88,15 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "tags.created_at",
             "rate_events.created_at",
             "idempotency_records.created_at",
+            "users.disabled_at",
+            "invites.created_at",
+            "invites.expires_at",
+            "invites.used_at",
+            "audit_events.created_at",
+            "users.totp_enabled_at",
+            "recovery_codes.created_at",
+            "recovery_codes.used_at",
+            "two_factor_challenges.created_at",
         )
     }
 

@@ -24,6 +24,7 @@ from tests.helpers.app import make_app
 from tests.helpers.data import Factory
 from tests.helpers.mail import SmtpCatcher
 from tests.helpers.shared_app import as_new, built_once
+from tests.helpers.twofactor import Authenticator
 from tests.helpers.web import AuthActions
 
 from app.accounts.mail import wait_for_deliveries
@@ -108,3 +109,9 @@ def smtp(app: Flask, _smtp_server: SmtpCatcher) -> Iterator[SmtpCatcher]:
     # Nothing sent by this test may land in the next one's inbox.
     wait_for_deliveries()
     _smtp_server.clear()
+
+
+@pytest.fixture
+def authenticator(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Authenticator:
+    """An authenticator app whose clock the server's two-factor checks share (tests/helpers/twofactor.py)."""
+    return Authenticator(monkeypatch)

@@ -13,10 +13,13 @@ from playwright.sync_api import expect
 from tests.helpers.browser import (
     PASSWORD,
     dialogs_after,
+    enrol_two_factor,
     log_in,
     mark_document,
     register,
     same_document,
+    submit_password,
+    totp_code,
     write_note,
 )
 
@@ -263,6 +266,44 @@ def test_export_delete_the_account_register_again_and_import(page, tmp_path):
     page.locator(".note-title", has_text="Alpha").click()
     expect(page.locator(".markdown strong")).to_have_text("note")
     expect(page.locator(".note-header .tag")).to_have_text(["one"])
+
+
+def test_two_factor_login_with_a_code_and_with_a_recovery_code(page):
+    email = register(page)
+    secret, codes = enrol_two_factor(page)
+    expect(page.locator("#flashes")).to_contain_text("Two-factor login is on.")
+    expect(page.locator("#two-factor-status")).to_contain_text("You have 10 unused recovery codes.")
+    assert len(set(codes)) == 10
+    page.click("text=Log out")
+
+    # The password alone leads to the code, not in.
+    submit_password(page, email)
+    page.wait_for_url("**/auth/login/code")
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    page.goto("/notes/")
+    page.wait_for_url("**/auth/login?next=*")
+    page.goto("/auth/login/code")
+    # The code on screen went into the set-up: the app's next one.
+    page.fill("#code", totp_code(secret, steps_ahead=1))
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")
+    page.click("text=Log out")
+
+    # A recovery code instead: once.
+    submit_password(page, email)
+    page.wait_for_url("**/auth/login/code")
+    page.fill("#code", codes[0])
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")
+    page.goto("/account/2fa")
+    expect(page.locator("#two-factor-status")).to_contain_text("You have 9 unused recovery codes.")
+    page.click("text=Log out")
+    submit_password(page, email)
+    page.wait_for_url("**/auth/login/code")
+    page.fill("#code", codes[0])
+    page.click("button.primary")
+    expect(page.locator("#code-errors")).to_contain_text("That code is not right.")
+    expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
 
 
 def test_keyboard_shortcuts(page):

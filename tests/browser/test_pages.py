@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from tests.helpers.browser import ARTIFACTS, PASSWORD, log_in, register, shoot_to, write_note
+from tests.helpers.browser import (
+    ARTIFACTS,
+    PASSWORD,
+    log_in,
+    register,
+    shoot_to,
+    submit_password,
+    totp_code,
+    write_note,
+)
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -141,6 +150,41 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     expect(page.locator(".conflict")).to_be_visible()
     report["edit-conflict"] = _axe(page)
     shoot_to(page, f"edit-conflict-{scheme}")
+
+    # Two-factor login: off, the set-up with its QR code (and a wrong code),
+    # the recovery codes, the login's code step, and on.
+    page.goto("/account/")
+    email = page.locator("text=Signed in as").first.inner_text().removeprefix("Signed in as ").rstrip(".")
+    page.goto("/account/2fa")
+    report["two-factor-off"] = _axe(page)
+    page.get_by_role("button", name="Set up two-factor login").click()
+    expect(page.locator(".qr svg")).to_be_visible()
+    report["two-factor-setup"] = _axe(page)
+    shoot_to(page, f"two-factor-setup-{scheme}")
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.fill("#code", "000000" if totp_code(secret) != "000000" else "111111")
+    page.get_by_role("button", name="Turn on two-factor login").click()
+    expect(page.locator("#code-errors")).to_be_visible()
+    report["two-factor-setup-error"] = _axe(page)
+    page.fill("#code", totp_code(secret))
+    page.get_by_role("button", name="Turn on two-factor login").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    report["two-factor-recovery-codes"] = _axe(page)
+    shoot_to(page, f"two-factor-recovery-codes-{scheme}")
+    page.goto("/account/2fa")
+    report["two-factor-on"] = _axe(page)
+    page.click("text=Log out")
+    submit_password(page, email)
+    page.wait_for_url("**/auth/login/code")
+    report["login-code"] = _axe(page)
+    shoot_to(page, f"login-code-{scheme}")
+    page.fill("#code", "000000" if totp_code(secret, 1) != "000000" else "111111")
+    page.click("button.primary")
+    expect(page.locator("#code-errors")).to_be_visible()
+    report["login-code-error"] = _axe(page)
+    page.fill("#code", totp_code(secret, steps_ahead=1))
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")
 
     # The pages of someone not signed in.
     page.click("text=Log out")

@@ -96,6 +96,10 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "password_resets.created_at",
             "password_resets.expires_at",
             "password_resets.used_at",
+            "users.totp_enabled_at",
+            "recovery_codes.created_at",
+            "recovery_codes.used_at",
+            "two_factor_challenges.created_at",
         )
     }
 

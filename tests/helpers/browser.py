@@ -4,8 +4,11 @@ in-place update, save a screenshot."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
+
+import pyotp
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 PASSWORD = "correct horse battery"
@@ -72,3 +75,34 @@ def dialogs_after(page, count: int = 1, timeout_ms: int = 5000) -> list[str]:  #
         page.wait_for_timeout(50)
         waited += 50
     return list(page.dialogs)
+
+
+def totp_code(secret: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator app computes from ``secret`` (the library the server uses), ``steps_ahead`` steps on.
+
+    The server takes one step either side of now, and each step once: a test
+    that already used the code on screen uses the next one.
+    """
+    return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
+
+
+def enrol_two_factor(page) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Turn two-factor login on from the Account page, as a person would; the secret shown and the recovery codes."""
+    page.goto("/account/")
+    page.get_by_role("link", name="Set up two-factor login").click()
+    page.wait_for_url("**/account/2fa")
+    page.get_by_role("button", name="Set up two-factor login").click()
+    page.wait_for_url("**/account/2fa")
+    secret = page.locator("#totp-secret").inner_text().strip()
+    page.fill("#code", totp_code(secret))
+    page.get_by_role("button", name="Turn on two-factor login").click()
+    codes = [code.strip() for code in page.locator("#recovery-codes code").all_inner_texts()]
+    return secret, codes
+
+
+def submit_password(page, email: str) -> None:  # type: ignore[no-untyped-def]
+    """The login form's first step, email and password, without waiting to land anywhere (a code may follow)."""
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")

@@ -21,6 +21,8 @@ PUBLIC_ENDPOINTS = {
     "health.healthz",
     "health.readyz",
     "auth.login",
+    # The code step: without a pending login it sends the visitor back to the password.
+    "auth.login_code",
     "auth.register",
     "auth.forgot",
     "auth.reset",

@@ -107,6 +107,15 @@ class BaseConfig:
     # (a link from an administrator) or "closed". Production reads REGISTRATION.
     REGISTRATION = "open"
 
+    # Two-factor login (app/accounts/twofactor.py). With REQUIRE_2FA, an
+    # account without it can only set it up (or log out) after logging in.
+    # Production reads REQUIRE_2FA (1 or 0). ENCRYPTION_KEY, when set, seals
+    # the TOTP secrets instead of SECRET_KEY (see docs/security.md).
+    REQUIRE_2FA = False
+    ENCRYPTION_KEY: str | None = None
+    # How long a right password waits for its code before the login starts over.
+    TWO_FACTOR_LOGIN_TIMEOUT = timedelta(minutes=5)
+
     # A request that waited longer than this (seconds) between nginx and the
     # app is answered 503 at once instead of run (app/http/overload.py).
     # Measured in docs/reliability.md ("overload"); 0 turns shedding off.
@@ -156,6 +165,7 @@ class DevConfig(BaseConfig):
         _read_api_rate_limits(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
+        _read_two_factor(self, env)
 
 
 class TestConfig(BaseConfig):
@@ -204,6 +214,7 @@ class ProdConfig(BaseConfig):
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
+        _read_two_factor(self, env, production=True)
 
 
 API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")
@@ -250,6 +261,17 @@ def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:
     config.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
     config.MAIL_DEFAULT_SENDER = env.get("MAIL_FROM", "").strip() or BaseConfig.MAIL_DEFAULT_SENDER
     config.PASSWORD_RESET_TTL = timedelta(minutes=_positive_int(env, "PASSWORD_RESET_MINUTES", 30))
+
+
+def _read_two_factor(config: BaseConfig, env: Mapping[str, str], *, production: bool = False) -> None:
+    """REQUIRE_2FA (1/0, true/false, yes/no) and ENCRYPTION_KEY from ``env``; ConfigError for a bad value."""
+    config.REQUIRE_2FA = _flag(env, "REQUIRE_2FA")
+    key = env.get("ENCRYPTION_KEY", "").strip() or None
+    if key is not None and production and (is_placeholder(key) or len(key) < MIN_SECRET_KEY_LENGTH):
+        raise ConfigError(
+            f"ENCRYPTION_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters and not a placeholder; {GENERATE_HINT}"
+        )
+    config.ENCRYPTION_KEY = key
 
 
 # Who may create an account: anyone, holders of an invitation link from an

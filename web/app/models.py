@@ -7,7 +7,18 @@ Each table is defined in its domain (``app.accounts.models``,
 
 from __future__ import annotations
 
-from .accounts.models import ApiToken, AuditEvent, AuthFailure, Invite, LoginSession, Owner, PasswordReset, User
+from .accounts.models import (
+    ApiToken,
+    AuditEvent,
+    AuthFailure,
+    Invite,
+    LoginSession,
+    Owner,
+    PasswordReset,
+    RecoveryCode,
+    TwoFactorChallenge,
+    User,
+)
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
@@ -32,7 +43,9 @@ __all__ = [
     "Owner",
     "PasswordReset",
     "RateEvent",
+    "RecoveryCode",
     "Tag",
+    "TwoFactorChallenge",
     "UTCDateTime",
     "User",
     "db",

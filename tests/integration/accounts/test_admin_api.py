@@ -35,8 +35,9 @@ def test_lists_accounts(client, boss, admin_headers, user):
     assert by_email["boss@example.com"]["is_admin"] is True
     assert by_email["boss@example.com"]["last_seen_at"] is not None  # this very call used the token
     assert set(by_email["alice@example.com"]) == {
-        "id", "email", "is_admin", "disabled", "created_at", "last_seen_at", "notes",
+        "id", "email", "is_admin", "disabled", "two_factor", "created_at", "last_seen_at", "notes",
     }  # fmt: skip
+    assert by_email["alice@example.com"]["two_factor"] is False
 
 
 @pytest.mark.parametrize("scope", ["read", "write"])

@@ -102,7 +102,7 @@ def test_the_accounts_page_lists_every_account_with_its_state(client, as_boss, b
     row = re.search(rf'<tr id="account-{bob.id}"[^>]*>(.*?)</tr>', html, re.S)
     assert row, html
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
-    assert cells[:4] == ["bob@example.com", "user", "active", "2"]
+    assert cells[:5] == ["bob@example.com", "user", "active", "off", "2"]  # ..., two-factor login, notes
     assert f'<tr id="account-{carol.id}" class="disabled">' in html
     assert 'aria-label="Enable carol@example.com"' in html
     assert 'aria-label="Disable bob@example.com"' in html

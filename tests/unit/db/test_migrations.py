@@ -26,6 +26,8 @@ APP_TABLES = {
     "api_rate_windows",
     "invites",
     "password_resets",
+    "recovery_codes",
+    "two_factor_challenges",
     "audit_events",
 }
 

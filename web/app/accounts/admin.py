@@ -39,6 +39,11 @@ class AccountSummary:
     notes: int
     last_seen: datetime | None
 
+    @property
+    def two_factor(self) -> bool:
+        """Whether the account logs in with a second factor."""
+        return self.user.two_factor_enabled
+
 
 def get_account(user_id: int) -> User:
     """The account ``user_id``; AccountNotFound when there is none."""

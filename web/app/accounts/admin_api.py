@@ -53,6 +53,7 @@ def _account(user: User, summary: admin.AccountSummary | None = None) -> dict[st
         "email": user.email,
         "is_admin": user.is_admin,
         "disabled": user.is_disabled,
+        "two_factor": user.two_factor_enabled,
         "created_at": user.created_at,
         "last_seen_at": summary.last_seen if summary else None,
         "notes": summary.notes if summary else 0,

@@ -1,4 +1,5 @@
-"""/api/v1/tokens: personal API tokens; /api/v1/password-resets: a forgotten password."""
+"""The accounts API: /api/v1/tokens (personal API tokens), /api/v1/account (who
+the caller is), /api/v1/password-resets (a forgotten password)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from ..api.docs import id_links, problem_response
 from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idempotent_after
 from ..domain import RateLimited
 from ..http import jsonbody
+from . import twofactor
 from .resets import request_reset, reset_password
 from .schemas import (
+    AccountSchema,
     PasswordResetAcceptedSchema,
     PasswordResetRequestSchema,
     PasswordResetSchema,
@@ -47,16 +50,17 @@ class TokenCollection(MethodView):
     @problem_response(
         403,
         "Called with an API token (tokens cannot create tokens), the password is wrong, "
+        "the account has two-factor login on and `code` is missing, wrong or already used, "
         "or the admin scope was asked for by a non-administrator",
     )
-    @problem_response(429, "Too many wrong passwords from this client; see Retry-After")
+    @problem_response(429, "Too many wrong passwords or codes from this client; see Retry-After")
     def post(self, data: dict[str, Any]) -> Any:
         """Create a token, from a browser session and with your password. The secret is in this response only.
 
         A token cannot create tokens: one stolen token must not be able to
         mint others that outlive its revocation.
         """
-        _may_create_tokens(password=data["password"])
+        _may_create_tokens(password=data["password"], code=data["code"])
         user = api_user()
         token, secret = create_token(
             user, data["name"], data["scope"], data["expires_in_days"], commit=not deferred(), ip=request.remote_addr
@@ -65,8 +69,9 @@ class TokenCollection(MethodView):
         return body, 201, {"Location": url_for("api.TokenItem", token_id=token.id, _external=True)}
 
 
-def _may_create_tokens(*, password: str | None = None, checked_body: bool = True) -> None:
-    """Abort unless this caller may create a token: from a session, never a token, with the right password.
+def _may_create_tokens(*, password: str | None = None, code: str | None = None, checked_body: bool = True) -> None:
+    """Abort unless this caller may create a token: from a session, never a token, with the right password,
+    and with a code when the account has two-factor login on.
 
     Run by the view, and before an Idempotency-Key's stored answer (which
     holds a secret) is given again; the second time in one request it does
@@ -85,13 +90,37 @@ def _may_create_tokens(*, password: str | None = None, checked_body: bool = True
         password = body.get("password") if isinstance(body, dict) else None
         if not isinstance(password, str):
             return
+        code = body.get("code") if isinstance(body.get("code"), str) else None
+    user = api_user()
+    client = current_client()
     try:
-        confirm_password(api_user(), password or "", current_client())
-    except AccountError:
+        confirm_password(user, password or "", client)
+        if user.two_factor_enabled:
+            if not code:
+                abort(403, NO_CODE)
+            twofactor.check_second_factor(user, code, client)
+    except AccountError as exc:
+        if exc.field == "code":
+            abort(403, f"{exc} Your account has two-factor login on: a token needs a current code too.")
         abort(403, "That is not your password; a token needs your password to be created.")
     except PasswordGuessing as exc:
         raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc
     g.token_creation_allowed = True
+
+
+NO_CODE = (
+    "Your account has two-factor login on: send a current code from your authenticator app "
+    "(or a recovery code) as `code` with your password."
+)
+
+
+@bp.route("/account")
+class AccountItem(MethodView):
+    @bp.response(200, AccountSchema)
+    def get(self) -> Any:
+        """Who you are: your account's email, role, and whether it logs in with a second factor."""
+        user = api_user()
+        return {"id": user.id, "email": user.email, "is_admin": user.is_admin, "two_factor": user.two_factor_enabled}
 
 
 @bp.route("/tokens/<int:token_id>")

@@ -33,6 +33,11 @@ ACTIONS = {
     "access_revoked": "Every session and API token ended",
     "invite_created": "Invitation created",
     "invite_deleted": "Invitation withdrawn",
+    "two_factor_enabled": "Two-factor login turned on",
+    "two_factor_disabled": "Two-factor login turned off",
+    "two_factor_failed": "Wrong two-factor code",
+    "recovery_codes_regenerated": "New recovery codes made (the old ones no longer work)",
+    "recovery_code_used": "Recovery code used",
 }
 MAX_DETAIL = 255
 PAGE_SIZE = 50

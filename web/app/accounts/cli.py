@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ..domain import NotAllowed, NotFoundError, RuleConflict
-from . import admin
+from . import admin, twofactor
 from .invites import create_invite
 from .models import User
 from .resets import reset_link_for_admin
@@ -65,6 +65,19 @@ def list_command() -> None:
             f"{user.id}\t{user.email}\t{role}\t{state}\t{row.notes} notes\t"
             f"created {user.created_at:%Y-%m-%d}\tlast seen {seen}"
         )
+
+
+@users.command("reset-2fa")
+@click.argument("email")
+def reset_two_factor_command(email: str) -> None:
+    """Turn two-factor login off for someone who lost their authenticator app and every recovery code.
+
+    Check who is asking by other means first: this removes the second factor.
+    """
+    if twofactor.reset(_account(email), actor=None):
+        click.echo(f"Two-factor login is off for {email}; they can log in with the password and set it up again.")
+    else:
+        click.echo(f"{email} does not have two-factor login on; nothing changed.")
 
 
 @users.command("promote")

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from ..text_rules import NUL_MESSAGE, has_nul
 from .rules import (
     DEFAULT_INVITE_DAYS,
+    MAX_CODE_LENGTH,
     MAX_EMAIL_LENGTH,
     MAX_INVITE_DAYS,
     MAX_INVITE_NOTE_LENGTH,
@@ -84,6 +85,42 @@ class TokenForm(FlaskForm):
     password = PasswordField(
         "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
+    # Asked for (and shown) only when the account has two-factor login on.
+    code = StringField(
+        "Two-factor code",
+        validators=[Optional(), Length(max=MAX_CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false"},
+        description="From your authenticator app, or a recovery code.",
+    )
+
+
+def _code_field(label: str = "Code") -> StringField:
+    return StringField(
+        label,
+        validators=[DataRequired(message="Enter the code."), Length(max=MAX_CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
+class LoginCodeForm(FlaskForm):
+    """The login's second step."""
+
+    code = _code_field("Code from your authenticator app, or a recovery code")
+
+
+class EnableTwoFactorForm(FlaskForm):
+    """Confirming the set-up with the first code."""
+
+    code = _code_field("Code shown by the app")
+
+
+class TwoFactorChangeForm(FlaskForm):
+    """Turning two-factor login off, or new recovery codes: the password and a code."""
+
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    code = _code_field("Code from your authenticator app, or a recovery code")
 
 
 class ChangePasswordForm(FlaskForm):

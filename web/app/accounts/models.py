@@ -47,6 +47,13 @@ class User(UserMixin, Model):
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Set while an administrator has disabled the account: no login, no session, no token.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Two-factor login (app/accounts/twofactor.py). The TOTP secret, encrypted
+    # (Fernet under ENCRYPTION_KEY or SECRET_KEY); set while enrolling, and
+    # in use once totp_enabled_at is set.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255), default=None)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The last time step whose code was accepted: a code is never taken twice.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger(), default=None)
 
     notes: Mapped[list[Note]] = relationship(back_populates="owner", cascade="all, delete-orphan", passive_deletes=True)
     tokens: Mapped[list[ApiToken]] = relationship(
@@ -78,6 +85,10 @@ class User(UserMixin, Model):
     @property
     def is_disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
 
     def get_id(self) -> str:
         if not self.login_sid:
@@ -134,6 +145,39 @@ class LoginSession(Model):
     remember: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class RecoveryCode(Model):
+    """One single-use recovery code for two-factor login; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash", name="uq_recovery_codes_user_hash"),)
+
+
+class TwoFactorChallenge(Model):
+    """A login whose password was right, waiting for the second factor.
+
+    Not a login session: the browser holds only its random id (in the signed
+    session cookie), it lasts a few minutes, and it is used up by the login
+    it completes.
+    """
+
+    __tablename__ = "two_factor_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
 

@@ -31,6 +31,10 @@ DEFAULT_INVITE_DAYS = 7
 MAX_INVITE_DAYS = 90
 MAX_INVITE_NOTE_LENGTH = 100
 
+# A two-factor code as typed: six digits, or a recovery code (xxxx-xxxx-xxxx-xxxx),
+# with room for spaces.
+MAX_CODE_LENGTH = 40
+
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says

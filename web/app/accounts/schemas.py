@@ -8,6 +8,7 @@ from ..api.fields import JsonBoolean, JsonInteger, StrictSchema, checked_text
 from ..text_rules import NOT_BLANK_NO_NUL_PATTERN
 from .rules import (
     DEFAULT_INVITE_DAYS,
+    MAX_CODE_LENGTH,
     MAX_EMAIL_LENGTH,
     MAX_INVITE_DAYS,
     MAX_INVITE_NOTE_LENGTH,
@@ -54,6 +55,24 @@ class TokenCreateSchema(StrictSchema):
         validate=validate.Length(max=MAX_PASSWORD_LENGTH),
         metadata={"description": "Your account password: a token outlives the session that creates it"},
     )
+    code = fields.String(
+        load_default=None,
+        load_only=True,
+        validate=validate.Length(max=MAX_CODE_LENGTH),
+        metadata={
+            "description": "When your account has two-factor login on: a current code from your authenticator app, "
+            "or a recovery code (used up). Each code is taken once."
+        },
+    )
+
+
+class AccountSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    is_admin = fields.Boolean()
+    two_factor = fields.Boolean(
+        metadata={"description": "Whether logging in needs a code; it is set up and turned off on the Account page"}
+    )
 
 
 class PasswordResetRequestSchema(StrictSchema):
@@ -93,6 +112,7 @@ class AdminAccountSchema(Schema):
     email = fields.String()
     is_admin = fields.Boolean()
     disabled = fields.Boolean(metadata={"description": "Disabled accounts cannot log in; their tokens are revoked"})
+    two_factor = fields.Boolean(metadata={"description": "Whether the account logs in with a second factor (TOTP)"})
     created_at = fields.AwareDateTime()
     last_seen_at = fields.AwareDateTime(
         allow_none=True, metadata={"description": "Latest session activity or token use; null if never"}

@@ -21,6 +21,7 @@ DISABLED = "This account has been disabled by an administrator of this server. A
 __all__ = [
     "AccountError",
     "PasswordGuessing",
+    "SecondFactorNeeded",
     "authenticate",
     "change_password",
     "confirm_password",
@@ -117,8 +118,11 @@ def log_in(email: str, password: str, client: Client) -> User:
 
     Raises PasswordGuessing while ``client`` has too many recent failures
     (nothing is checked then), AccountError with one message for an unknown
-    email and a wrong password alike, and NotAllowed for a disabled account
-    (said only to whoever knows its password).
+    email and a wrong password alike, NotAllowed for a disabled account
+    (said only to whoever knows its password), and SecondFactorNeeded when
+    the password is right but the account has two-factor login on: nobody
+    is logged in then, and the client's failures are not forgiven until the
+    code is right too (app/accounts/twofactor.py).
     """
     wait = retry_after(email, client)
     if wait is not None:
@@ -129,11 +133,16 @@ def log_in(email: str, password: str, client: Client) -> User:
         audit.record("login_failed", target=known, target_email=None if known else email, ip=client.ip)
         record_failure(email, client)  # commits the event too
         raise AccountError("Invalid email or password.")
-    clear_failures(email, client)
     if user.is_disabled:
+        clear_failures(email, client)
         audit.record("login_refused", target=user, ip=client.ip)
         db.session.commit()
         raise NotAllowed(DISABLED)
+    if user.two_factor_enabled:
+        # Forgiving failures here would let a guesser who has the password
+        # try codes without limit, one password between every few codes.
+        raise SecondFactorNeeded(user)
+    clear_failures(email, client)
     audit.record("login", target=user, ip=client.ip)
     db.session.commit()
     return user
@@ -189,6 +198,14 @@ def confirm_password(
     if not verify_password(user.password_hash, password or ""):
         record_failure(user.email, client)
         raise AccountError(message, field=field)
+
+
+class SecondFactorNeeded(Exception):
+    """The password was right and the account needs a code too: nobody is logged in yet."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__("a second factor is needed")
+        self.user = user
 
 
 class PasswordGuessing(Exception):

@@ -28,16 +28,19 @@ from ..http.forms import EmptyForm
 from ..http.limits import body_limit
 from ..http.security import is_safe_next
 from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
-from . import audit
+from . import audit, twofactor
 from .forms import (
     ChangePasswordForm,
     DeleteAccountForm,
+    EnableTwoFactorForm,
     ForgotPasswordForm,
     ImportForm,
+    LoginCodeForm,
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
     TokenForm,
+    TwoFactorChangeForm,
 )
 from .invites import UNUSABLE, usable_invite
 from .mail import NOT_SET_UP, is_set_up
@@ -49,6 +52,7 @@ from .service import (
     REGISTRATION_CLOSED,
     AccountError,
     PasswordGuessing,
+    SecondFactorNeeded,
     change_password,
     confirm_password,
     delete_user,
@@ -73,6 +77,29 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     app.register_blueprint(auth)
     app.register_blueprint(account)
+    app.before_request(require_two_factor)
+
+
+# Where an account without two-factor login may go while REQUIRE_2FA is on.
+OPEN_WITHOUT_2FA = frozenset(
+    {"static", "auth.logout", "auth.login", "auth.login_code", "account.two_factor", "account.two_factor_setup"}
+    | {"account.two_factor_confirm", "health.healthz", "health.readyz"}
+)
+TWO_FACTOR_REQUIRED = "This server requires two-factor login. Set it up to go on."
+# The session key holding the id of a login waiting for its code.
+CHALLENGE_KEY = "2fa_challenge"
+
+
+def require_two_factor() -> ResponseReturnValue | None:
+    """With REQUIRE_2FA, a logged-in account without two-factor login is sent to set it up, and nowhere else."""
+    if not current_app.config["REQUIRE_2FA"] or request.endpoint in OPEN_WITHOUT_2FA:
+        return None
+    if not current_user.is_authenticated or current_user.two_factor_enabled:
+        return None
+    if request.path.startswith("/api/"):
+        abort(403, TWO_FACTOR_REQUIRED + " Do that on the Account page.")
+    flash(TWO_FACTOR_REQUIRED, "info")
+    return redirect(url_for("account.two_factor"))
 
 
 def load_user(session_id: str) -> User | None:
@@ -184,6 +211,13 @@ def login() -> ResponseReturnValue:
         except NotAllowed as exc:
             flash(str(exc), "error")
             status = 403
+        except SecondFactorNeeded as exc:
+            # Not logged in: the browser holds only the id of a challenge that
+            # a code completes (a fresh session, as at any login).
+            session.clear()
+            session[CHALLENGE_KEY] = twofactor.begin_challenge(exc.user, remember=bool(form.remember.data))
+            target = request.args.get("next") or request.form.get("next")
+            return redirect(url_for("auth.login_code", next=target if is_safe_next(target) else None))
         else:
             _start_session(user, remember=bool(form.remember.data))
             response = redirect(_next_url())
@@ -251,6 +285,42 @@ def reset(token: str) -> ResponseReturnValue:
     return render_template("auth/reset.html", form=form, refusal=None), status
 
 
+@auth.route("/login/code", methods=["GET", "POST"])
+def login_code() -> ResponseReturnValue:
+    """The login's second step: the password was right, now the code."""
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    challenge_id = session.get(CHALLENGE_KEY)
+    if twofactor.find_challenge(challenge_id) is None:
+        session.pop(CHALLENGE_KEY, None)
+        flash(twofactor.EXPIRED, "info")
+        return redirect(url_for("auth.login", next=request.args.get("next") or None))
+    form = LoginCodeForm()
+    status = 200
+    headers: dict[str, str] = {}
+    if form.validate_on_submit():
+        client = current_client()
+        try:
+            user, remember = twofactor.complete_login(challenge_id, form.code.data or "", client)
+        except PasswordGuessing as exc:
+            form.code.errors = [str(exc).replace("wrong passwords", "wrong passwords or codes")]
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
+        except AccountError as exc:
+            if exc.field != "code":  # the challenge is gone
+                flash(str(exc), "info")
+                return redirect(url_for("auth.login"))
+            form.code.errors = [str(exc)]
+            status = 401
+        else:
+            _start_session(user, remember=remember)
+            response = redirect(_next_url())
+            _remember_device(response, user.email)
+            return response
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login_code.html", form=form, next=request.args.get("next", "")), status, headers
+
+
 @auth.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
@@ -272,6 +342,7 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "import_form": ImportForm(formdata=None),
         "action_form": EmptyForm(),
         "tokens": user_tokens(current_user),
+        "two_factor_on": current_user.two_factor_enabled,
         "new_secret": None,
         "events": audit.events_about(current_user),
         "describe": audit.describe,
@@ -311,6 +382,14 @@ def create_api_token() -> ResponseReturnValue:
         return _settings(403, token_form=form)
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.password, token_form=form)
+    if current_user.two_factor_enabled:
+        try:
+            twofactor.check_second_factor(current_user, form.code.data or "", current_client())
+        except AccountError as exc:
+            form.code.errors = [str(exc)]
+            return _settings(403, token_form=form)
+        except PasswordGuessing as exc:
+            return _too_many_guesses(exc, form.code, token_form=form)
     token, secret = create_token(
         current_user, form.name.data or "", form.scope.data or "write", form.expires_in_days.data, ip=client_ip()
     )
@@ -397,3 +476,100 @@ def import_notes() -> ResponseReturnValue:
         return _settings(400, import_form=form)
     flash(f"Imported {result.count} note{'s' if result.count != 1 else ''}.", "success")
     return redirect(url_for("notes.index"))
+
+
+# --- two-factor login ------------------------------------------------------------
+
+
+def _two_factor_page(status: int = 200, **context: object) -> ResponseReturnValue:
+    user = current_user._get_current_object()
+    values: dict[str, object] = {
+        "enrolment": twofactor.pending_enrolment(user),
+        "enable_form": EnableTwoFactorForm(formdata=None),
+        "change_form": TwoFactorChangeForm(formdata=None),
+        "action_form": EmptyForm(),
+        "recovery_codes": None,
+        "codes_left": twofactor.recovery_codes_left(user) if user.two_factor_enabled else 0,
+    }
+    values.update(context)
+    return render_template("account/two_factor.html", **values), status
+
+
+@account.get("/2fa")
+@login_required
+def two_factor() -> ResponseReturnValue:
+    return _two_factor_page()
+
+
+@account.post("/2fa/setup")
+@login_required
+def two_factor_setup() -> ResponseReturnValue:
+    """A new secret to scan; two-factor login stays off until a code confirms it."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        twofactor.start_enrolment(current_user._get_current_object())
+    except AccountError as exc:
+        flash(str(exc), "info")
+    return redirect(url_for("account.two_factor"))
+
+
+@account.post("/2fa/confirm")
+@login_required
+def two_factor_confirm() -> ResponseReturnValue:
+    form = EnableTwoFactorForm()
+    if not form.validate_on_submit():
+        return _two_factor_page(400, enable_form=form)
+    try:
+        codes = twofactor.confirm_enrolment(current_user._get_current_object(), form.code.data or "", current_client())
+    except AccountError as exc:
+        form.code.errors = [str(exc)]
+        return _two_factor_page(400, enable_form=form)
+    except PasswordGuessing as exc:
+        form.code.errors = [str(exc)]
+        response = make_response(_two_factor_page(429, enable_form=form))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    flash("Two-factor login is on. Save your recovery codes now: they will not be shown again.", "success")
+    # Rendered, not redirected: the codes must never sit in a URL, the session or a flash message.
+    return _two_factor_page(201, recovery_codes=codes)
+
+
+def _change_two_factor(action: str) -> ResponseReturnValue:
+    form = TwoFactorChangeForm()
+    if not form.validate_on_submit():
+        return _two_factor_page(400, change_form=form)
+    user = current_user._get_current_object()
+    try:
+        if action == "disable":
+            twofactor.disable(user, form.password.data or "", form.code.data or "", current_client())
+        else:
+            codes = twofactor.regenerate_recovery_codes(
+                user, form.password.data or "", form.code.data or "", current_client()
+            )
+    except AccountError as exc:
+        field = form.code if exc.field == "code" else form.password
+        field.errors = [str(exc)]
+        return _two_factor_page(403, change_form=form)
+    except PasswordGuessing as exc:
+        form.code.errors = [str(exc)]
+        response = make_response(_two_factor_page(429, change_form=form))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    if action == "disable":
+        flash("Two-factor login is off. Your recovery codes no longer work.", "info")
+        return redirect(url_for("account.settings"))
+    flash("New recovery codes made; the old ones no longer work. Save these now.", "success")
+    return _two_factor_page(201, recovery_codes=codes)
+
+
+@account.post("/2fa/disable")
+@login_required
+def two_factor_disable() -> ResponseReturnValue:
+    return _change_two_factor("disable")
+
+
+@account.post("/2fa/recovery-codes")
+@login_required
+def two_factor_recovery_codes() -> ResponseReturnValue:
+    return _change_two_factor("regenerate")

@@ -1,6 +1,6 @@
 """password reset links
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30 11:05:00
 
@@ -12,7 +12,7 @@ users is not altered (on SQLite a batch would drop the lower(email) index).
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

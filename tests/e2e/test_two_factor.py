@@ -1,0 +1,110 @@
+"""Two-factor login on PostgreSQL: the two-step login through the pages, and two requests racing
+with one code (or one recovery code): exactly one is let in."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from tests.helpers.data import PASSWORD
+from tests.helpers.e2e import count, text
+from tests.helpers.twofactor import current_code, next_step_code
+
+from app.accounts import twofactor
+from app.accounts.passwords import hash_password
+from app.accounts.rules import AccountError
+from app.accounts.throttle import Client
+from app.models import LoginSession, RecoveryCode, TwoFactorChallenge, User, db
+
+pytestmark = pytest.mark.e2e
+
+CLIENT = Client("192.0.2.9")
+
+
+def test_logging_in_with_a_code_and_a_recovery_code(client, user):
+    secret = twofactor.start_enrolment(user).secret
+    codes = twofactor.confirm_enrolment(user, current_code(secret), CLIENT)
+
+    response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] == "/auth/login/code", text(response)
+    assert count(LoginSession) == 0 and count(TwoFactorChallenge) == 1
+    assert client.post("/auth/login/code", data={"code": next_step_code(secret)}).status_code == 302
+    assert client.get("/account/").status_code == 200
+    client.post("/auth/logout")
+
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert client.post("/auth/login/code", data={"code": codes[0]}).status_code == 302
+    assert count(RecoveryCode, RecoveryCode.used_at.is_not(None)) == 1
+    row = db.session.execute(sa.select(User.__table__).where(User.id == user.id)).mappings().one()
+    assert secret not in row["totp_secret"]
+
+
+def _race(apps: list[Flask], user_id: int, code: str, statement_start: str) -> list[str]:
+    """Both apps check ``code`` for the user at once; each one's outcome."""
+    both_ready = threading.Barrier(2, timeout=15)
+
+    def before_update(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().startswith(statement_start):
+            both_ready.wait()
+
+    outcomes: dict[int, str] = {}
+    errors: list[BaseException] = []
+
+    def check(index: int) -> None:
+        try:
+            with apps[index].app_context():
+                user = db.session.get(User, user_id)
+                try:
+                    twofactor.check_second_factor(user, code, CLIENT)
+                    db.session.commit()
+                    outcomes[index] = "in"
+                except AccountError:
+                    outcomes[index] = "refused"
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            errors.append(exc)
+            both_ready.abort()
+
+    engines = []
+    for app in apps:
+        with app.app_context():
+            engines.append(db.engine)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", before_update)
+    try:
+        threads = [threading.Thread(target=check, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", before_update)
+    assert not errors, errors
+    return sorted(outcomes.values())
+
+
+@pytest.fixture
+def enrolled(committed_app: Callable[[], Flask]) -> tuple[list[Flask], int, str, list[str]]:
+    apps = [committed_app(), committed_app()]
+    with apps[0].app_context():
+        user = User(email="race@example.com", password_hash=hash_password(PASSWORD))
+        db.session.add(user)
+        db.session.commit()
+        secret = twofactor.start_enrolment(user).secret
+        codes = twofactor.confirm_enrolment(user, current_code(secret), CLIENT)
+        return apps, user.id, secret, codes
+
+
+def test_two_requests_with_one_code_let_one_in(enrolled) -> None:
+    apps, user_id, secret, _ = enrolled
+    # Both have read the last accepted step before either claims the new one.
+    assert _race(apps, user_id, next_step_code(secret), "UPDATE users SET totp_last_step") == ["in", "refused"]
+
+
+def test_two_requests_with_one_recovery_code_let_one_in(enrolled) -> None:
+    apps, user_id, _, codes = enrolled
+    assert _race(apps, user_id, codes[0], "UPDATE recovery_codes") == ["in", "refused"]

@@ -36,6 +36,7 @@ APP_TABLES = {
     "api_rate_windows",
     "invites",
     "audit_events",
+    "oidc_identities",
 }
 
 

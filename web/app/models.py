@@ -7,7 +7,7 @@ Each table is defined in its domain (``app.accounts.models``,
 
 from __future__ import annotations
 
-from .accounts.models import ApiToken, AuditEvent, AuthFailure, Invite, LoginSession, Owner, User
+from .accounts.models import ApiToken, AuditEvent, AuthFailure, Invite, LoginSession, OidcIdentity, Owner, User
 from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
@@ -29,6 +29,7 @@ __all__ = [
     "Invite",
     "LoginSession",
     "Note",
+    "OidcIdentity",
     "Owner",
     "RateEvent",
     "Tag",

@@ -20,6 +20,7 @@ ACTIONS = {
     "login": "Logged in",
     "login_failed": "Failed login",
     "login_refused": "Login refused: the account is disabled",
+    "password_login_refused": "Password login refused: on this server it is for administrators only",
     "password_changed": "Password changed",
     "token_created": "API token created",
     "token_revoked": "API token revoked",
@@ -31,6 +32,11 @@ ACTIONS = {
     "access_revoked": "Every session and API token ended",
     "invite_created": "Invitation created",
     "invite_deleted": "Invitation withdrawn",
+    "sso_login": "Logged in with single sign-on",
+    "sso_login_failed": "Failed single sign-on login",
+    "sso_login_refused": "Single sign-on login refused",
+    "sso_linked": "Single sign-on identity linked",
+    "sso_unlinked": "Single sign-on identity unlinked",
 }
 MAX_DETAIL = 255
 PAGE_SIZE = 50

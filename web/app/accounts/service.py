@@ -112,13 +112,17 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def log_in(email: str, password: str, client: Client) -> User:
+ADMINS_ONLY = "On this server password login is for administrators; use single sign-on."
+
+
+def log_in(email: str, password: str, client: Client, *, admins_only: bool = False) -> User:
     """The account these credentials open, checked against the login throttle; every outcome is audited.
 
     Raises PasswordGuessing while ``client`` has too many recent failures
     (nothing is checked then), AccountError with one message for an unknown
     email and a wrong password alike, and NotAllowed for a disabled account
-    (said only to whoever knows its password).
+    (said only to whoever knows its password), or for an account that is
+    not an administrator's when ``admins_only`` (PASSWORD_LOGIN=off).
     """
     wait = retry_after(email, client)
     if wait is not None:
@@ -134,6 +138,10 @@ def log_in(email: str, password: str, client: Client) -> User:
         audit.record("login_refused", target=user, ip=client.ip)
         db.session.commit()
         raise NotAllowed(DISABLED)
+    if admins_only and not user.is_admin:
+        audit.record("password_login_refused", target=user, ip=client.ip)
+        db.session.commit()
+        raise NotAllowed(ADMINS_ONLY)
     audit.record("login", target=user, ip=client.ip)
     db.session.commit()
     return user

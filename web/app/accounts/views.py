@@ -46,6 +46,7 @@ from .service import (
     register as register_account,
 )
 from .sessions import end_session, load_session_user, start_session
+from .sso import has_password, identities_of
 from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 
@@ -150,17 +151,53 @@ def register() -> ResponseReturnValue:
     return render_template("auth/register.html", form=form, refusal=None), status
 
 
+SSO_ONLY = "This server logs in with single sign-on. Use the button above."
+
+
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """The login page: single sign-on when configured, and the password form unless PASSWORD_LOGIN is off."""
     if current_user.is_authenticated:
         return redirect(_next_url())
+    if not current_app.config["PASSWORD_LOGIN"]:
+        if request.method == "POST":
+            flash(SSO_ONLY, "error")
+            return login_page(None, 403)
+        return login_page(None)
+    return _password_login(admins_only=False)
+
+
+@auth.route("/login/password", methods=["GET", "POST"])
+def password_login() -> ResponseReturnValue:
+    """The password form at a path of its own: with PASSWORD_LOGIN off it stays, for administrators only,
+    so that an administrator can always get in, whatever happens to the identity provider."""
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    return _password_login(admins_only=not current_app.config["PASSWORD_LOGIN"])
+
+
+def login_page(form: LoginForm | None, status: int = 200, headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    """The login page, with ``form`` (the password form) or without it, as the settings allow."""
+    admins_only = form is not None and not current_app.config["PASSWORD_LOGIN"]
+    page = render_template(
+        "auth/login.html",
+        form=form,
+        next=request.args.get("next", ""),
+        admins_only=admins_only,
+        sso_enabled=bool(current_app.config.get("OIDC_ISSUER")),
+        action="auth.password_login" if admins_only else "auth.login",
+    )
+    return page, status, headers or {}
+
+
+def _password_login(*, admins_only: bool) -> ResponseReturnValue:
     form = LoginForm()
     status = 200
     headers: dict[str, str] = {}
     if form.validate_on_submit():
         email = form.email.data or ""
         try:
-            user = log_in(email, form.password.data or "", current_client())
+            user = log_in(email, form.password.data or "", current_client(), admins_only=admins_only)
         except PasswordGuessing as exc:
             minutes = max(1, round(exc.retry_after / 60))
             flash(f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.", "error")
@@ -179,8 +216,7 @@ def login() -> ResponseReturnValue:
             return response
     elif request.method == "POST":
         status = 400
-    page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
-    return page, status, headers
+    return login_page(form, status, headers)
 
 
 @auth.post("/logout")
@@ -197,6 +233,7 @@ def logout() -> ResponseReturnValue:
 
 
 def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
+    identities = identities_of(current_user)
     context = {
         "token_form": TokenForm(formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
@@ -207,6 +244,10 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "new_secret": None,
         "events": audit.events_about(current_user),
         "describe": audit.describe,
+        "sso_enabled": bool(current_app.config.get("OIDC_ISSUER")),
+        "sso_identities": identities,
+        # An account without a password keeps at least one identity.
+        "sso_can_unlink": has_password(current_user) or len(identities) > 1,
     }
     context.update(forms)
     if current_user.is_admin:

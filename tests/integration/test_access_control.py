@@ -22,10 +22,15 @@ PUBLIC_ENDPOINTS = {
     "health.readyz",
     "auth.login",
     "auth.register",
+    "auth.password_login",
+    # Single sign-on: starting it, the provider's way back, proving an account to link.
+    "sso.start",
+    "sso.callback",
+    "sso.confirm",
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
-SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0, "user_id": 1, "invite_id": 1, "action": "disable"}
+SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0, "user_id": 1, "invite_id": 1, "action": "disable", "identity_id": 1}
 
 
 def _protected_routes() -> list[tuple[str, str, str]]:

@@ -20,6 +20,7 @@ from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from joserfc.errors import JoseError
 
 from ..domain import NotAllowed, RuleConflict
 from ..extensions import sso as sso_client
@@ -125,7 +126,7 @@ def callback() -> ResponseReturnValue:
         return _failed(STALE, 400, "state did not match")
     except OAuthError as exc:
         return _failed(BROKEN, 400, f"token request refused: {exc.error}"[:120])
-    except AuthlibBaseError as exc:  # the ID token: signature, issuer, audience, expiry, nonce
+    except (JoseError, AuthlibBaseError) as exc:  # the ID token: signature, issuer, audience, expiry, nonce
         current_app.logger.warning("sso: ID token refused: %s", exc)
         return _failed(BROKEN, 400, f"ID token refused: {getattr(exc, 'error', '')} {exc}"[:120])
     except requests.RequestException:

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 CLIENT_ID = "notes-tests"
-CLIENT_SECRET = "notes-tests-client-secret"  # noqa: S105 - the mock takes any secret
+CLIENT_SECRET = "notes-tests-client-secret"
 
 
 @dataclass(frozen=True)
@@ -117,4 +117,12 @@ def sso_login(
     return client.get(local_path(callback))
 
 
-__all__: Sequence[str] = ["CLIENT_ID", "Provider", "consent", "local_path", "running_provider", "sso_login", "to_provider"]
+__all__: Sequence[str] = [
+    "CLIENT_ID",
+    "Provider",
+    "consent",
+    "local_path",
+    "running_provider",
+    "sso_login",
+    "to_provider",
+]

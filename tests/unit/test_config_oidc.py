@@ -27,12 +27,12 @@ def test_read_from_the_environment():
     config = ProdConfig(
         {**GOOD, **SSO, "OIDC_AUTO_CREATE": "on", "PASSWORD_LOGIN": "off", "OIDC_BUTTON_LABEL": "Log in with Acme"}
     )
-    assert (config.OIDC_ISSUER, config.OIDC_CLIENT_ID) == (SSO["OIDC_ISSUER"], "notes")
-    assert config.OIDC_CLIENT_SECRET == SSO["OIDC_CLIENT_SECRET"]
+    assert (SSO["OIDC_ISSUER"], "notes") == (config.OIDC_ISSUER, config.OIDC_CLIENT_ID)
+    assert SSO["OIDC_CLIENT_SECRET"] == config.OIDC_CLIENT_SECRET
     assert config.OIDC_AUTO_CREATE is True
     assert config.PASSWORD_LOGIN is False
     assert config.OIDC_BUTTON_LABEL == "Log in with Acme"
-    assert DevConfig(SSO).OIDC_ISSUER == SSO["OIDC_ISSUER"]
+    assert SSO["OIDC_ISSUER"] == DevConfig(SSO).OIDC_ISSUER
 
 
 def test_the_issuer_is_kept_exactly_as_given():

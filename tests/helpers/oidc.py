@@ -8,6 +8,7 @@ is asked at). On its consent page a test picks the user (``sub``) or denies.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -62,18 +63,50 @@ class _IssuerRewrite:
         return self.app(environ, start_response)
 
 
+class _SignatureTamper:
+    """Changes one character of the signature of every ID token the provider hands out."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/oauth2/token":
+            return self.app(environ, start_response)
+        captured: dict[str, Any] = {}
+
+        def keep(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        body = json.loads(b"".join(self.app(environ, keep)))
+        head, payload, signature = body["id_token"].split(".")
+        flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+        body["id_token"] = f"{head}.{payload}.{flipped}"
+        data = json.dumps(body).encode()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], [*headers, ("Content-Length", str(len(data)))])
+        return [data]
+
+
 @contextmanager
 def running_provider(
-    *, token_max_age: timedelta = timedelta(hours=1), another_issuer: bool = False, host: str = "127.0.0.1"
+    *,
+    token_max_age: timedelta = timedelta(hours=1),
+    another_issuer: bool = False,
+    bad_signatures: bool = False,
+    host: str = "127.0.0.1",
 ) -> Iterator[Provider]:
     """A provider serving in a thread until the block ends.
 
     ``token_max_age`` below zero makes it hand out ID tokens that have
     already expired; ``another_issuer`` makes its ID tokens name
     ``http://localhost:PORT`` as their issuer while its discovery document
-    names ``http://127.0.0.1:PORT``.
+    names ``http://127.0.0.1:PORT``; ``bad_signatures`` breaks the signature
+    of each ID token it hands out.
     """
     app: Any = oidc_provider_mock.app(require_nonce=True, access_token_max_age=token_max_age)
+    if bad_signatures:
+        app = _SignatureTamper(app)
     rewrite = _IssuerRewrite(app, "") if another_issuer else None
     server = werkzeug.serving.make_server(host, 0, rewrite or app, threaded=True, request_handler=_QuietHandler)
     if rewrite is not None:

@@ -333,6 +333,30 @@ def test_an_id_token_from_another_issuer_logs_nobody_in(other_provider_app):
             assert "iss" in audit_events("sso_login_failed")[0].detail
 
 
+def test_an_id_token_with_a_broken_signature_logs_nobody_in(other_provider_app):
+    with running_provider(bad_signatures=True) as provider:
+        provider.set_user("carol-sub", email="carol@example.com")
+        with as_new(other_provider_app(provider)) as app:
+            client = app.test_client()
+            response = sso_login(client, "carol-sub")
+            assert response.status_code == 400
+            assert BROKEN in text(response)
+            assert users() == [] and logged_in_as(client) is None
+            assert "signature" in audit_events("sso_login_failed")[0].detail
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(other_provider_app):
+    """OIDC_ISSUER with a trailing slash: the provider's document names itself without one."""
+    with running_provider() as provider:
+        configured = type(provider)(provider.issuer + "/")
+        with as_new(other_provider_app(configured)) as app:
+            client = app.test_client()
+            response = client.get("/auth/oidc/login")
+            assert response.status_code == 502
+            assert BROKEN in text(response)
+            assert audit_events("sso_login_failed")[0].detail == "the discovery document names another issuer"
+
+
 def test_an_expired_id_token_logs_nobody_in(other_provider_app):
     # Its ID tokens expire ten minutes before they are made: past any clock leeway.
     with running_provider(token_max_age=timedelta(minutes=-10)) as provider:

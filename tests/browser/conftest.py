@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
+from tests.helpers.oidc import Provider, running_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -46,8 +47,23 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"browser tier skipped: {reason}")
 
 
+def _local_mode() -> bool:
+    return not os.environ.get("BROWSER_BASE_URL") and os.environ.get("BROWSER_STACK") != "1"
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def oidc_provider() -> Iterator[Provider | None]:
+    """The identity provider the local gunicorn logs in with (oidc-provider-mock on
+    127.0.0.1), or None against a stack, whose web container cannot reach the host's loopback."""
+    if not _local_mode():
+        yield None
+        return
+    with running_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Provider | None) -> Iterator[str]:
     """The base URL of the app under test (see the module docstring)."""
     if os.environ.get("BROWSER_BASE_URL"):
         yield os.environ["BROWSER_BASE_URL"].rstrip("/")
@@ -58,10 +74,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with compose_stack() as url:
             yield url
     else:
-        yield from _gunicorn(tmp_path_factory)
+        yield from _gunicorn(tmp_path_factory, oidc_provider)
 
 
-def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _gunicorn(tmp_path_factory: pytest.TempPathFactory, provider: Provider | None) -> Iterator[str]:
     """gunicorn serving a fresh SQLite database on a free loopback port."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
@@ -73,6 +89,9 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
     }
+    if provider is not None:
+        # Single sign-on next to the password form; a first SSO login makes an account.
+        env.update({**provider.app_config(), "OIDC_AUTO_CREATE": "on"})
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "flask", "db", "upgrade"], cwd=WEB, env=env, check=True, capture_output=True)
     log = open(data / "gunicorn.log", "w")  # noqa: SIM115 - closed in finally

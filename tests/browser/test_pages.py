@@ -59,9 +59,9 @@ SEED = [
 ]
 
 
-def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """An account with realistic notes: one pinned, one archived, one in the trash."""
-    register(page)
+def _seed(page) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+    """An account with realistic notes: one pinned, one archived, one in the trash; its email."""
+    email = register(page)
     urls = {title: write_note(page, title, content, tags) for title, content, tags in SEED}
     page.goto(urls["Q3 planning"])
     page.click("#pin")
@@ -73,7 +73,7 @@ def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     trashed = write_note(page, "Old draft", "Nothing worth keeping.", "ideas")
     page.click("button:has-text('Move to trash')")
     page.wait_for_url("**/notes/")
-    return {**urls, "Old draft": trashed}
+    return {**urls, "Old draft": trashed}, email
 
 
 def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -90,10 +90,10 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
+def test_every_main_page_is_accessible_and_photographed(new_context, scheme, oidc_provider):
     context = new_context(color_scheme=scheme, viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
-    urls = _seed(page)
+    urls, email = _seed(page)
     view = urls["Weekly groceries"]
     pages = [
         ("notes", "/notes/"),
@@ -142,6 +142,17 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
         page.goto(url)
         report[name] = _axe(page)
         shoot_to(page, f"{name}-{scheme}")
+    if oidc_provider is not None:
+        # Single sign-on naming the seeded account's email (the provider's
+        # email for a new subject is the subject): the page that asks for its password.
+        page.goto("/auth/login")
+        page.click("#sso-login")
+        page.fill("input[name=sub]", email)
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url("**/auth/oidc/link")
+        report["sso-link"] = _axe(page)
+        shoot_to(page, f"sso-link-{scheme}")
+        page.goto("/auth/register")
     page.fill("#email", "nobody@example.com")
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD + " typo")

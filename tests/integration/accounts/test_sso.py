@@ -488,3 +488,9 @@ def test_with_password_login_on_the_password_path_is_the_same_login(client, user
     response = client.post("/auth/login/password", data={"email": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert logged_in_as(client) == "alice@example.com"
+
+
+def test_forms_may_lead_to_the_provider_and_nowhere_else(client, provider):
+    """ "Link SSO" posts, then redirects to the provider: the CSP's form-action must allow its origin."""
+    policy = client.get("/auth/login").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider.issuer};" in policy

@@ -11,3 +11,7 @@ def test_no_button_and_no_flow_without_an_issuer(client):
 
 def test_the_account_page_has_no_sso_section_without_an_issuer(client, logged_in):
     assert "Single sign-on" not in client.get("/account/").get_data(as_text=True)
+
+
+def test_forms_lead_nowhere_else_without_an_issuer(client):
+    assert "form-action 'self';" in client.get("/auth/login").headers["Content-Security-Policy"]

@@ -336,8 +336,8 @@ def test_sso_login(page, oidc_provider):
     the next time the same identity opens the same account."""
     if oidc_provider is None:
         pytest.skip(STACK_SKIP)
-    # For a subject it has not met, the provider gives the subject as the email.
     email = f"sso-{uuid.uuid4().hex[:10]}@example.com"
+    oidc_provider.set_user(email, email=email, email_verified=True)
     page.goto("/auth/login")
     expect(page.locator("#sso-login")).to_have_text("Log in with SSO")
     page.click("#sso-login")

@@ -25,7 +25,9 @@ from tests.helpers.shared_app import as_new, built_once
 
 from app.accounts.invites import UNUSABLE, create_invite
 from app.accounts.service import ADMINS_ONLY, DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED
-from app.accounts.sso import LAST_WAY_IN, LINKED_ELSEWHERE, NO_ACCOUNT, NO_PASSWORD
+from app.accounts import admin
+from app.accounts.sso import LAST_WAY_IN, LINKED_ELSEWHERE, NO_ACCOUNT, NO_EMAIL, NO_PASSWORD
+from app.domain import RuleConflict
 from app.accounts.sso_views import BROKEN, DENIED, STALE
 from app.db.types import utcnow
 from app.models import Invite, OidcIdentity, User, db
@@ -137,17 +139,24 @@ def test_a_used_invitation_makes_no_second_account(app, client, provider):
     _, secret = create_invite(None)
     assert sso_login(client, "carol-sub", start=f"/auth/oidc/login?invite={secret}").status_code == 302
     client.post("/auth/logout")
-    provider.set_user("dave-sub", email="dave@example.com")
+    provider.set_user("dave-sub", email="dave@example.com", email_verified=True)
     response = sso_login(client, "dave-sub", start=f"/auth/oidc/login?invite={secret}")
     assert response.status_code == 409
     assert UNUSABLE in text(response)
     assert users() == ["carol@example.com"]
 
 
-def test_an_identity_without_an_email_gets_no_account(client, provider):
-    provider.set_user("noemail-sub", name="No Email")
-    response = sso_login(client, "noemail-sub")
+@pytest.mark.parametrize(
+    "claims",
+    [{"name": "No Email"}, {"email": "erin@example.com"}, {"email": "erin@example.com", "email_verified": False}],
+    ids=["no-email", "unverified", "verified-false"],
+)
+def test_an_identity_without_a_verified_email_gets_no_account(client, provider, claims):
+    """An address the provider did not verify could be anybody's."""
+    provider.set_user("erin-sub", **claims)
+    response = sso_login(client, "erin-sub")
     assert response.status_code == 400
+    assert NO_EMAIL in text(response)
     assert users() == [] and logged_in_as(client) is None
 
 
@@ -440,6 +449,24 @@ def test_deleting_an_account_deletes_its_identities(client, logged_in):
     sso_login(client, "alice-sub", start="/account/sso/link", method="post")
     assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
     assert identities() == []
+
+
+def test_an_administrator_without_a_password_is_not_the_one_left(client, factory):
+    """The last-administrator rule counts administrators who can log in with a password:
+    with the provider down or PASSWORD_LOGIN=off, nobody else could get in to manage the server."""
+    boss = make_admin(factory.user("boss@example.com"))
+    sso_login(client, "carol-sub")
+    carol = db.session.scalars(sa.select(User).where(User.email == "carol@example.com")).one()
+    make_admin(carol)
+    for action in (admin.disable, admin.delete_account):
+        with pytest.raises(RuleConflict):
+            action(boss, actor=carol)
+        db.session.rollback()
+    with pytest.raises(RuleConflict):
+        admin.set_admin(boss, False, actor=carol)
+    db.session.rollback()
+    # Carol herself may go: boss remains.
+    admin.disable(carol, actor=boss)
 
 
 # --- PASSWORD_LOGIN=off: SSO only, with the administrators' password path ---------

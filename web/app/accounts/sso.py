@@ -20,17 +20,16 @@ from ..domain import NotAllowed, NotFoundError, RuleConflict
 from ..extensions import db
 from . import audit, invites
 from .models import OidcIdentity, User
+from .passwords import NO_PASSWORD
 from .rules import MAX_OIDC_ISSUER_LENGTH, MAX_OIDC_SUBJECT_LENGTH, AccountError, normalize_email
 from .service import DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED, find_user_by_email
 
-# The password hash of an account made by single sign-on: no password opens it.
-NO_PASSWORD = "!"  # noqa: S105 - not a password: a hash that no password matches
 
 NO_ACCOUNT = (
     "No account on this server is linked to this single sign-on identity. "
     "Log in with your password and link it from your account page, or ask an administrator for an account."
 )
-NO_EMAIL = "The identity provider did not give an email address, which a new account needs."
+NO_EMAIL = "The identity provider did not give a verified email address, which a new account needs."
 LINKED_ELSEWHERE = "This single sign-on identity is already linked to another account."
 LAST_WAY_IN = "This is the only way to log in to this account: it has no password. It cannot be unlinked."
 
@@ -111,10 +110,10 @@ def log_in(
 
     An unknown identity gets a new account only when ``auto_create`` is on and
     REGISTRATION ``mode`` allows it: ``open``, or ``invite`` with a usable
-    ``invite`` (which it claims). Raises NotAllowed for a disabled account or
+    ``invite`` (which it claims), and only with a verified email. Raises NotAllowed for a disabled account or
     when no account may be made, LinkNeeded when an unlinked account has the
     identity's email (it is never logged in to), RuleConflict for an
-    invitation that cannot be used, AccountError without an email.
+    invitation that cannot be used, AccountError without a verified email.
     """
     link = find_identity(identity)
     if link is not None:
@@ -136,8 +135,9 @@ def log_in(
     if refusal is not None:
         record_failure("no linked account", ip=ip, identity=identity)
         raise NotAllowed(refusal)
-    if not identity.email:
-        record_failure("no email to create an account with", ip=ip, identity=identity)
+    # An unverified address could be anybody's: it names no new account.
+    if not identity.email or not identity.email_verified:
+        record_failure("no verified email to create an account with", ip=ip, identity=identity)
         raise AccountError(NO_EMAIL)
     return _create(identity, mode=mode, invite=invite, ip=ip), True
 

@@ -23,13 +23,13 @@ from tests.helpers.data import PASSWORD
 from tests.helpers.oidc import consent, local_path, running_provider, sso_login, to_provider
 from tests.helpers.shared_app import as_new, built_once
 
+from app.accounts import admin
 from app.accounts.invites import UNUSABLE, create_invite
 from app.accounts.service import ADMINS_ONLY, DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED
-from app.accounts import admin
 from app.accounts.sso import LAST_WAY_IN, LINKED_ELSEWHERE, NO_ACCOUNT, NO_EMAIL, NO_PASSWORD
-from app.domain import RuleConflict
 from app.accounts.sso_views import BROKEN, DENIED, STALE
 from app.db.types import utcnow
+from app.domain import RuleConflict
 from app.models import Invite, OidcIdentity, User, db
 
 

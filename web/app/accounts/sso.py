@@ -24,7 +24,6 @@ from .passwords import NO_PASSWORD
 from .rules import MAX_OIDC_ISSUER_LENGTH, MAX_OIDC_SUBJECT_LENGTH, AccountError, normalize_email
 from .service import DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED, find_user_by_email
 
-
 NO_ACCOUNT = (
     "No account on this server is linked to this single sign-on identity. "
     "Log in with your password and link it from your account page, or ask an administrator for an account."

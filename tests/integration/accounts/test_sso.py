@@ -511,6 +511,21 @@ def test_with_password_login_off_other_accounts_are_refused_on_the_admin_path(ss
     assert actions() == ["password_login_refused"]
 
 
+def test_with_password_login_off_nobody_signs_up_with_a_password(sso_only, client):
+    """A password account would get around single sign-on; the page offers the button instead."""
+    sso_only.config["REGISTRATION"] = "invite"
+    _, secret = create_invite(None)
+    page = client.get(f"/auth/register?invite={secret}")
+    assert 'name="password"' not in text(page)
+    assert f'href="/auth/oidc/login?invite={secret}"' in text(page)
+    form = {"email": "new@example.com", "password": "a good password", "confirm": "a good password", "invite": secret}
+    assert client.post("/auth/register", data=form).status_code == 403
+    assert users() == []
+    # The button signs up through the provider, with the invitation.
+    assert sso_login(client, "carol-sub", start=f"/auth/oidc/login?invite={secret}").status_code == 302
+    assert logged_in_as(client) == "carol@example.com"
+
+
 def test_with_password_login_on_the_password_path_is_the_same_login(client, user):
     response = client.post("/auth/login/password", data={"email": "alice@example.com", "password": PASSWORD})
     assert response.status_code == 302

@@ -124,7 +124,10 @@ def register() -> ResponseReturnValue:
     # Say why before anyone fills in the form: registration closed, no
     # invitation, or one that cannot be used any more.
     refusal, status = None, 200
-    if mode == "closed":
+    if not current_app.config["PASSWORD_LOGIN"]:
+        # Single sign-on only: a password account would get around it.
+        refusal = SSO_SIGNUP
+    elif mode == "closed":
         refusal = REGISTRATION_CLOSED
     elif mode == "invite" and not form.invite.data:
         refusal = INVITE_NEEDED
@@ -152,6 +155,7 @@ def register() -> ResponseReturnValue:
 
 
 SSO_ONLY = "This server logs in with single sign-on. Use the button above."
+SSO_SIGNUP = "Accounts on this server are made by logging in with single sign-on, not with a password."
 
 
 @auth.route("/login", methods=["GET", "POST"])

@@ -33,6 +33,7 @@ from tests.helpers.browser import PASSWORD
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
 from tests.helpers.mail import SmtpCatcher
+from tests.helpers.oidc import Provider, running_provider
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -65,8 +66,23 @@ class Served:
     flask: Callable[..., str] | None
 
 
+def _local_mode() -> bool:
+    return not os.environ.get("BROWSER_BASE_URL") and os.environ.get("BROWSER_STACK") != "1"
+
+
 @pytest.fixture(scope="session")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def oidc_provider() -> Iterator[Provider | None]:
+    """The identity provider the local gunicorn logs in with (oidc-provider-mock on
+    127.0.0.1), or None against a stack, whose web container cannot reach the host's loopback."""
+    if not _local_mode():
+        yield None
+        return
+    with running_provider() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Provider | None) -> Iterator[Served]:
     """The app under test (see the module docstring)."""
     if os.environ.get("BROWSER_BASE_URL"):
         yield Served(os.environ["BROWSER_BASE_URL"].rstrip("/"), None)
@@ -77,7 +93,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         with compose_stack() as (url, flask):
             yield Served(url, flask)
     else:
-        yield from _gunicorn(tmp_path_factory, registration="open")
+        yield from _gunicorn(tmp_path_factory, registration="open", provider=oidc_provider)
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +143,9 @@ def mail_inbox(live_server: str) -> SmtpCatcher | None:
     return _LOCAL_INBOX.get("open")
 
 
-def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) -> Iterator[Served]:
+def _gunicorn(
+    tmp_path_factory: pytest.TempPathFactory, *, registration: str, provider: Provider | None = None
+) -> Iterator[Served]:
     """gunicorn serving a fresh SQLite database on a free loopback port, mailing to an SMTP server in this process."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
@@ -144,6 +162,9 @@ def _gunicorn(tmp_path_factory: pytest.TempPathFactory, *, registration: str) ->
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(catcher.port),
     }
+    if provider is not None:
+        # Single sign-on next to the password form; a first SSO login makes an account.
+        env.update({**provider.app_config(), "OIDC_AUTO_CREATE": "on"})
     bin_dir = Path(sys.executable).parent
 
     def flask(*args: str) -> str:

@@ -7,6 +7,7 @@ address, then ten a minute."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -477,3 +478,65 @@ def test_forgot_password_by_email(page, mail_inbox):
     page.fill("#password", PASSWORD + " renewed")
     page.click("button.primary")
     page.wait_for_url("**/notes/")
+
+
+STACK_SKIP = (
+    "SSO journeys run in local mode only: the stack's web container cannot reach "
+    "an identity provider on the host's loopback"
+)
+
+
+def _through_the_provider(page, provider, subject: str) -> None:  # type: ignore[no-untyped-def]
+    """On the provider's consent page: log in as ``subject`` and authorize."""
+    page.wait_for_url(f"{provider.issuer}/oauth2/authorize*")
+    page.fill("input[name=sub]", subject)
+    page.click("button:has-text('Authorize')")
+
+
+def test_sso_login(page, oidc_provider):
+    """SSO login: the login page's button, the provider, back with a new account (OIDC_AUTO_CREATE);
+    the next time the same identity opens the same account."""
+    if oidc_provider is None:
+        pytest.skip(STACK_SKIP)
+    email = f"sso-{uuid.uuid4().hex[:10]}@example.com"
+    oidc_provider.set_user(email, email=email, email_verified=True)
+    page.goto("/auth/login")
+    expect(page.locator("#sso-login")).to_have_text("Log in with SSO")
+    page.click("#sso-login")
+    _through_the_provider(page, oidc_provider, email)
+    page.wait_for_url("**/notes/")
+    expect(page.locator("#flashes")).to_contain_text("Welcome to Notes!")
+    write_note(page, "Made after SSO", "Hello")
+    page.goto("/account/")
+    expect(page.locator("main")).to_contain_text(f"Signed in as {email}.")
+    sso = page.locator("section[aria-labelledby=sso-h]")
+    expect(sso).to_contain_text(oidc_provider.issuer)
+    expect(sso).to_contain_text("your only way in")
+    page.click("text=Log out")
+    page.wait_for_url("**/auth/login")
+
+    page.click("#sso-login")
+    _through_the_provider(page, oidc_provider, email)
+    page.wait_for_url("**/notes/")
+    expect(page.locator("main")).to_contain_text("Made after SSO")
+
+
+def test_link_sso_from_the_account_page(page, oidc_provider):
+    """A password account links an identity with "Link SSO" (a form that ends at the provider), then logs in with it."""
+    if oidc_provider is None:
+        pytest.skip(STACK_SKIP)
+    email = register(page)
+    page.goto("/account/")
+    page.click("#sso-link")
+    subject = f"linked-{uuid.uuid4().hex[:10]}"
+    _through_the_provider(page, oidc_provider, subject)
+    page.wait_for_url("**/account/")
+    expect(page.locator("#flashes")).to_contain_text("Single sign-on is linked")
+    sso = page.locator("section[aria-labelledby=sso-h]")
+    expect(sso.get_by_role("button", name="Unlink")).to_be_visible()
+    page.click("text=Log out")
+    page.click("#sso-login")
+    _through_the_provider(page, oidc_provider, subject)
+    page.wait_for_url("**/notes/")
+    page.goto("/account/")
+    expect(page.locator("main")).to_contain_text(f"Signed in as {email}.")

@@ -105,10 +105,11 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mail_inbox):
+def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mail_inbox, oidc_provider):
     context = new_context(color_scheme=scheme, viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
     urls = _seed(page)
+    email = urls["email"]
     view = urls["Weekly groceries"]
     pages = [
         ("notes", "/notes/"),
@@ -192,6 +193,17 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
         page.goto(url)
         report[name] = _axe(page)
         shoot_to(page, f"{name}-{scheme}")
+    if oidc_provider is not None:
+        # Single sign-on naming the seeded account's email (the provider's
+        # email for a new subject is the subject): the page that asks for its password.
+        page.goto("/auth/login")
+        page.click("#sso-login")
+        page.fill("input[name=sub]", email)
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url("**/auth/oidc/link")
+        report["sso-link"] = _axe(page)
+        shoot_to(page, f"sso-link-{scheme}")
+        page.goto("/auth/register")
     page.fill("#email", "nobody@example.com")
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD + " typo")

@@ -100,6 +100,8 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "recovery_codes.created_at",
             "recovery_codes.used_at",
             "two_factor_challenges.created_at",
+            "oidc_identities.created_at",
+            "oidc_identities.last_login_at",
         )
     }
 

@@ -28,6 +28,11 @@ PUBLIC_ENDPOINTS = {
     "auth.reset",
     "api.PasswordResetCollection",
     "api.PasswordResetItem",
+    "auth.password_login",
+    # Single sign-on: starting it, the provider's way back, proving an account to link.
+    "sso.start",
+    "sso.callback",
+    "sso.confirm",
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
@@ -39,6 +44,7 @@ SAMPLE_ARGS = {
     "invite_id": 1,
     "action": "disable",
     "token": "rst_x",
+    "identity_id": 1,
 }
 
 

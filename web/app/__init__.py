@@ -15,7 +15,7 @@ from flask import Flask, redirect, url_for
 
 from . import accounts, api, db, health, http, notes
 from .config import BaseConfig, TestConfig, config_for_environment
-from .extensions import csrf, login_manager, mail, migrate
+from .extensions import csrf, login_manager, mail, migrate, sso
 from .extensions import db as database
 from .http.proxies import TrustedProxyFix
 from .models import include_in_autogenerate, render_alembic_type
@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
     login_manager.init_app(app)
     # Mail (password reset links), when MAIL_SERVER is set.
     mail.init_app(app)
+    sso.init_app(app)
 
     # The domains, each with its pages, API resources and CLI commands. Notes
     # first: the OpenAPI document lists operations in the order they are added.

@@ -146,6 +146,17 @@ class BaseConfig:
     # cannot pick its own address or scheme with such headers.
     TRUSTED_PROXIES: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
+    # Single sign-on with an OpenID Connect provider (app/accounts/sso.py):
+    # off while OIDC_ISSUER is empty. Dev and prod read them from the environment.
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_BUTTON_LABEL = "Log in with SSO"
+    # Create an account on a first SSO login, as far as REGISTRATION allows.
+    OIDC_AUTO_CREATE = False
+    # False: /auth/login offers SSO only; /auth/login/password stays for administrators.
+    PASSWORD_LOGIN = True
+
 
 class DevConfig(BaseConfig):
     """A laptop: SQLite file in the instance folder, a fixed dev secret."""
@@ -166,6 +177,7 @@ class DevConfig(BaseConfig):
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
         _read_two_factor(self, env)
+        _read_oidc(self, env)
 
 
 class TestConfig(BaseConfig):
@@ -215,6 +227,74 @@ class ProdConfig(BaseConfig):
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
         _read_two_factor(self, env, production=True)
+        _read_oidc(self, env, production=True)
+
+
+OIDC_REDIRECT_HINT = "register https://YOUR-SERVER/auth/oidc/callback as its redirect URI"
+_ON = ("on", "true", "yes", "1")
+_OFF = ("off", "false", "no", "0")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    """``env[name]`` as on or off; ConfigError for anything else."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in _ON:
+        return True
+    if raw in _OFF:
+        return False
+    raise ConfigError(f"{name}={raw!r} is neither on nor off; set it like {name}={'on' if default else 'off'}")
+
+
+def _read_oidc(config: BaseConfig, env: Mapping[str, str], *, production: bool = False) -> None:
+    """The single sign-on settings from ``env``; ConfigError when they are half set or contradict each other."""
+    issuer = env.get("OIDC_ISSUER", "").strip()
+    client_id = env.get("OIDC_CLIENT_ID", "").strip()
+    secret = env.get("OIDC_CLIENT_SECRET", "").strip()
+    label = env.get("OIDC_BUTTON_LABEL", "").strip()
+    config.OIDC_ISSUER, config.OIDC_CLIENT_ID, config.OIDC_CLIENT_SECRET = validate_oidc(
+        issuer, client_id, secret, production=production
+    )
+    config.OIDC_BUTTON_LABEL = label[:60] or BaseConfig.OIDC_BUTTON_LABEL
+    config.OIDC_AUTO_CREATE = _switch(env, "OIDC_AUTO_CREATE", False)
+    config.PASSWORD_LOGIN = _switch(env, "PASSWORD_LOGIN", True)
+    if not config.PASSWORD_LOGIN and not config.OIDC_ISSUER:
+        raise ConfigError(
+            "PASSWORD_LOGIN=off needs single sign-on: set OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, "
+            "or set PASSWORD_LOGIN=on"
+        )
+
+
+def validate_oidc(issuer: str, client_id: str, secret: str, *, production: bool = False) -> tuple[str, str, str]:
+    """The issuer, client id and secret of single sign-on, all three or none.
+
+    Raises ConfigError naming what is missing: half-configured SSO must not
+    start. In production the issuer must be https (a loopback address aside).
+    """
+    given = {"OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": client_id, "OIDC_CLIENT_SECRET": secret}
+    missing = [name for name, value in given.items() if not value]
+    if len(missing) == len(given):
+        return "", "", ""
+    if missing:
+        raise ConfigError(
+            f"single sign-on is half configured: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
+            "set OIDC_ISSUER (the provider's issuer URL), OIDC_CLIENT_ID and OIDC_CLIENT_SECRET "
+            f"(the client registered at the provider; {OIDC_REDIRECT_HINT}), or none of them"
+        )
+    if production and is_placeholder(secret):
+        raise ConfigError("OIDC_CLIENT_SECRET is the placeholder from .env.example; set the secret the provider gave")
+    loopback = issuer.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+    if not issuer.startswith("https://") and not (loopback or not production):
+        raise ConfigError(
+            f"OIDC_ISSUER={issuer!r} is not an https URL; set it like OIDC_ISSUER=https://sso.example.com/realms/main"
+        )
+    if not issuer.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"OIDC_ISSUER={issuer!r} is not a URL; set it like OIDC_ISSUER=https://sso.example.com/realms/main"
+        )
+    # Kept exactly as given: it must equal the "iss" of every ID token (some end in "/").
+    return issuer, client_id, secret
 
 
 API_RATE_LIMIT_SETTINGS = ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER", "API_RATE_LIMIT_WINDOW_SECONDS")

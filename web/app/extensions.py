@@ -4,6 +4,8 @@ binds its own (see ``create_app``)."""
 import http
 from typing import TYPE_CHECKING
 
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
@@ -34,6 +36,41 @@ csrf = CSRFProtect()
 migrate = Migrate()
 # Outgoing mail; app/accounts/mail.py reads the SMTP settings at each send.
 mail = Mail()
+
+
+class SingleSignOn:
+    """Authlib's Flask client for the OpenID Connect provider (app/accounts/sso_views.py).
+
+    Authlib's ``OAuth`` registry remembers one app and caches its clients,
+    so this object builds one registry per app in ``init_app`` and keeps it
+    in ``app.extensions``; ``client()`` finds the current app's. Nothing is
+    registered while OIDC_ISSUER is empty.
+    """
+
+    KEY = "notes_sso"
+    SCOPE = "openid email profile"
+
+    def init_app(self, app: Flask) -> None:
+        issuer = app.config.get("OIDC_ISSUER") or ""
+        if not issuer:
+            return
+        oauth = OAuth(app)
+        app.extensions[self.KEY] = oauth.register(
+            "oidc",
+            overwrite=True,
+            client_id=app.config["OIDC_CLIENT_ID"],
+            client_secret=app.config["OIDC_CLIENT_SECRET"],
+            # OpenID Connect Discovery: the endpoints and the JWKS come from the issuer's document.
+            server_metadata_url=issuer.rstrip("/") + "/.well-known/openid-configuration",
+            client_kwargs={"scope": self.SCOPE, "code_challenge_method": "S256", "default_timeout": 10},
+        )
+
+    def client(self):  # type: ignore[no-untyped-def]
+        """The current app's client, or None while single sign-on is off."""
+        return current_app.extensions.get(self.KEY)
+
+
+sso = SingleSignOn()
 
 
 class NotesApi(Api):

@@ -29,6 +29,7 @@ APP_TABLES = {
     "recovery_codes",
     "two_factor_challenges",
     "audit_events",
+    "oidc_identities",
 }
 
 

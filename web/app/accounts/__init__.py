@@ -2,9 +2,9 @@
 
 - ``rules``: what an email, a password and a token name may be.
 - ``models``: the tables. ``service``, ``passwords``, ``sessions``,
-  ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``: what can be
+  ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``, ``sso``: what can be
   done, as functions that return results or raise domain errors.
-- ``views`` (pages), ``admin_views`` (/admin), ``api`` (/api/v1/tokens),
+- ``views`` (pages), ``admin_views`` (/admin), ``sso_views`` (single sign-on), ``api`` (/api/v1/tokens),
   ``admin_api`` (/api/v1/admin), ``forms``, ``schemas``, ``cli``: the ways
   in, which turn requests into service calls.
 """
@@ -20,8 +20,9 @@ def init_app(app: Flask) -> None:
     Imported here rather than at the top, so that importing a service module
     (``app.accounts.service``) loads no view.
     """
-    from . import admin_api, admin_views, api, cli, views  # noqa: F401  (the API modules add routes to its blueprint)
+    from . import admin_api, admin_views, api, cli, sso_views, views  # noqa: F401  (the API modules add routes to its blueprint)
 
     views.init_app(app)
     admin_views.init_app(app)
+    sso_views.init_app(app)
     cli.init_app(app)

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..notes.models import Note
 from . import audit
 from .models import ApiToken, LoginSession, User
+from .passwords import NO_PASSWORD
 
 LAST_ADMIN = (
     "{email} is the last administrator who can log in; make another account an administrator first, "
@@ -81,19 +82,27 @@ def list_accounts() -> list[AccountSummary]:
 
 
 def _keep_an_administrator(target: User) -> None:
-    """RuleConflict when ``target`` is the only enabled administrator.
+    """RuleConflict when ``target`` is the only enabled administrator who has a password.
+
+    Administrators made by single sign-on (no password) do not count: with
+    the identity provider down, or PASSWORD_LOGIN=off, only a password gets
+    an administrator in (/auth/login/password).
 
     Every administrator's row (and the target's) is locked first, in id
     order: two administrators taking each other's role at the same moment
     are checked one after the other, never both against the same count.
     """
     locked = db.session.execute(
-        sa.select(User.id, User.is_admin, User.disabled_at)
+        sa.select(User.id, User.is_admin, User.disabled_at, User.password_hash)
         .where(sa.or_(User.is_admin.is_(True), User.id == target.id))
         .order_by(User.id)
         .with_for_update()
     ).all()
-    others = [row for row in locked if row.id != target.id and row.is_admin and row.disabled_at is None]
+    others = [
+        row
+        for row in locked
+        if row.id != target.id and row.is_admin and row.disabled_at is None and row.password_hash != NO_PASSWORD
+    ]
     if not others:
         raise RuleConflict(LAST_ADMIN.format(email=target.email))
 

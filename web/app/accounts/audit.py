@@ -20,6 +20,7 @@ ACTIONS = {
     "login": "Logged in",
     "login_failed": "Failed login",
     "login_refused": "Login refused: the account is disabled",
+    "password_login_refused": "Password login refused: on this server it is for administrators only",
     "password_changed": "Password changed",
     "password_reset_requested": "Password reset link asked for",
     "password_reset": "Password reset with a reset link",
@@ -38,6 +39,11 @@ ACTIONS = {
     "two_factor_failed": "Wrong two-factor code",
     "recovery_codes_regenerated": "New recovery codes made (the old ones no longer work)",
     "recovery_code_used": "Recovery code used",
+    "sso_login": "Logged in with single sign-on",
+    "sso_login_failed": "Failed single sign-on login",
+    "sso_login_refused": "Single sign-on login refused",
+    "sso_linked": "Single sign-on identity linked",
+    "sso_unlinked": "Single sign-on identity unlinked",
 }
 MAX_DETAIL = 255
 PAGE_SIZE = 50

@@ -194,3 +194,13 @@ class ConfirmDeleteForm(FlaskForm):
     email = StringField(
         "Type the account's email to confirm", validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)]
     )
+
+
+class ConfirmLinkForm(FlaskForm):
+    """Prove an account with its password before a single sign-on identity is linked to it."""
+
+    password = PasswordField(
+        "Password of this account",
+        validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -1,5 +1,5 @@
 """The account tables: users, their login sessions, API tokens, failed logins,
-invitations and the audit log."""
+invitations, the audit log and single sign-on identities."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
 from ..extensions import Model
-from .rules import MAX_EMAIL_LENGTH, MAX_INVITE_NOTE_LENGTH, MAX_TOKEN_NAME_LENGTH
+from .rules import (
+    MAX_EMAIL_LENGTH,
+    MAX_INVITE_NOTE_LENGTH,
+    MAX_OIDC_ISSUER_LENGTH,
+    MAX_OIDC_SUBJECT_LENGTH,
+    MAX_TOKEN_NAME_LENGTH,
+)
 
 if TYPE_CHECKING:
     from ..notes.models import Note
@@ -256,3 +262,26 @@ class AuditEvent(Model):
         sa.Index("ix_audit_events_created", "created_at"),
         sa.Index("ix_audit_events_target_created", "target_id", "created_at"),
     )
+
+
+class OidcIdentity(Model):
+    """An account's identity at a single sign-on provider: its issuer and subject.
+
+    Logins through the provider find the account by this pair only, never by
+    email: an email the provider asserts proves nothing about an account here.
+    """
+
+    __tablename__ = "oidc_identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(sa.String(MAX_OIDC_ISSUER_LENGTH))
+    subject: Mapped[str] = mapped_column(sa.String(MAX_OIDC_SUBJECT_LENGTH))
+    # The email the provider gave when the link was made (shown on the account page only).
+    email: Mapped[str] = mapped_column(sa.String(MAX_EMAIL_LENGTH), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    user: Mapped[User] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("issuer", "subject", name="uq_oidc_identities_issuer_subject"),)

@@ -8,6 +8,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+# The password hash of an account made by single sign-on: no password matches it.
+NO_PASSWORD = "!"  # noqa: S105 - not a password: a hash that no password matches
+
 _hashers: dict[tuple[int, int, int], PasswordHasher] = {}
 _dummy_hashes: dict[tuple[int, int, int], str] = {}
 

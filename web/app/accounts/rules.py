@@ -30,6 +30,9 @@ MAX_TOKEN_DAYS = 3650
 DEFAULT_INVITE_DAYS = 7
 MAX_INVITE_DAYS = 90
 MAX_INVITE_NOTE_LENGTH = 100
+# Single sign-on identities: an issuer is a URL; OpenID Connect caps a subject at 255 ASCII characters.
+MAX_OIDC_ISSUER_LENGTH = 255
+MAX_OIDC_SUBJECT_LENGTH = 255
 
 # A two-factor code as typed: six digits, or a recovery code (xxxx-xxxx-xxxx-xxxx),
 # with room for spaces.

@@ -113,16 +113,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def log_in(email: str, password: str, client: Client) -> User:
+ADMINS_ONLY = "On this server password login is for administrators; use single sign-on."
+
+
+def log_in(email: str, password: str, client: Client, *, admins_only: bool = False) -> User:
     """The account these credentials open, checked against the login throttle; every outcome is audited.
 
     Raises PasswordGuessing while ``client`` has too many recent failures
     (nothing is checked then), AccountError with one message for an unknown
     email and a wrong password alike, NotAllowed for a disabled account
-    (said only to whoever knows its password), and SecondFactorNeeded when
-    the password is right but the account has two-factor login on: nobody
-    is logged in then, and the client's failures are not forgiven until the
-    code is right too (app/accounts/twofactor.py).
+    (said only to whoever knows its password) or for an account that is
+    not an administrator's when ``admins_only`` (PASSWORD_LOGIN=off), and
+    SecondFactorNeeded when the password is right but the account has
+    two-factor login on: nobody is logged in then, and the client's failures
+    are not forgiven until the code is right too (app/accounts/twofactor.py).
     """
     wait = retry_after(email, client)
     if wait is not None:
@@ -138,6 +142,11 @@ def log_in(email: str, password: str, client: Client) -> User:
         audit.record("login_refused", target=user, ip=client.ip)
         db.session.commit()
         raise NotAllowed(DISABLED)
+    if admins_only and not user.is_admin:
+        clear_failures(email, client)
+        audit.record("password_login_refused", target=user, ip=client.ip)
+        db.session.commit()
+        raise NotAllowed(ADMINS_ONLY)
     if user.two_factor_enabled:
         # Forgiving failures here would let a guesser who has the password
         # try codes without limit, one password between every few codes.

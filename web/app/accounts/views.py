@@ -62,6 +62,7 @@ from .service import (
     register as register_account,
 )
 from .sessions import end_session, load_session_user, start_session
+from .sso import has_password, identities_of
 from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 
@@ -151,6 +152,17 @@ def _start_session(user: User, remember: bool = False) -> None:
     session.permanent = remember
 
 
+def ask_for_code(user: User, *, remember: bool = False, next_url: str | None = None) -> ResponseReturnValue:
+    """Not logged in yet: the browser holds only the id of a two-factor challenge that a code completes.
+
+    For an account with two-factor login, after whatever proved the first
+    factor (its password, or a login at the single sign-on provider).
+    """
+    session.clear()  # a fresh session, as at any login
+    session[CHALLENGE_KEY] = twofactor.begin_challenge(user, remember=remember)
+    return redirect(url_for("auth.login_code", next=next_url if is_safe_next(next_url) else None))
+
+
 @auth.route("/register", methods=["GET", "POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
@@ -162,7 +174,10 @@ def register() -> ResponseReturnValue:
     # Say why before anyone fills in the form: registration closed, no
     # invitation, or one that cannot be used any more.
     refusal, status = None, 200
-    if mode == "closed":
+    if not current_app.config["PASSWORD_LOGIN"]:
+        # Single sign-on only: a password account would get around it.
+        refusal = SSO_SIGNUP
+    elif mode == "closed":
         refusal = REGISTRATION_CLOSED
     elif mode == "invite" and not form.invite.data:
         refusal = INVITE_NEEDED
@@ -189,17 +204,54 @@ def register() -> ResponseReturnValue:
     return render_template("auth/register.html", form=form, refusal=None), status
 
 
+SSO_ONLY = "This server logs in with single sign-on. Use the button above."
+SSO_SIGNUP = "Accounts on this server are made by logging in with single sign-on, not with a password."
+
+
 @auth.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """The login page: single sign-on when configured, and the password form unless PASSWORD_LOGIN is off."""
     if current_user.is_authenticated:
         return redirect(_next_url())
+    if not current_app.config["PASSWORD_LOGIN"]:
+        if request.method == "POST":
+            flash(SSO_ONLY, "error")
+            return login_page(None, 403)
+        return login_page(None)
+    return _password_login(admins_only=False)
+
+
+@auth.route("/login/password", methods=["GET", "POST"])
+def password_login() -> ResponseReturnValue:
+    """The password form at a path of its own: with PASSWORD_LOGIN off it stays, for administrators only,
+    so that an administrator can always get in, whatever happens to the identity provider."""
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    return _password_login(admins_only=not current_app.config["PASSWORD_LOGIN"])
+
+
+def login_page(form: LoginForm | None, status: int = 200, headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    """The login page, with ``form`` (the password form) or without it, as the settings allow."""
+    admins_only = form is not None and not current_app.config["PASSWORD_LOGIN"]
+    page = render_template(
+        "auth/login.html",
+        form=form,
+        next=request.args.get("next", ""),
+        admins_only=admins_only,
+        sso_enabled=bool(current_app.config.get("OIDC_ISSUER")),
+        action="auth.password_login" if admins_only else "auth.login",
+    )
+    return page, status, headers or {}
+
+
+def _password_login(*, admins_only: bool) -> ResponseReturnValue:
     form = LoginForm()
     status = 200
     headers: dict[str, str] = {}
     if form.validate_on_submit():
         email = form.email.data or ""
         try:
-            user = log_in(email, form.password.data or "", current_client())
+            user = log_in(email, form.password.data or "", current_client(), admins_only=admins_only)
         except PasswordGuessing as exc:
             minutes = max(1, round(exc.retry_after / 60))
             flash(f"Too many failed logins. Try again in about {minutes} minute{'s' if minutes > 1 else ''}.", "error")
@@ -212,12 +264,8 @@ def login() -> ResponseReturnValue:
             flash(str(exc), "error")
             status = 403
         except SecondFactorNeeded as exc:
-            # Not logged in: the browser holds only the id of a challenge that
-            # a code completes (a fresh session, as at any login).
-            session.clear()
-            session[CHALLENGE_KEY] = twofactor.begin_challenge(exc.user, remember=bool(form.remember.data))
             target = request.args.get("next") or request.form.get("next")
-            return redirect(url_for("auth.login_code", next=target if is_safe_next(target) else None))
+            return ask_for_code(exc.user, remember=bool(form.remember.data), next_url=target)
         else:
             _start_session(user, remember=bool(form.remember.data))
             response = redirect(_next_url())
@@ -225,8 +273,7 @@ def login() -> ResponseReturnValue:
             return response
     elif request.method == "POST":
         status = 400
-    page = render_template("auth/login.html", form=form, next=request.args.get("next", ""))
-    return page, status, headers
+    return login_page(form, status, headers)
 
 
 def reset_link(secret: str) -> str:
@@ -335,6 +382,7 @@ def logout() -> ResponseReturnValue:
 
 
 def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
+    identities = identities_of(current_user)
     context = {
         "token_form": TokenForm(formdata=None),
         "password_form": ChangePasswordForm(formdata=None),
@@ -346,6 +394,10 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "new_secret": None,
         "events": audit.events_about(current_user),
         "describe": audit.describe,
+        "sso_enabled": bool(current_app.config.get("OIDC_ISSUER")),
+        "sso_identities": identities,
+        # An account without a password keeps at least one identity.
+        "sso_can_unlink": has_password(current_user) or len(identities) > 1,
     }
     context.update(forms)
     if current_user.is_admin:

@@ -46,13 +46,25 @@ def is_safe_next(target: str | None) -> TypeGuard[str]:
     return not parts.scheme and not parts.netloc
 
 
-def _headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    docs = request.path.startswith("/api/v1/docs")
-    response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
-    return response
+def policy_for(app: Flask) -> str:
+    """The pages' CSP. With single sign-on, a form may also lead to the identity
+    provider (``form-action`` holds through redirects): "Link SSO" posts, then
+    redirects there. Its authorization endpoint is assumed on the issuer's origin."""
+    issuer = app.config.get("OIDC_ISSUER") or ""
+    if not issuer:
+        return CSP
+    parts = urlsplit(issuer)
+    return CSP.replace("form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
 
 
 def init_app(app: Flask) -> None:
-    app.after_request(_headers)
+    policy = policy_for(app)
+
+    def headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        docs = request.path.startswith("/api/v1/docs")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else policy)
+        return response
+
+    app.after_request(headers)

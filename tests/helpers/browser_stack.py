@@ -53,7 +53,9 @@ def compose_stack() -> Iterator[str]:
     https_port = free_port()
     env_file = workdir / "stack.env"
     # The journeys sign their accounts up through the real form.
-    write_stack_env(env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test", REGISTRATION="open")
+    write_stack_env(
+        env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test", REGISTRATION="open"
+    )
     base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
     base += ["--env-file", str(env_file)]
 

@@ -112,7 +112,7 @@ def test_revoke_access_counts_what_it_ended(app, boss):
 def test_promote_and_demote_are_audited_and_demoting_revokes_admin_tokens(app, boss):
     alice = Factory().user("alice@example.com")
     admin.set_admin(alice, True, actor=boss)
-    admin_token, admin_secret = Factory().token(alice, scope="admin")
+    _, admin_secret = Factory().token(alice, scope="admin")
     _, write_secret = Factory().token(alice, scope="write")
     admin.set_admin(alice, False, actor=boss)
     assert not alice.is_admin
@@ -132,7 +132,7 @@ def test_promote_and_demote_are_audited_and_demoting_revokes_admin_tokens(app, b
 )
 def test_the_last_enabled_administrator_stays(app, boss, action):
     before = events()
-    with pytest.raises(RuleConflict, match="boss@example.com is the last administrator"):
+    with pytest.raises(RuleConflict, match=r"boss@example\.com is the last administrator"):
         action(boss)
     db.session.rollback()
     db.session.expire_all()

@@ -2,8 +2,8 @@
 
 - ``rules``: what an email, a password and a token name may be.
 - ``models``: the tables. ``service``, ``passwords``, ``sessions``,
-  ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``: what can be
-  done, as functions that return results or raise domain errors.
+  ``devices``, ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``:
+  what can be done, as functions that return results or raise domain errors.
 - ``views`` (pages), ``admin_views`` (/admin), ``api`` (/api/v1/tokens),
   ``admin_api`` (/api/v1/admin), ``forms``, ``schemas``, ``cli``: the ways
   in, which turn requests into service calls.

@@ -2,7 +2,9 @@
 
 The signed cookie alone cannot be taken back: a copy keeps working until it
 expires. So each login gets a row, the cookie carries only its random id, and
-logging out, changing the password or a timeout deletes the row.
+logging out, changing the password or a timeout deletes the row. The row
+also keeps the browser's User-Agent and address, so that its owner can tell
+their sessions apart.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from ..db.types import utcnow
 from ..extensions import db
 from .models import LoginSession, User
+from .rules import MAX_IP_LENGTH, MAX_USER_AGENT_LENGTH
 
 # last_seen_at is written at most this often, so reads do not all turn into writes.
 TOUCH_RESOLUTION = timedelta(minutes=1)
@@ -38,10 +41,22 @@ def _expired(row: LoginSession, now: datetime) -> bool:
     return now - row.last_seen_at > _idle_limit(row.remember)
 
 
-def start_session(user: User, *, remember: bool) -> str:
-    """Create and commit a login session for ``user``; return its id (the cookie value)."""
+def start_session(user: User, *, remember: bool, user_agent: str | None = None, ip: str | None = None) -> str:
+    """Create and commit a login session for ``user``; return its id (the cookie value).
+
+    ``user_agent`` and ``ip`` are the browser's, kept (cut to their column's
+    length) to show the owner where the session is.
+    """
     sid = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(user=user, token_hash=_hash(sid), remember=remember))
+    db.session.add(
+        LoginSession(
+            user=user,
+            token_hash=_hash(sid),
+            remember=remember,
+            user_agent=(user_agent or "")[:MAX_USER_AGENT_LENGTH] or None,
+            ip=(ip or "")[:MAX_IP_LENGTH] or None,
+        )
+    )
     db.session.commit()
     user.login_sid = sid
     return sid

@@ -106,7 +106,7 @@ def _start_session(user: User, remember: bool = False) -> None:
     # A fresh session at login: whatever an attacker may have planted in the
     # visitor's session before (session fixation) is dropped.
     session.clear()
-    start_session(user, remember=remember)
+    start_session(user, remember=remember, user_agent=request.headers.get("User-Agent"), ip=request.remote_addr)
     login_user(user, remember=remember)
     # Without "remember me" the cookie lasts as long as the browser does.
     session.permanent = remember

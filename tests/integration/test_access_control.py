@@ -25,7 +25,15 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
 }
-SAMPLE_ARGS = {"note_id": 1, "token_id": 1, "index": 0, "user_id": 1, "invite_id": 1, "action": "disable"}
+SAMPLE_ARGS = {
+    "note_id": 1,
+    "token_id": 1,
+    "session_id": 1,
+    "index": 0,
+    "user_id": 1,
+    "invite_id": 1,
+    "action": "disable",
+}
 
 
 def _protected_routes() -> list[tuple[str, str, str]]:

@@ -1,15 +1,39 @@
-"""Login sessions: what a login records."""
+"""The sessions a user controls: what a login records, the list of live
+sessions, ending one or all the others."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from tests.helpers.data import Factory
 
-from app.accounts.sessions import start_session
-from app.models import LoginSession, User, db
+from app.accounts.sessions import (
+    CurrentSession,
+    SessionNotFound,
+    active_sessions,
+    end_other_sessions,
+    end_user_session,
+    load_session_user,
+    start_session,
+)
+from app.models import AuditEvent, LoginSession, User, db
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.6 Mobile/15E148 Safari/604.1"
+)
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def session_ids(user: User) -> set[int]:
+    db.session.expire_all()
+    return set(db.session.scalars(sa.select(LoginSession.id).where(LoginSession.user_id == user.id)))
 
 
 @pytest.fixture
@@ -23,3 +47,81 @@ def test_a_login_records_its_user_agent_and_address_cut_to_their_columns(alice):
     start_session(alice, remember=False)
     rows = list(db.session.scalars(sa.select(LoginSession).order_by(LoginSession.id)))
     assert [(r.user_agent, r.ip) for r in rows] == [(FIREFOX, "2001:db8::1"), ("Z" * 255, "9" * 45), (None, None)]
+
+
+def test_active_sessions_names_the_devices_and_marks_the_current_one(alice):
+    laptop = start_session(alice, remember=False, user_agent=FIREFOX, ip="192.0.2.1")
+    start_session(alice, remember=True, user_agent=IPHONE, ip="198.51.100.2")
+    Factory().user("bob@example.com")
+    listed = active_sessions(alice, current_sid=laptop)
+    assert sorted((s.device, s.ip, s.remember, s.current) for s in listed) == [
+        ("Firefox on Linux", "192.0.2.1", False, True),
+        ("Safari on iPhone", "198.51.100.2", True, False),
+    ]
+    assert not any(s.current for s in active_sessions(alice))  # a token's call has no session of its own
+
+
+def test_active_sessions_leaves_out_the_timed_out_ones_and_other_users(app, alice):
+    start_session(alice, remember=False, user_agent=FIREFOX)
+    start_session(alice, remember=False, user_agent=IPHONE)
+    start_session(Factory().user("bob@example.com"), remember=False)
+    idle = db.session.scalars(sa.select(LoginSession).where(LoginSession.user_agent == IPHONE)).one()
+    idle.last_seen_at -= app.config["SESSION_IDLE_TIMEOUT"] + timedelta(seconds=1)
+    db.session.commit()
+    assert [s.device for s in active_sessions(alice)] == ["Firefox on Linux"]
+
+
+def test_ending_a_session_deletes_it_at_once_and_is_audited(alice):
+    laptop = start_session(alice, remember=False, user_agent=FIREFOX)
+    phone = start_session(alice, remember=True, user_agent=IPHONE, ip="198.51.100.2")
+    phone_id = next(s.id for s in active_sessions(alice, current_sid=laptop) if not s.current)
+
+    assert end_user_session(alice, phone_id, current_sid=laptop, ip="192.0.2.1") == "Safari on iPhone"
+
+    assert load_session_user(phone) is None
+    assert load_session_user(laptop) is not None
+    (event,) = events("session_ended")
+    assert (event.target_id, event.actor_id, event.ip) == (alice.id, alice.id, "192.0.2.1")
+    assert event.detail == "Safari on iPhone, from 198.51.100.2"
+
+
+def test_another_users_session_is_not_found_and_stays(alice):
+    bob = Factory().user("bob@example.com")
+    bobs = start_session(bob, remember=False)
+    start_session(alice, remember=False)
+    (bob_session_id,) = session_ids(bob)
+    for session_id in (bob_session_id, 999_999, 0, -1, 2**63):
+        with pytest.raises(SessionNotFound, match="No such session"):
+            end_user_session(alice, session_id, current_sid=None)
+    assert load_session_user(bobs) is not None
+    assert events("session_ended") == []
+
+
+def test_the_current_session_cannot_be_ended_this_way(alice):
+    sid = start_session(alice, remember=False)
+    (current_id,) = session_ids(alice)
+    with pytest.raises(CurrentSession, match="log out instead"):
+        end_user_session(alice, current_id, current_sid=sid)
+    assert load_session_user(sid) is not None
+    assert events("session_ended") == []
+
+
+def test_ending_the_others_keeps_the_current_session_and_is_audited(alice):
+    keep = start_session(alice, remember=False)
+    gone = [start_session(alice, remember=False) for _ in range(2)]
+    bobs = start_session(Factory().user("bob@example.com"), remember=False)
+
+    assert end_other_sessions(alice, keep_sid=keep, ip="192.0.2.1") == 2
+
+    assert load_session_user(keep) is not None
+    assert [load_session_user(sid) for sid in gone] == [None, None]
+    assert load_session_user(bobs) is not None
+    (event,) = events("other_sessions_ended")
+    assert (event.detail, event.ip) == ("2 sessions", "192.0.2.1")
+
+
+def test_without_a_current_session_ending_the_others_ends_them_all(alice):
+    start_session(alice, remember=False)
+    assert end_other_sessions(alice, keep_sid=None) == 1  # as for an API token's call
+    assert session_ids(alice) == set()
+    assert events("other_sessions_ended")[0].detail == "1 session"

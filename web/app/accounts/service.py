@@ -11,7 +11,7 @@ from .admin import delete_account
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
 from .rules import AccountError, normalize_email, password_problem
-from .sessions import end_other_sessions
+from .sessions import delete_other_sessions
 from .throttle import Client, clear_failures, record_failure, retry_after
 
 REGISTRATION_CLOSED = "Registration is closed on this server. Ask its administrator for an account."
@@ -151,9 +151,9 @@ def change_password(user: User, current: str, new: str, client: Client) -> None:
         raise AccountError(problem, field="new_password")
     user.password_hash = hash_password(new)
     audit.record("password_changed", target=user, actor=user, ip=client.ip)
-    db.session.commit()
     # Whoever else holds a session (perhaps the reason for the change) is out.
-    end_other_sessions(user)
+    delete_other_sessions(user, user.login_sid)
+    db.session.commit()
 
 
 def delete_user(user: User, password: str, client: Client) -> None:

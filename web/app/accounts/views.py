@@ -1,5 +1,5 @@
 """The account pages: register, log in and out (``auth``), and the settings page (``account``):
-API tokens, password, export and import, account deletion."""
+login sessions, API tokens, password, export and import, account deletion."""
 
 from __future__ import annotations
 
@@ -45,7 +45,14 @@ from .service import (
 from .service import (
     register as register_account,
 )
-from .sessions import end_session, load_session_user, start_session
+from .sessions import (
+    active_sessions,
+    end_other_sessions,
+    end_session,
+    end_user_session,
+    load_session_user,
+    start_session,
+)
 from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 
@@ -204,6 +211,7 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "import_form": ImportForm(formdata=None),
         "action_form": EmptyForm(),
         "tokens": user_tokens(current_user),
+        "sessions": active_sessions(current_user, current_user.login_sid),
         "new_secret": None,
         "events": audit.events_about(current_user),
         "describe": audit.describe,
@@ -277,6 +285,28 @@ def password() -> ResponseReturnValue:
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.current_password, password_form=form)
     flash("Your password has been changed. Every other session has been logged out.", "success")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/sessions/<int:session_id>/end")
+@login_required
+def end_login_session(session_id: int) -> ResponseReturnValue:
+    """End another of the user's login sessions: its next request is logged out."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    device = end_user_session(current_user, session_id, current_sid=current_user.login_sid, ip=client_ip())
+    flash(f"Session ended: {device}. It is logged out.", "info")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/sessions/end-others")
+@login_required
+def end_other_login_sessions() -> ResponseReturnValue:
+    """Log out everywhere else: every session of the user but this one."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = end_other_sessions(current_user, keep_sid=current_user.login_sid, ip=client_ip())
+    flash(f"Logged out everywhere else ({ended} session{'' if ended == 1 else 's'} ended).", "info")
     return redirect(url_for("account.settings"))
 
 

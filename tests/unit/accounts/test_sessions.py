@@ -1,5 +1,6 @@
 """The sessions a user controls: what a login records, the list of live
-sessions, ending one or all the others."""
+sessions, ending one or all the others, and a new password's choice to
+revoke the API tokens too."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from tests.helpers.data import Factory
+from tests.helpers.data import PASSWORD, Factory
 
+from app.accounts.passwords import verify_password
+from app.accounts.rules import AccountError
+from app.accounts.service import PasswordChanged, change_password, set_password
 from app.accounts.sessions import (
     CurrentSession,
     SessionNotFound,
@@ -18,6 +22,8 @@ from app.accounts.sessions import (
     load_session_user,
     start_session,
 )
+from app.accounts.throttle import Client
+from app.accounts.tokens import find_usable_token
 from app.models import AuditEvent, LoginSession, User, db
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -25,6 +31,7 @@ IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.6 Mobile/15E148 Safari/604.1"
 )
+CLIENT = Client("192.0.2.7")
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -125,3 +132,47 @@ def test_without_a_current_session_ending_the_others_ends_them_all(alice):
     assert end_other_sessions(alice, keep_sid=None) == 1  # as for an API token's call
     assert session_ids(alice) == set()
     assert events("other_sessions_ended")[0].detail == "1 session"
+
+
+@pytest.mark.parametrize("revoke", [True, False])
+def test_a_new_password_ends_other_sessions_and_revokes_tokens_if_asked(alice, revoke):
+    keep = start_session(alice, remember=False)
+    other = start_session(alice, remember=False)
+    alice.login_sid = keep
+    _, first = Factory().token(alice)
+    _, second = Factory().token(alice)
+    bobs_token = Factory().token(Factory().user("bob@example.com"))[1]
+
+    result = change_password(alice, PASSWORD, "a brand new passphrase", CLIENT, revoke_tokens=revoke)
+
+    assert result == PasswordChanged(sessions_ended=1, tokens_revoked=2 if revoke else 0)
+    assert verify_password(alice.password_hash, "a brand new passphrase")
+    assert load_session_user(keep) is not None and load_session_user(other) is None
+    usable = [find_usable_token(secret) is not None for secret in (first, second)]
+    assert usable == ([False, False] if revoke else [True, True])
+    assert find_usable_token(bobs_token) is not None
+    (changed,) = events("password_changed")
+    assert changed.detail == "1 other session ended"
+    revoked = events("tokens_revoked")
+    assert [e.detail for e in revoked] == (["2 tokens with the new password"] if revoke else [])
+
+
+def test_a_refused_password_change_revokes_nothing_and_ends_nothing(alice):
+    keep = start_session(alice, remember=False)
+    other = start_session(alice, remember=False)
+    alice.login_sid = keep
+    _, secret = Factory().token(alice)
+    for current, new in ((PASSWORD, "short"), ("not my password", "a brand new passphrase")):
+        with pytest.raises(AccountError):
+            change_password(alice, current, new, CLIENT, revoke_tokens=True)
+        db.session.rollback()
+    assert load_session_user(other) is not None
+    assert find_usable_token(secret) is not None
+    assert events("password_changed") == events("tokens_revoked") == []
+
+
+def test_set_password_without_a_session_ends_every_session(alice):
+    """As a password reset will: the user holds a link, not a session."""
+    sid = start_session(alice, remember=False)
+    assert set_password(alice, "a brand new passphrase", revoke_tokens=False) == PasswordChanged(1, 0)
+    assert load_session_user(sid) is None

@@ -24,6 +24,7 @@ ACTIONS = {
     "password_changed": "Password changed",
     "token_created": "API token created",
     "token_revoked": "API token revoked",
+    "tokens_revoked": "Every API token revoked",
     "session_ended": "A login session ended by its owner",
     "other_sessions_ended": "Logged out everywhere else (other sessions ended)",
     "account_deleted": "Account deleted",

@@ -278,13 +278,23 @@ def password() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, password_form=form)
     try:
-        change_password(current_user, form.current_password.data or "", form.new_password.data or "", current_client())
+        changed = change_password(
+            current_user,
+            form.current_password.data or "",
+            form.new_password.data or "",
+            current_client(),
+            revoke_tokens=bool(form.revoke_tokens.data),
+        )
     except AccountError as exc:
         getattr(form, exc.field).errors = [str(exc)]
         return _settings(400, password_form=form)
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.current_password, password_form=form)
-    flash("Your password has been changed. Every other session has been logged out.", "success")
+    message = "Your password has been changed. Every other session has been logged out"
+    if form.revoke_tokens.data:
+        count = changed.tokens_revoked
+        message += f", and {count} API token{' was' if count == 1 else 's were'} revoked"
+    flash(message + ".", "success")
     return redirect(url_for("account.settings"))
 
 

@@ -4,7 +4,8 @@
 - ``models``: the tables. ``service``, ``passwords``, ``sessions``,
   ``devices``, ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``:
   what can be done, as functions that return results or raise domain errors.
-- ``views`` (pages), ``admin_views`` (/admin), ``api`` (/api/v1/tokens),
+- ``views`` (pages), ``admin_views`` (/admin), ``api`` (/api/v1/tokens,
+  /api/v1/sessions),
   ``admin_api`` (/api/v1/admin), ``forms``, ``schemas``, ``cli``: the ways
   in, which turn requests into service calls.
 """

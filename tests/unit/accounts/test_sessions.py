@@ -127,6 +127,21 @@ def test_ending_the_others_keeps_the_current_session_and_is_audited(alice):
     assert (event.detail, event.ip) == ("2 sessions", "192.0.2.1")
 
 
+def test_timed_out_sessions_go_too_but_are_not_counted(app, alice):
+    """The count matches the list the user saw, which leaves timed-out sessions out."""
+    keep = start_session(alice, remember=False)
+    start_session(alice, remember=False, user_agent=FIREFOX)
+    start_session(alice, remember=False, user_agent=IPHONE)
+    stale = db.session.scalars(sa.select(LoginSession).where(LoginSession.user_agent == IPHONE)).one()
+    stale.last_seen_at -= app.config["SESSION_IDLE_TIMEOUT"] + timedelta(seconds=1)
+    db.session.commit()
+    assert len(active_sessions(alice, current_sid=keep)) == 2
+
+    assert end_other_sessions(alice, keep_sid=keep) == 1
+    assert len(session_ids(alice)) == 1
+    assert events("other_sessions_ended")[0].detail == "1 session"
+
+
 def test_without_a_current_session_ending_the_others_ends_them_all(alice):
     start_session(alice, remember=False)
     assert end_other_sessions(alice, keep_sid=None) == 1  # as for an API token's call

@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,7 +40,18 @@ def _idle_limit(remember: bool) -> timedelta:
     return cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_IDLE_TIMEOUT"]
 
 
-def _expired(row: LoginSession, now: datetime) -> bool:
+class _Lifetime(Protocol):
+    """What decides whether a session has timed out: a LoginSession, or a row of its columns."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def last_seen_at(self) -> datetime: ...
+    @property
+    def remember(self) -> bool: ...
+
+
+def _expired(row: _Lifetime, now: datetime) -> bool:
     if now - row.created_at > current_app.config["SESSION_ABSOLUTE_TIMEOUT"]:
         return True
     return now - row.last_seen_at > _idle_limit(row.remember)
@@ -182,12 +194,20 @@ def end_user_session(user: User, session_id: int, *, current_sid: str | None, ip
 
 def delete_other_sessions(user: Owner, keep_sid: str | None) -> int:
     """Delete every session of ``user`` but ``keep_sid`` (every one when it is None:
-    an API token's call, a password reset); not committed. How many."""
+    an API token's call, a password reset); not committed.
+
+    Returns how many of them were live: rows of sessions that had timed out
+    already (they stay until their cookie comes back) go too, uncounted, so
+    the number matches the list the user saw.
+    """
     query = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
     if keep_sid:
         query = query.where(LoginSession.token_hash != _hash(keep_sid))
-    result = db.session.execute(query)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ended = db.session.execute(
+        query.returning(LoginSession.created_at, LoginSession.last_seen_at, LoginSession.remember)
+    ).all()
+    now = utcnow()
+    return sum(1 for row in ended if not _expired(row, now))
 
 
 def end_other_sessions(user: User, *, keep_sid: str | None, ip: str | None = None) -> int:

@@ -88,6 +88,11 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "tags.created_at",
             "rate_events.created_at",
             "idempotency_records.created_at",
+            "users.disabled_at",
+            "invites.created_at",
+            "invites.expires_at",
+            "invites.used_at",
+            "audit_events.created_at",
         )
     }
 

@@ -16,13 +16,17 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from tests.helpers.browser import ARTIFACTS, PASSWORD, register, shoot_to, write_note
+from tests.helpers.browser import ARTIFACTS, PASSWORD, log_in, register, shoot_to, write_note
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.6 Mobile/15E148 Safari/604.1"
+)
 
 SEED = [
     (
@@ -59,9 +63,9 @@ SEED = [
 ]
 
 
-def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """An account with realistic notes: one pinned, one archived, one in the trash."""
-    register(page)
+def _seed(page) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """An account with realistic notes: one pinned, one archived, one in the trash; its email and the notes' URLs."""
+    email = register(page)
     urls = {title: write_note(page, title, content, tags) for title, content, tags in SEED}
     page.goto(urls["Q3 planning"])
     page.click("#pin")
@@ -73,7 +77,7 @@ def _seed(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     trashed = write_note(page, "Old draft", "Nothing worth keeping.", "ideas")
     page.click("button:has-text('Move to trash')")
     page.wait_for_url("**/notes/")
-    return {**urls, "Old draft": trashed}
+    return email, {**urls, "Old draft": trashed}
 
 
 def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -93,7 +97,9 @@ def _axe(page) -> list[dict]:  # type: ignore[no-untyped-def]
 def test_every_main_page_is_accessible_and_photographed(new_context, scheme):
     context = new_context(color_scheme=scheme, viewport=DESKTOP, bypass_csp=True)
     page = context.new_page()
-    urls = _seed(page)
+    email, urls = _seed(page)
+    # Logged in on a phone too, so the account page lists a session to end.
+    log_in(new_context(user_agent=IPHONE).new_page(), email)
     view = urls["Weekly groceries"]
     pages = [
         ("notes", "/notes/"),

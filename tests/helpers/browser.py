@@ -1,4 +1,4 @@
-"""Steps the browser tests share: sign up, write a note, tell a reload from an
+"""Steps the browser tests share: sign up, log in, write a note, tell a reload from an
 in-place update, save a screenshot."""
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ def register(page, email: str | None = None) -> str:  # type: ignore[no-untyped-
     page.click("button.primary")
     page.wait_for_url("**/notes/")
     return email
+
+
+def log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Log ``email`` in through the form, in this page's browser context."""
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url("**/notes/")
 
 
 def write_note(page, title: str, content: str, tags: str = "") -> str:  # type: ignore[no-untyped-def]

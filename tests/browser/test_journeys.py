@@ -340,6 +340,52 @@ def test_keyboard_shortcuts(page):
     expect(page.locator(".note-header h1")).to_have_text("Keys")
 
 
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.6 Mobile/15E148 Safari/604.1"
+)
+TABLET = (
+    "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+def test_end_a_lost_phones_session_then_log_out_everywhere_else(new_context):
+    laptop = new_context().new_page()
+    email = register(laptop)
+    phone = new_context(user_agent=IPHONE).new_page()
+    log_in(phone, email)
+    tablet = new_context(user_agent=TABLET).new_page()
+    log_in(tablet, email)
+
+    laptop.goto("/account/")
+    sessions = laptop.locator("#sessions tbody tr")
+    expect(sessions).to_have_count(3)
+    expect(laptop.locator("#sessions tr.current")).to_contain_text("This browser")
+    expect(laptop.locator("#sessions tr.current button")).to_have_count(0)  # this one ends by logging out
+
+    # The phone is lost: end its session. Its next page load is the login page.
+    laptop.get_by_role("button", name=re.compile(r"^End the session on Safari on iPhone")).click()
+    expect(laptop.locator("#flashes")).to_have_text("Session ended: Safari on iPhone. It is logged out.")
+    expect(sessions).to_have_count(2)
+    phone.goto("/notes/")
+    expect(phone).to_have_url(re.compile(r"/auth/login\?next="))
+    expect(phone.locator("#flashes")).to_have_text("Please log in to see this page.")
+    tablet.goto("/notes/")
+    expect(tablet).to_have_url(re.compile(r"/notes/$"))
+
+    # "Log out everywhere else" asks first, then leaves only this browser.
+    laptop.on_dialog = lambda dialog: dialog.accept()
+    laptop.get_by_role("button", name="Log out everywhere else").click()
+    assert dialogs_after(laptop) == ["Log out every other browser and device?"]
+    expect(laptop.locator("#flashes")).to_have_text("Logged out everywhere else (1 session ended).")
+    expect(sessions).to_have_count(1)
+    expect(laptop.locator(".empty", has_text="not logged in anywhere else")).to_be_visible()
+    tablet.reload()
+    expect(tablet).to_have_url(re.compile(r"/auth/login"))
+    laptop.goto("/notes/")
+    expect(laptop).to_have_url(re.compile(r"/notes/$"))
+
+
 XSS = [
     "<script>alert('xss-1')</script>",
     "<img src=x onerror=alert('xss-2')>",

@@ -32,6 +32,10 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING = {"serious", "critical"}
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.6 Mobile/15E148 Safari/604.1"
+)
 
 SEED = [
     (
@@ -110,6 +114,8 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     page = context.new_page()
     urls = _seed(page)
     email = urls["email"]
+    # Logged in on a phone too, so the account page lists a session to end.
+    log_in(new_context(user_agent=IPHONE).new_page(), email)
     view = urls["Weekly groceries"]
     pages = [
         ("notes", "/notes/"),

@@ -141,3 +141,42 @@ def test_deploy_migrate_builds_a_fresh_database_and_is_a_no_op_the_second_time(
                 assert revision == _head(app)
         finally:
             dispose(app)
+
+
+def test_0012_session_devices_up_and_down_keep_the_sessions(fresh_database: Callable[[], Any]) -> None:
+    """The columns come and go on PostgreSQL; a session from before has none and survives both ways."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0011")
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
+                    )
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO login_sessions (user_id, token_hash, remember, created_at, last_seen_at)"
+                        " VALUES (1, 'h1', false, now(), now())"
+                    )
+                )
+
+            _flask_db(app, "upgrade", "0012")
+            with engine.connect() as conn:
+                columns = {c["name"]: c for c in sa.inspect(conn).get_columns("login_sessions")}
+                assert columns["user_agent"]["type"].length == 255 and columns["user_agent"]["nullable"]
+                assert columns["ip"]["type"].length == 45 and columns["ip"]["nullable"]
+                rows = conn.execute(sa.text("SELECT token_hash, user_agent, ip FROM login_sessions")).all()
+                assert rows == [("h1", None, None)]
+
+            _flask_db(app, "downgrade", "0011")
+            with engine.connect() as conn:
+                names = {c["name"] for c in sa.inspect(conn).get_columns("login_sessions")}
+                assert not names & {"user_agent", "ip"}
+                assert conn.execute(sa.text("SELECT token_hash FROM login_sessions")).scalars().all() == ["h1"]
+            assert "uq_users_email_lower" in _schema(url)[2]
+        finally:
+            engine.dispose()
+            dispose(app)

@@ -27,6 +27,7 @@ def register(page, email: str | None = None, url: str = "/auth/register") -> str
 
 
 def log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Log ``email`` in through the form, in this page's browser context."""
     page.goto("/auth/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)

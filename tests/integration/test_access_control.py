@@ -39,6 +39,7 @@ PUBLIC_ENDPOINTS = {
 SAMPLE_ARGS = {
     "note_id": 1,
     "token_id": 1,
+    "session_id": 1,
     "index": 0,
     "user_id": 1,
     "invite_id": 1,

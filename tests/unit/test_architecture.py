@@ -22,6 +22,7 @@ SERVICE_MODULES = [
     "app.accounts.service",
     "app.accounts.passwords",
     "app.accounts.sessions",
+    "app.accounts.devices",
     "app.accounts.throttle",
     "app.accounts.tokens",
     "app.accounts.audit",

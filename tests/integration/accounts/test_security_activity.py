@@ -49,7 +49,7 @@ def test_the_account_page_lists_the_users_own_security_events(app, client, user,
     html = client.get("/account/").get_data(as_text=True)
     rows = _activity(html)
     assert [row[1:] for row in rows] == [
-        ["Password changed", "you", ALICE_IP, ""],
+        ["Password changed", "you", ALICE_IP, "0 other sessions ended"],
         ["API token revoked", "you", ALICE_IP, "laptop"],
         ["API token created", "you", ALICE_IP, "laptop (read)"],
         ["Logged in", "—", ALICE_IP, ""],

@@ -158,3 +158,15 @@ def test_a_forged_session_id_logs_nobody_in(app, user):
         session["_user_id"] = str(user.id)  # the old scheme: a user id
         session["_fresh"] = True
     assert stranger.get("/notes/").status_code == 302
+
+
+def test_a_login_records_the_browser_and_its_address(app, user):
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    browser = app.test_client()
+    browser.post(
+        "/auth/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"HTTP_USER_AGENT": firefox, "REMOTE_ADDR": "198.51.100.23"},
+    )
+    (row,) = _sessions(user)
+    assert (row.user_agent, row.ip) == (firefox, "198.51.100.23")

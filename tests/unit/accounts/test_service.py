@@ -142,7 +142,7 @@ def test_failed_login_does_not_upgrade_the_hash(app):
 
 def test_change_password(app):
     user = create_user("alice@example.com", PASSWORD)
-    change_password(user, PASSWORD, "a brand new password", CLIENT)
+    change_password(user, PASSWORD, "a brand new password", CLIENT, revoke_tokens=False)
     db.session.expire_all()
     assert verify_password(user.password_hash, "a brand new password")
     assert not verify_password(user.password_hash, PASSWORD)
@@ -152,7 +152,7 @@ def test_change_password_refuses_wrong_current_and_changes_nothing(app):
     user = create_user("alice@example.com", PASSWORD)
     old_hash = user.password_hash
     with pytest.raises(AccountError, match="current password is not correct"):
-        change_password(user, "wrong password", "a brand new password", CLIENT)
+        change_password(user, "wrong password", "a brand new password", CLIENT, revoke_tokens=False)
     db.session.expire_all()
     assert user.password_hash == old_hash
 
@@ -161,7 +161,7 @@ def test_change_password_refuses_bad_new_password_and_changes_nothing(app):
     user = create_user("alice@example.com", PASSWORD)
     old_hash = user.password_hash
     with pytest.raises(AccountError, match="at least 8"):
-        change_password(user, PASSWORD, "short", CLIENT)
+        change_password(user, PASSWORD, "short", CLIENT, revoke_tokens=False)
     db.session.expire_all()
     assert user.password_hash == old_hash
 
@@ -193,10 +193,10 @@ def test_change_password_guesses_are_throttled_like_logins(app):
     old_hash = user.password_hash
     for _ in range(app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP"]):
         with pytest.raises(AccountError):
-            change_password(user, "a wrong guess", "a brand new password", CLIENT)
+            change_password(user, "a wrong guess", "a brand new password", CLIENT, revoke_tokens=False)
     # Now even the right password is refused until the window has passed.
     with pytest.raises(PasswordGuessing) as info:
-        change_password(user, PASSWORD, "a brand new password", CLIENT)
+        change_password(user, PASSWORD, "a brand new password", CLIENT, revoke_tokens=False)
     assert info.value.retry_after > 0
     db.session.expire_all()
     assert user.password_hash == old_hash

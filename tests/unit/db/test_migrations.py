@@ -116,3 +116,39 @@ def test_migrated_database_cascades_user_deletes(file_app):
     db.session.execute(sa.delete(User))
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def _columns(table: str) -> list[str]:
+    return [column["name"] for column in sa.inspect(db.engine).get_columns(table)]
+
+
+def test_0012_adds_the_session_device_columns_and_takes_them_back_keeping_rows(file_app):
+    flask_migrate.upgrade(revision="0011")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', '2025-01-01')")
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO login_sessions (user_id, token_hash, remember, created_at, last_seen_at)"
+                " VALUES (1, 'h1', 0, '2025-01-01', '2025-01-01')"
+            )
+        )
+
+    flask_migrate.upgrade(revision="0012")
+    assert _columns("login_sessions")[-2:] == ["user_agent", "ip"]
+    with db.engine.connect() as connection:
+        # A session from before the revision has no device: NULL, shown as unknown.
+        assert connection.execute(sa.text("SELECT token_hash, user_agent, ip FROM login_sessions")).all() == [
+            ("h1", None, None)
+        ]
+
+    flask_migrate.downgrade(revision="0011")
+    assert "user_agent" not in _columns("login_sessions") and "ip" not in _columns("login_sessions")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT token_hash FROM login_sessions")).scalars().all() == ["h1"]
+    # Neither way copied the users table, so its lower(email) index is still there.
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO users (email, password_hash, created_at) VALUES ('A@X.org', 'h', '2025-01-01')")
+        )

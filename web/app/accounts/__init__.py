@@ -2,9 +2,10 @@
 
 - ``rules``: what an email, a password and a token name may be.
 - ``models``: the tables. ``service``, ``passwords``, ``sessions``,
-  ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``, ``sso``: what can be
-  done, as functions that return results or raise domain errors.
-- ``views`` (pages), ``admin_views`` (/admin), ``sso_views`` (single sign-on), ``api`` (/api/v1/tokens),
+  ``devices``, ``throttle``, ``tokens``, ``invites``, ``admin``, ``audit``, ``sso``:
+  what can be done, as functions that return results or raise domain errors.
+- ``views`` (pages), ``admin_views`` (/admin), ``sso_views`` (single sign-on), ``api`` (/api/v1/tokens,
+  /api/v1/sessions, /api/v1/account, /api/v1/password-resets),
   ``admin_api`` (/api/v1/admin), ``forms``, ``schemas``, ``cli``: the ways
   in, which turn requests into service calls.
 """

@@ -21,6 +21,7 @@ from ..notes.models import Note
 from . import audit
 from .models import ApiToken, LoginSession, User
 from .passwords import NO_PASSWORD
+from .tokens import revoke_all_tokens
 
 LAST_ADMIN = (
     "{email} is the last administrator who can log in; make another account an administrator first, "
@@ -110,13 +111,7 @@ def _keep_an_administrator(target: User) -> None:
 def _end_access(target: User) -> tuple[int, int]:
     """End every login session and revoke every API token of ``target`` (not committed); the counts."""
     sessions = db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == target.id))
-    tokens = db.session.execute(
-        sa.update(ApiToken)
-        .where(ApiToken.owner_id == target.id, ApiToken.revoked.is_(False))
-        .values(revoked=True)
-        .execution_options(synchronize_session="fetch")
-    )
-    return int(sessions.rowcount or 0), int(tokens.rowcount or 0)  # type: ignore[attr-defined]
+    return int(sessions.rowcount or 0), revoke_all_tokens(target)  # type: ignore[attr-defined]
 
 
 def set_admin(target: User, make_admin: bool, *, actor: User | None, ip: str | None = None) -> None:

@@ -1,5 +1,6 @@
-"""The accounts API: /api/v1/tokens (personal API tokens), /api/v1/account (who
-the caller is), /api/v1/password-resets (a forgotten password)."""
+"""The accounts API: /api/v1/tokens (personal API tokens), /api/v1/sessions (the login
+sessions a user can end), /api/v1/account (who the caller is), /api/v1/password-resets
+(a forgotten password)."""
 
 from __future__ import annotations
 
@@ -22,12 +23,15 @@ from .schemas import (
     PasswordResetAcceptedSchema,
     PasswordResetRequestSchema,
     PasswordResetSchema,
+    SessionListSchema,
+    SessionsEndedSchema,
     TokenCreatedSchema,
     TokenCreateSchema,
     TokenListSchema,
     TokenSchema,
 )
 from .service import AccountError, PasswordGuessing, confirm_password
+from .sessions import active_sessions, end_other_sessions, end_user_session
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 from .views import current_client, reset_link
 
@@ -192,3 +196,36 @@ class PasswordResetItem(MethodView):
         except AccountError as exc:
             abort(422, str(exc))
         return "", 204
+
+
+def _current_sid() -> str | None:
+    """The login session making this call: a cookie call's; a token call has none."""
+    return None if g.api_token is not None else api_user().login_sid
+
+
+@bp.route("/sessions")
+class SessionCollection(MethodView):
+    @bp.response(200, SessionListSchema)
+    def get(self) -> Any:
+        """List your live login sessions, last seen first; "current" marks the one making a cookie call."""
+        return {"items": active_sessions(api_owner(), _current_sid())}
+
+
+@bp.route("/sessions/<int:session_id>")
+class SessionItem(MethodView):
+    @bp.response(204)
+    @problem_response(404, "No such session of yours")
+    @problem_response(409, "It is the session making this call: log out instead")
+    def delete(self, session_id: int) -> Any:
+        """End one of your login sessions: its next request is logged out."""
+        end_user_session(api_user(), session_id, current_sid=_current_sid(), ip=request.remote_addr)
+        return "", 204
+
+
+@bp.route("/sessions/end-others")
+class SessionsEndOthers(MethodView):
+    @bp.response(200, SessionsEndedSchema)
+    def post(self) -> Any:
+        """Log out everywhere else: end every login session but the one making this call (every one, for a token)."""
+        ended = end_other_sessions(api_user(), keep_sid=_current_sid(), ip=request.remote_addr)
+        return {"sessions_ended": ended}

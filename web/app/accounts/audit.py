@@ -1,7 +1,8 @@
 """The audit log: who did what to which account, when and from where.
 
 Written by the services and views as things happen (logins and failed
-logins, password changes, tokens, administrators' actions), read by
+logins, password changes, tokens, sessions ended by their owner,
+administrators' actions), read by
 administrators (/admin/audit, /api/v1/admin/audit) and by each user for
 their own account (the account page).
 """
@@ -26,6 +27,9 @@ ACTIONS = {
     "password_reset": "Password reset with a reset link",
     "token_created": "API token created",
     "token_revoked": "API token revoked",
+    "tokens_revoked": "Every API token revoked",
+    "session_ended": "A login session ended by its owner",
+    "other_sessions_ended": "Logged out everywhere else (other sessions ended)",
     "account_deleted": "Account deleted",
     "admin_granted": "Made an administrator",
     "admin_revoked": "No longer an administrator",

@@ -138,6 +138,12 @@ class ChangePasswordForm(FlaskForm):
         "Repeat new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords do not match.")],
     )
+    # Checked by default: whoever knew the old password may have made a token.
+    revoke_tokens = BooleanField(
+        "Also revoke every API token",
+        default=True,
+        description="Programs that use one will need a new token. Other login sessions end in any case.",
+    )
 
 
 class ForgotPasswordForm(FlaskForm):

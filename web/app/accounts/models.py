@@ -16,9 +16,11 @@ from ..extensions import Model
 from .rules import (
     MAX_EMAIL_LENGTH,
     MAX_INVITE_NOTE_LENGTH,
+    MAX_IP_LENGTH,
     MAX_OIDC_ISSUER_LENGTH,
     MAX_OIDC_SUBJECT_LENGTH,
     MAX_TOKEN_NAME_LENGTH,
+    MAX_USER_AGENT_LENGTH,
 )
 
 if TYPE_CHECKING:
@@ -151,6 +153,11 @@ class LoginSession(Model):
     remember: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Where the login came from, for the account page's list of sessions
+    # (app.accounts.devices names the device). None for sessions older than
+    # these columns.
+    user_agent: Mapped[str | None] = mapped_column(sa.String(MAX_USER_AGENT_LENGTH), default=None)
+    ip: Mapped[str | None] = mapped_column(sa.String(MAX_IP_LENGTH), default=None)
 
     user: Mapped[User] = relationship()
 

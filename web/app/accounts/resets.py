@@ -30,10 +30,12 @@ from ..domain import NotAllowed, NotFoundError, RateLimited
 from ..extensions import db
 from . import audit
 from .mail import NOT_SET_UP, Message, deliver, is_set_up
-from .models import ApiToken, LoginSession, PasswordReset, User
+from .models import PasswordReset, User
 from .passwords import hash_password
 from .rules import AccountError, normalize_email, password_problem
+from .sessions import delete_other_sessions
 from .throttle import record_reset_request, reset_retry_after
+from .tokens import revoke_all_tokens
 
 RESET_PREFIX = "rst_"
 UNUSABLE = (
@@ -179,30 +181,14 @@ def reset_password(secret: str | None, new_password: str, *, revoke_tokens: bool
     if claimed.rowcount != 1 or changed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         raise ResetLinkUnusable(UNUSABLE)
-    sessions, tokens = _end_access(user, revoke_tokens=revoke_tokens)
+    # Every session ends, this browser's too; the tokens as the user chose.
+    sessions = delete_other_sessions(user, None)
+    tokens = revoke_all_tokens(user) if revoke_tokens else 0
     detail = f"{sessions} sessions ended, " + (f"{tokens} tokens revoked" if revoke_tokens else "API tokens kept")
     audit.record("password_reset", target=user, actor=user, ip=ip, detail=detail)
     db.session.commit()
     db.session.expire(user)
     return user
-
-
-def _end_access(user: User, *, revoke_tokens: bool) -> tuple[int, int]:
-    """End every login session of ``user`` and, if asked, revoke its API tokens (not committed); the counts.
-
-    As ``admin._end_access`` does for an administrator's "end every session and token".
-    """
-    sessions = db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id))
-    tokens = 0
-    if revoke_tokens:
-        revoked = db.session.execute(
-            sa.update(ApiToken)
-            .where(ApiToken.owner_id == user.id, ApiToken.revoked.is_(False))
-            .values(revoked=True)
-            .execution_options(synchronize_session="fetch")
-        )
-        tokens = int(revoked.rowcount or 0)  # type: ignore[attr-defined]
-    return int(sessions.rowcount or 0), tokens  # type: ignore[attr-defined]
 
 
 def reset_link_for_admin(email: str, *, actor: User | None = None) -> tuple[User, str]:

@@ -26,6 +26,11 @@ TOKEN_SCOPES = ("read", "write", "admin")
 # How long a token may be set to live, in days.
 MAX_TOKEN_DAYS = 3650
 
+# A login session keeps its browser's User-Agent (to name the device on the
+# account page) and its client address; longer User-Agents are cut.
+MAX_USER_AGENT_LENGTH = 255
+MAX_IP_LENGTH = 45  # the longest textual IPv6 address (with an embedded IPv4 one)
+
 # How long an invite link may be set to live, in days.
 DEFAULT_INVITE_DAYS = 7
 MAX_INVITE_DAYS = 90

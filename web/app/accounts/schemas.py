@@ -1,4 +1,4 @@
-"""The tokens API's request and response bodies; limits and checks come from ``rules``."""
+"""The account API's request and response bodies (tokens, sessions, admin); limits and checks come from ``rules``."""
 
 from __future__ import annotations
 
@@ -102,6 +102,35 @@ class PasswordResetSchema(StrictSchema):
 
 class TokenListSchema(Schema):
     items = fields.List(fields.Nested(TokenSchema))
+
+
+# --- /api/v1/sessions --------------------------------------------------------
+
+
+class SessionSchema(Schema):
+    id = fields.Integer()
+    device = fields.String(
+        metadata={"description": 'A short name for the browser and system, from the User-Agent: "Firefox on Linux"'}
+    )
+    user_agent = fields.String(
+        allow_none=True,
+        metadata={"description": "The User-Agent the session logged in with (at most 255 characters); null if unknown"},
+    )
+    ip = fields.String(allow_none=True, metadata={"description": "The address it logged in from; null if unknown"})
+    created_at = fields.AwareDateTime(metadata={"description": "When it logged in"})
+    last_seen_at = fields.AwareDateTime(metadata={"description": "Its latest request, to the minute"})
+    remember = fields.Boolean(metadata={"description": 'Logged in with "remember me"'})
+    current = fields.Boolean(
+        metadata={"description": "The session making this call (a browser's cookie call); always false for a token"}
+    )
+
+
+class SessionListSchema(Schema):
+    items = fields.List(fields.Nested(SessionSchema))
+
+
+class SessionsEndedSchema(Schema):
+    sessions_ended = fields.Integer()
 
 
 # --- /api/v1/admin -----------------------------------------------------------

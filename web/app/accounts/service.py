@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import sqlalchemy as sa
 
 from ..domain import NotAllowed
@@ -11,8 +13,9 @@ from .admin import delete_account
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
 from .rules import AccountError, normalize_email, password_problem
-from .sessions import end_other_sessions
+from .sessions import delete_other_sessions
 from .throttle import Client, clear_failures, record_failure, retry_after
+from .tokens import revoke_all_tokens
 
 REGISTRATION_CLOSED = "Registration is closed on this server. Ask its administrator for an account."
 INVITE_NEEDED = "Registration on this server needs an invitation link. Ask its administrator for one."
@@ -20,6 +23,7 @@ DISABLED = "This account has been disabled by an administrator of this server. A
 
 __all__ = [
     "AccountError",
+    "PasswordChanged",
     "PasswordGuessing",
     "SecondFactorNeeded",
     "authenticate",
@@ -30,6 +34,7 @@ __all__ = [
     "find_user_by_email",
     "log_in",
     "register",
+    "set_password",
 ]
 
 
@@ -157,21 +162,59 @@ def log_in(email: str, password: str, client: Client, *, admins_only: bool = Fal
     return user
 
 
-def change_password(user: User, current: str, new: str, client: Client) -> None:
-    """Set a new password after checking the current one (throttled, as ``confirm_password``).
+class PasswordChanged(NamedTuple):
+    """What a new password ended besides the old one."""
+
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def change_password(user: User, current: str, new: str, client: Client, *, revoke_tokens: bool) -> PasswordChanged:
+    """Set a new password after checking the current one (throttled, as ``confirm_password``); see ``set_password``.
 
     Raises AccountError for a wrong current password or an unusable new one,
-    and PasswordGuessing while ``client`` has too many recent failures.
+    and PasswordGuessing while ``client`` has too many recent failures;
+    nothing changes then.
     """
     confirm_password(user, current, client, message="Your current password is not correct.", field="current_password")
+    return set_password(user, new, revoke_tokens=revoke_tokens, keep_sid=user.login_sid, ip=client.ip)
+
+
+def set_password(
+    user: User,
+    new: str,
+    *,
+    revoke_tokens: bool,
+    keep_sid: str | None = None,
+    ip: str | None = None,
+    action: str = "password_changed",
+) -> PasswordChanged:
+    """Give ``user`` the password ``new`` and end their other login sessions, in one committed, audited transaction.
+
+    Whoever else holds a session (perhaps the reason for the change) is out:
+    every session but ``keep_sid`` (the one making the change), or every one
+    when it is None (a password reset). With ``revoke_tokens``
+    every API token of the account is revoked too. ``action`` is the audit
+    log's name for it ("password_changed"; a reset may record its own).
+    Raises AccountError for an unusable password; nothing changes then.
+    """
     problem = password_problem(new, user.email)
     if problem:
         raise AccountError(problem, field="new_password")
     user.password_hash = hash_password(new)
-    audit.record("password_changed", target=user, actor=user, ip=client.ip)
+    sessions = delete_other_sessions(user, keep_sid)
+    tokens = revoke_all_tokens(user) if revoke_tokens else 0
+    audit.record(action, target=user, actor=user, ip=ip, detail=_count(sessions, "other session") + " ended")
+    if tokens:
+        audit.record(
+            "tokens_revoked", target=user, actor=user, ip=ip, detail=_count(tokens, "token") + " with the new password"
+        )
     db.session.commit()
-    # Whoever else holds a session (perhaps the reason for the change) is out.
-    end_other_sessions(user)
+    return PasswordChanged(sessions, tokens)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def delete_user(user: User, password: str, client: Client) -> None:

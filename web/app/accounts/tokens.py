@@ -122,6 +122,17 @@ def get_owned_token(user: Owner, token_id: int) -> ApiToken:
     return token
 
 
+def revoke_all_tokens(owner: Owner) -> int:
+    """Revoke every usable API token of ``owner`` (not committed); how many were revoked."""
+    result = db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.owner_id == owner.id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def revoke_token(token: ApiToken, *, ip: str | None = None) -> None:
     """Revoke ``token`` (committed): it stops working at once."""
     if not token.revoked:

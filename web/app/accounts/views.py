@@ -1,5 +1,5 @@
 """The account pages: register, log in and out (``auth``), and the settings page (``account``):
-API tokens, password, export and import, account deletion."""
+login sessions, API tokens, password, export and import, account deletion."""
 
 from __future__ import annotations
 
@@ -61,7 +61,14 @@ from .service import (
 from .service import (
     register as register_account,
 )
-from .sessions import end_session, load_session_user, start_session
+from .sessions import (
+    active_sessions,
+    end_other_sessions,
+    end_session,
+    end_user_session,
+    load_session_user,
+    start_session,
+)
 from .sso import has_password, identities_of
 from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
@@ -146,7 +153,7 @@ def _start_session(user: User, remember: bool = False) -> None:
     # A fresh session at login: whatever an attacker may have planted in the
     # visitor's session before (session fixation) is dropped.
     session.clear()
-    start_session(user, remember=remember)
+    start_session(user, remember=remember, user_agent=request.headers.get("User-Agent"), ip=request.remote_addr)
     login_user(user, remember=remember)
     # Without "remember me" the cookie lasts as long as the browser does.
     session.permanent = remember
@@ -391,6 +398,7 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "action_form": EmptyForm(),
         "tokens": user_tokens(current_user),
         "two_factor_on": current_user.two_factor_enabled,
+        "sessions": active_sessions(current_user, current_user.login_sid),
         "new_secret": None,
         "events": audit.events_about(current_user),
         "describe": audit.describe,
@@ -469,13 +477,45 @@ def password() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, password_form=form)
     try:
-        change_password(current_user, form.current_password.data or "", form.new_password.data or "", current_client())
+        changed = change_password(
+            current_user,
+            form.current_password.data or "",
+            form.new_password.data or "",
+            current_client(),
+            revoke_tokens=bool(form.revoke_tokens.data),
+        )
     except AccountError as exc:
         getattr(form, exc.field).errors = [str(exc)]
         return _settings(400, password_form=form)
     except PasswordGuessing as exc:
         return _too_many_guesses(exc, form.current_password, password_form=form)
-    flash("Your password has been changed. Every other session has been logged out.", "success")
+    message = "Your password has been changed. Every other session has been logged out"
+    if form.revoke_tokens.data:
+        count = changed.tokens_revoked
+        message += f", and {count} API token{' was' if count == 1 else 's were'} revoked"
+    flash(message + ".", "success")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/sessions/<int:session_id>/end")
+@login_required
+def end_login_session(session_id: int) -> ResponseReturnValue:
+    """End another of the user's login sessions: its next request is logged out."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    device = end_user_session(current_user, session_id, current_sid=current_user.login_sid, ip=client_ip())
+    flash(f"Session ended: {device}. It is logged out.", "info")
+    return redirect(url_for("account.settings"))
+
+
+@account.post("/sessions/end-others")
+@login_required
+def end_other_login_sessions() -> ResponseReturnValue:
+    """Log out everywhere else: every session of the user but this one."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    ended = end_other_sessions(current_user, keep_sid=current_user.login_sid, ip=client_ip())
+    flash(f"Logged out everywhere else ({ended} session{'' if ended == 1 else 's'} ended).", "info")
     return redirect(url_for("account.settings"))
 
 

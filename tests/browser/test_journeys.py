@@ -573,6 +573,7 @@ def test_link_sso_from_the_account_page(page, oidc_provider):
         pytest.skip(STACK_SKIP)
     email = register(page)
     page.goto("/account/")
+    page.fill("#sso-link-password", PASSWORD)
     page.click("#sso-link")
     subject = f"linked-{uuid.uuid4().hex[:10]}"
     _through_the_provider(page, oidc_provider, subject)

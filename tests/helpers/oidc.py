@@ -142,10 +142,19 @@ def consent(authorize_url: str, *, sub: str | None = None, deny: bool = False) -
 
 
 def sso_login(
-    client: FlaskClient, sub: str, *, start: str = "/auth/oidc/login", deny: bool = False, method: str = "get"
+    client: FlaskClient,
+    sub: str,
+    *,
+    start: str = "/auth/oidc/login",
+    deny: bool = False,
+    method: str = "get",
+    data: dict[str, str] | None = None,
 ) -> TestResponse:
-    """Drive a whole single sign-on through the app and the provider; the app's answer to the callback."""
-    begin = client.post(start) if method == "post" else client.get(start)
+    """Drive a whole single sign-on through the app and the provider; the app's answer to the callback.
+
+    ``data`` is the form posted to ``start`` (``method`` "post"), e.g. the password that linking asks for.
+    """
+    begin = client.post(start, data=data or {}) if method == "post" else client.get(start)
     callback = consent(to_provider(begin), sub=sub, deny=deny)
     return client.get(local_path(callback))
 

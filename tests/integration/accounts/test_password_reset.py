@@ -12,6 +12,7 @@ from tests.helpers.data import PASSWORD
 
 from app.accounts.mail import wait_for_deliveries
 from app.accounts.passwords import verify_password
+from app.accounts.resets import reset_link_for_admin, reset_password
 from app.accounts.service import change_password
 from app.accounts.throttle import Client
 from app.models import ApiToken, AuditEvent, LoginSession, PasswordReset, User, db
@@ -334,3 +335,17 @@ def test_the_forgot_and_reset_pages_need_the_csrf_token(csrf_app, user, smtp):
     wait_for_deliveries()
     assert smtp.messages == []
     assert count(PasswordReset) == 0
+
+
+def test_a_reset_never_gets_around_two_factor_login(client, user, authenticator):
+    """ASVS 6.4.3: a reset sets the password and logs nobody in; the next login still asks for the code."""
+    authenticator.enable(user)
+    _, secret = reset_link_for_admin(user.email)
+    reset_password(secret, "a brand new passphrase", revoke_tokens=True, ip="198.51.100.1")
+    response = client.post("/auth/login", data={"email": user.email, "password": "a brand new passphrase"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login/code")
+    assert client.get("/notes/").status_code == 302  # not logged in without the code
+    done = client.post("/auth/login/code", data={"code": authenticator.code()})
+    assert done.status_code == 302
+    assert client.get("/notes/").status_code == 200

@@ -32,6 +32,8 @@ from app.db.types import utcnow
 from app.domain import RuleConflict
 from app.models import Invite, OidcIdentity, User, db
 
+LINK = "/account/sso/link"
+
 
 @pytest.fixture(scope="module")
 def provider():  # type: ignore[no-untyped-def]
@@ -394,7 +396,7 @@ def test_an_unreachable_provider_is_a_clear_error(other_provider_app):
 def test_a_logged_in_user_links_sso_from_the_account_page(client, logged_in, provider):
     page = text(client.get("/account/"))
     assert "Link SSO" in page
-    response = sso_login(client, "alice-sub", start="/account/sso/link", method="post")
+    response = sso_login(client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD})
     assert response.status_code == 302
     assert response.headers["Location"] == "/account/"
     [link] = identities()
@@ -408,14 +410,14 @@ def test_an_identity_linked_to_another_account_is_not_linked_again(client, logge
     bob = factory.user("bob@example.com")
     db.session.add(OidcIdentity(user_id=bob.id, issuer=provider.issuer, subject="alice-sub"))
     db.session.commit()
-    response = sso_login(client, "alice-sub", start="/account/sso/link", method="post")
+    response = sso_login(client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD})
     assert response.status_code == 409
     assert LINKED_ELSEWHERE in text(response)
     assert [link.user_id for link in identities()] == [bob.id]
 
 
 def test_unlinking_an_identity_of_an_account_with_a_password(client, logged_in, provider):
-    sso_login(client, "alice-sub", start="/account/sso/link", method="post")
+    sso_login(client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD})
     [link] = identities()
     response = client.post(f"/account/sso/{link.id}/unlink")
     assert response.status_code == 302
@@ -446,7 +448,7 @@ def test_nobody_unlinks_another_accounts_identity(client, logged_in, factory, pr
 
 
 def test_deleting_an_account_deletes_its_identities(client, logged_in):
-    sso_login(client, "alice-sub", start="/account/sso/link", method="post")
+    sso_login(client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD})
     assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
     assert identities() == []
 
@@ -553,3 +555,46 @@ def test_an_account_with_two_factor_login_still_asks_for_its_code(client, factor
     done = client.post("/auth/login/code", data={"code": authenticator.code()})
     assert done.status_code == 302
     assert logged_in_as(client) == "alice@example.com"
+
+
+def test_linking_from_the_account_page_needs_the_password(client, logged_in, provider):
+    for form, status in [({}, 400), ({"password": "not the password"}, 403)]:
+        response = client.post(LINK, data=form)
+        assert response.status_code == status
+        assert "Location" not in response.headers  # never sent on to the provider
+    assert identities() == []
+    assert "That is not your password" in text(client.post(LINK, data={"password": "not the password"}))
+
+
+def test_linking_with_two_factor_login_on_needs_a_code_too(client, logged_in, provider, authenticator):
+    authenticator.enable(logged_in)
+    response = client.post(LINK, data={"password": PASSWORD})
+    assert response.status_code == 403
+    assert identities() == []
+    response = sso_login(
+        client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD, "code": authenticator.code()}
+    )
+    assert response.headers["Location"] == "/account/"
+    assert [link.subject for link in identities()] == ["alice-sub"]
+
+
+def test_the_link_page_never_links_an_account_with_two_factor_login(client, factory, provider, authenticator):
+    """Its password alone would attach a lasting way in before the second factor was ever given."""
+    alice = factory.user("alice@example.com")
+    authenticator.enable(alice)
+    assert sso_login(client, "alice-sub").headers["Location"] == "/auth/oidc/link"
+    response = client.post("/auth/oidc/link", data={"password": PASSWORD})
+    assert response.status_code == 403
+    assert "two-factor login" in text(response)
+    assert identities() == []
+    assert logged_in_as(client) is None
+
+
+def test_an_unverified_email_never_points_at_an_account(client, factory, provider):
+    """Else anyone whose provider lets them type any address could test which have accounts here."""
+    factory.user("alice@example.com")
+    provider.set_user("mallory-sub", email="alice@example.com", email_verified=False)
+    response = sso_login(client, "mallory-sub")
+    assert response.headers.get("Location") != "/auth/oidc/link"
+    assert logged_in_as(client) is None
+    assert identities() == []

@@ -81,7 +81,7 @@ def act(user_id: int, action: str) -> ResponseReturnValue:
     target = service.get_account(user_id)
     do, done = ACTIONS[action]
     try:
-        do(target, actor=current_user, ip=client_ip())
+        do(target, actor=current_user._get_current_object(), ip=client_ip())
     except RuleConflict as exc:
         flash(str(exc), "error")
         return _users_page(409)
@@ -104,7 +104,7 @@ def delete(user_id: int) -> ResponseReturnValue:
             status = 400
         else:
             try:
-                service.delete_account(target, actor=current_user, ip=client_ip())
+                service.delete_account(target, actor=current_user._get_current_object(), ip=client_ip())
             except RuleConflict as exc:
                 form.email.errors = [str(exc)]
                 status = 409

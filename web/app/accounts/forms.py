@@ -123,6 +123,20 @@ class TwoFactorChangeForm(FlaskForm):
     code = _code_field("Code from your authenticator app, or a recovery code")
 
 
+class LinkSsoForm(FlaskForm):
+    """Linking a single sign-on identity from the account page: a lasting way in, so the password
+    (and a code, with two-factor login on) as for an API token."""
+
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[Optional(), Length(max=MAX_CODE_LENGTH)],
+        render_kw={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "off"},
+    )
+
+
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}

@@ -126,7 +126,9 @@ def log_in(
         db.session.commit()
         return user, False
 
-    existing = find_user_by_email(identity.email) if identity.email else None
+    # Only an address the provider vouches for may point at an account here:
+    # otherwise anyone could test which addresses have one.
+    existing = find_user_by_email(identity.email) if identity.email and identity.email_verified else None
     if existing is not None:
         record_failure("an account has this email but is not linked", ip=ip, identity=identity, user=existing)
         raise LinkNeeded(existing)

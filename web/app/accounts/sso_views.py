@@ -17,7 +17,19 @@ from typing import Any
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from joserfc.errors import JoseError
@@ -26,8 +38,8 @@ from ..domain import NotAllowed, RuleConflict
 from ..extensions import sso as sso_client
 from ..http.forms import EmptyForm
 from ..http.security import is_safe_next
-from . import sso
-from .forms import ConfirmLinkForm
+from . import sso, twofactor
+from .forms import ConfirmLinkForm, LinkSsoForm
 from .service import AccountError, PasswordGuessing, confirm_password
 from .views import _settings, _start_session, ask_for_code, client_ip, current_client, login_page
 
@@ -41,6 +53,10 @@ DENIED = "The login was cancelled or refused at the identity provider. Nobody wa
 BROKEN = (
     "The login with the identity provider could not be completed: its answer did not check out. "
     "Nobody was logged in. Try again."
+)
+LINK_NEEDS_BOTH_FACTORS = (
+    "This account uses two-factor login, so single sign-on cannot be linked with the password alone. "
+    "Log in with your password and code, then link it from the Account page."
 )
 STALE = "The login could not be completed: it was started in another tab or took too long. Try again."
 UNREACHABLE = "The identity provider could not be reached. Try again in a moment."
@@ -100,9 +116,28 @@ def start() -> ResponseReturnValue:
 @bp.post("/account/sso/link")
 @login_required
 def start_link() -> ResponseReturnValue:
-    """Link another identity to the logged-in account: the session proves the account."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+    """Link another identity to the logged-in account.
+
+    An identity is a lasting way in, so the session alone does not prove
+    enough (a borrowed browser, a stolen cookie): the password, and a code
+    with two-factor login on, as for a new API token.
+    """
+    form = LinkSsoForm()
+    if not form.validate_on_submit():
+        return _settings(400, link_form=form)
+    client = current_client()
+    try:
+        confirm_password(current_user, form.password.data or "", client)
+        if current_user.two_factor_enabled:
+            twofactor.check_second_factor(current_user, form.code.data or "", client)
+    except AccountError as exc:
+        getattr(form, exc.field if exc.field in ("password", "code") else "password").errors = [str(exc)]
+        return _settings(403, link_form=form)
+    except PasswordGuessing as exc:
+        form.password.errors = [str(exc)]
+        page = make_response(_settings(429, link_form=form))
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     return _redirect_to_provider({"intent": "link", "user": current_user.id})
 
 
@@ -207,6 +242,9 @@ def confirm() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             confirm_password(user, form.password.data or "", current_client())
+            if user.two_factor_enabled:
+                # Linking here would attach a way in before the second factor was given.
+                raise NotAllowed(LINK_NEEDS_BOTH_FACTORS)
             sso.link(user, identity, ip=client_ip())
             user, _ = sso.log_in(identity, mode="closed", auto_create=False, ip=client_ip())
         except AccountError as exc:
@@ -220,10 +258,6 @@ def confirm() -> ResponseReturnValue:
             flash(str(exc), "error")
             return login_page(None, 403)
         else:
-            if user.two_factor_enabled:
-                response = ask_for_code(user, next_url=pending.get("next"))
-                flash("Single sign-on is linked to your account. Now the code from your authenticator app.", "success")
-                return response
             _start_session(user)
             flash("Single sign-on is linked to your account: next time the button is enough.", "success")
             return redirect(pending.get("next") or url_for("notes.index"))

@@ -373,7 +373,12 @@ def complete_login(challenge_id: str | None, code: str, client: Client) -> tuple
         raise AccountError(EXPIRED)
     user, remember = challenge.user, challenge.remember
     how = check_second_factor(user, code, client)
-    db.session.delete(challenge)
+    # Used up in one conditional statement: of two requests finishing the same
+    # challenge at once (say a code and a recovery code), only one logs in.
+    used = db.session.execute(sa.delete(TwoFactorChallenge).where(TwoFactorChallenge.id == challenge.id))
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise AccountError(EXPIRED)
     clear_failures(user.email, client)  # commits
     audit.record("login", target=user, ip=client.ip, detail=f"with a {how}")
     db.session.commit()

@@ -19,7 +19,8 @@ from .conftest import FreshContextClient
 def test_sso_accounts_on_postgres(fresh_database):
     with running_provider() as provider, fresh_database() as url:
         provider.set_user("carol-sub", email="carol@example.com", email_verified=True)
-        provider.set_user("mallory-sub", email="Carol@Example.com")
+        provider.set_user("mallory-sub", email="Carol@Example.com", email_verified=True)
+        provider.set_user("eve-sub", email="carol@example.com", email_verified=False)
         app = create_app({**e2e_config(url), **provider.app_config(OIDC_AUTO_CREATE=True, REGISTRATION="open")})
         app.test_client_class = FreshContextClient
         try:
@@ -36,6 +37,9 @@ def test_sso_accounts_on_postgres(fresh_database):
                 assert sso_login(other, "mallory-sub").headers["Location"] == "/auth/oidc/link"
                 assert other.post("/auth/oidc/link", data={"password": PASSWORD}).status_code == 401
                 assert other.get("/account/").status_code == 302
+                # One whose provider does not vouch for the address is not even sent to prove it.
+                unverified = sso_login(app.test_client(), "eve-sub")
+                assert unverified.status_code == 400 and "Location" not in unverified.headers
                 assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
                 assert db.session.scalars(sa.select(OidcIdentity.subject)).all() == ["carol-sub"]
 

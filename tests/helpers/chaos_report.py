@@ -62,7 +62,7 @@ FAULTS = {
         "(`make chaos`: 600; CI: 60): nine tenths reads in an open loop, one tenth writes paced over the "
         "writers. Each gunicorn process's RSS and open descriptors (from /proc in the web container) and "
         "the database's client connections are sampled ten times after a warm-up; start and end are compared "
-        "(connections: the second half of the samples against the first, since pools open them lazily).",
+        "(connections: the second half's median against the first half's highest, since pools open them lazily).",
     ),
     "disk": (
         "the database's disk fills up",

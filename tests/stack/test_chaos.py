@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import ssl
+import statistics
 import subprocess
 import sys
 import threading
@@ -869,11 +870,12 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
             ("open descriptors flat: the end within 20 % (or 8) of the start",
              last["fds"] <= max(first["fds"] + 8, first["fds"] * 1.2)),
             # Pools open connections lazily, so the count climbs while the load
-            # finds its level; a leak keeps climbing: the second half of the
-            # samples must not go above the first half's highest.
-            (f"database connections flat: none above the first half's highest in the second half, "
-             f"and at most the pools' {pool_bound}",
-             max(conns[half:]) <= max(conns[:half]) and max(conns) <= pool_bound),
+            # finds its level, and then wavers by one or two with the requests
+            # in flight; a leak keeps climbing. So the second half's median
+            # must not be above the first half's highest.
+            (f"database connections flat: the second half's median at most the first half's highest, "
+             f"and never more than the pools' {pool_bound}",
+             statistics.median(conns[half:]) <= max(conns[:half]) and max(conns) <= pool_bound),
         ],
     )  # fmt: skip
 

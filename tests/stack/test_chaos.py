@@ -840,6 +840,7 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
     # No worker's pool opens more than ProdConfig's pool_size + max_overflow.
     pool = ProdConfig.SQLALCHEMY_ENGINE_OPTIONS
     pool_bound = len(first["workers"]) * (pool["pool_size"] + pool["max_overflow"])
+    idle_bound = len(first["workers"]) * pool["pool_size"]
     record.update(
         detail={
             "maximum (closed loop, 32 connections, 5 s)": f"{maximum:.0f} req/s",
@@ -869,13 +870,15 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
             ),
             ("open descriptors flat: the end within 20 % (or 8) of the start",
              last["fds"] <= max(first["fds"] + 8, first["fds"] * 1.2)),
-            # Pools open connections lazily, so the count climbs while the load
-            # finds its level, and then wavers by one or two with the requests
-            # in flight; a leak keeps climbing. So the second half's median
-            # must not be above the first half's highest.
-            (f"database connections flat: the second half's median at most the first half's highest, "
-             f"and never more than the pools' {pool_bound}",
-             statistics.median(conns[half:]) <= max(conns[:half]) and max(conns) <= pool_bound),
+            # Pools open connections lazily, up to pool_size idle ones each, so
+            # the count climbs while the load finds its level (in a 60 s soak
+            # it may still be climbing) and then wavers with the requests in
+            # flight; a leak climbs past that. So the second half's median may
+            # not exceed the first half's highest or, while they fill, what the
+            # pools keep idle; and nothing ever exceeds the pools' own bound.
+            (f"database connections flat: the second half's median at most the first half's highest "
+             f"(or the {idle_bound} the pools keep idle), never more than the pools' {pool_bound}",
+             statistics.median(conns[half:]) <= max(max(conns[:half]), idle_bound) and max(conns) <= pool_bound),
         ],
     )  # fmt: skip
 

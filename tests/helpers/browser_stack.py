@@ -56,7 +56,15 @@ def compose_stack() -> Iterator[tuple[str, Callable[..., str]]]:
     env_file = workdir / "stack.env"
     # The journeys sign their accounts up through the real form.
     write_stack_env(
-        env_file, http_port=free_port(), https_port=https_port, image_tag="browser-test", REGISTRATION="open"
+        env_file,
+        http_port=free_port(),
+        https_port=https_port,
+        image_tag="browser-test",
+        REGISTRATION="open",
+        # The journeys' browsers all come from one address and log in more
+        # often than a person would: nginx's brake on credential POSTs would
+        # refuse them (tests/stack/test_edge.py tests it at its default).
+        NGINX_AUTH_RATE_PER_MINUTE="600",
     )
     base = ["docker", "compose", "-p", project, "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE)]
     base += ["--env-file", str(env_file)]

@@ -97,7 +97,9 @@ def test_a_reset_ends_every_session_and_revokes_the_tokens_when_ticked(app, clie
     db.session.expire_all()
     assert db.session.get(ApiToken, token.id).revoked is True
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "password_reset"))
-    assert event.target_id == user.id and event.detail == "2 sessions ended, 1 tokens revoked"
+    assert event.target_id == user.id and event.detail == "2 sessions ended"
+    revoked = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "tokens_revoked"))
+    assert revoked.target_id == user.id and revoked.detail == "1 token with the new password"
 
 
 def test_leaving_the_box_unticked_keeps_the_api_tokens(app, user, factory, smtp):

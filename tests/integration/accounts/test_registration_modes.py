@@ -12,7 +12,7 @@ from tests.helpers.admin import account_state, audit_events
 from tests.helpers.api import count
 
 from app.accounts.invites import UNUSABLE, create_invite
-from app.accounts.service import INVITE_NEEDED, REGISTRATION_CLOSED
+from app.accounts.rules import INVITE_NEEDED, REGISTRATION_CLOSED
 from app.db.types import utcnow
 from app.models import Invite, User, db
 

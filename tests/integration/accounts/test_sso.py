@@ -25,7 +25,8 @@ from tests.helpers.shared_app import as_new, built_once
 
 from app.accounts import admin
 from app.accounts.invites import UNUSABLE, create_invite
-from app.accounts.service import ADMINS_ONLY, DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED
+from app.accounts.rules import INVITE_NEEDED, REGISTRATION_CLOSED
+from app.accounts.service import ADMINS_ONLY, DISABLED
 from app.accounts.sso import LAST_WAY_IN, LINKED_ELSEWHERE, NO_ACCOUNT, NO_EMAIL, NO_PASSWORD
 from app.accounts.sso_views import BROKEN, DENIED, STALE
 from app.db.types import utcnow

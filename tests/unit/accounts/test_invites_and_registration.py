@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from tests.helpers.data import PASSWORD, Factory
 
 from app.accounts import invites
-from app.accounts.rules import AccountError
+from app.accounts.rules import INVITE_NEEDED, REGISTRATION_CLOSED, AccountError, registration_refusal
 from app.accounts.service import DISABLED, log_in, register
 from app.accounts.throttle import Client
 from app.db.types import utcnow
@@ -21,6 +21,23 @@ CLIENT = Client("192.0.2.7")
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "invite", "refusal"),
+    [
+        ("open", None, None),
+        ("open", "inv_x", None),
+        ("invite", "inv_x", None),
+        ("invite", None, INVITE_NEEDED),
+        ("invite", "", INVITE_NEEDED),
+        ("closed", None, REGISTRATION_CLOSED),
+        ("closed", "inv_x", REGISTRATION_CLOSED),
+    ],
+)
+def test_the_registration_rule(mode: str, invite: str | None, refusal: str | None) -> None:
+    """One rule for the register page, the sign-up service and SSO: closed refuses even with an invitation."""
+    assert registration_refusal(mode, invite) == refusal
 
 
 @pytest.fixture

@@ -12,7 +12,13 @@ from tests.helpers.data import PASSWORD, Factory
 
 from app.accounts.passwords import verify_password
 from app.accounts.rules import AccountError
-from app.accounts.service import PasswordChanged, change_password, set_password
+from app.accounts.service import (
+    CHANGED_MEANWHILE,
+    PasswordChanged,
+    PasswordChangedMeanwhile,
+    change_password,
+    set_password,
+)
 from app.accounts.sessions import (
     CurrentSession,
     SessionNotFound,
@@ -191,3 +197,44 @@ def test_set_password_without_a_session_ends_every_session(alice):
     sid = start_session(alice, remember=False)
     assert set_password(alice, "a brand new passphrase", revoke_tokens=False) == PasswordChanged(1, 0)
     assert load_session_user(sid) is None
+
+
+def _changed_elsewhere(user: User, new_hash: str = "elsewhere", *, disable: bool = False) -> None:
+    """Another request's committed change, behind the back of the ``user`` this session has loaded."""
+    values: dict[str, object] = {"password_hash": new_hash}
+    if disable:
+        values["disabled_at"] = sa.func.now()
+    db.session.execute(
+        sa.update(User).where(User.id == user.id).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+@pytest.mark.parametrize("disable", [False, True], ids=["password changed", "account disabled"])
+def test_set_password_refuses_an_account_changed_meanwhile(alice, disable):
+    """Of two changes racing, the second finds another password (or a disabled account) and writes nothing."""
+    sid = start_session(alice, remember=False)
+    loaded_hash = alice.password_hash
+    _changed_elsewhere(alice, disable=disable)
+    with pytest.raises(PasswordChangedMeanwhile):
+        set_password(alice, "a brand new passphrase", revoke_tokens=True)
+    db.session.expire_all()
+    assert alice.password_hash == loaded_hash  # the other change was not committed either: rolled back with ours
+    assert load_session_user(sid) is not None
+    assert events("password_changed") == []
+
+
+def test_changing_a_password_changed_meanwhile_says_so(alice, monkeypatch):
+    """The words for the race: another request changed it between our check of the current one and our write."""
+    import app.accounts.service as service
+
+    check = service.confirm_password
+
+    def check_then_race(user, *args, **kwargs):
+        check(user, *args, **kwargs)
+        _changed_elsewhere(user)
+
+    monkeypatch.setattr(service, "confirm_password", check_then_race)
+    with pytest.raises(AccountError) as raised:
+        change_password(alice, PASSWORD, "a brand new passphrase", CLIENT, revoke_tokens=False)
+    assert str(raised.value) == CHANGED_MEANWHILE and raised.value.field == "current_password"
+    assert events("password_changed") == []

@@ -31,11 +31,9 @@ from ..extensions import db
 from . import audit
 from .mail import NOT_SET_UP, Message, deliver, is_set_up
 from .models import PasswordReset, User
-from .passwords import hash_password
-from .rules import AccountError, normalize_email, password_problem
-from .sessions import delete_other_sessions
+from .rules import normalize_email
+from .service import PasswordChangedMeanwhile, set_password
 from .throttle import record_reset_request, reset_retry_after
-from .tokens import revoke_all_tokens
 
 RESET_PREFIX = "rst_"
 UNUSABLE = (
@@ -159,35 +157,22 @@ def reset_password(secret: str | None, new_password: str, *, revoke_tokens: bool
     if reset is None:
         raise ResetLinkUnusable(UNUSABLE)
     user = reset.user
-    problem = password_problem(new_password, user.email)
-    if problem:
-        raise AccountError(problem, field="password")
     now = utcnow()
-    old_hash = user.password_hash
-    # Each a conditional UPDATE: of two uses of one link, or two links used at
-    # once, only the first finds the row as it was checked.
+    # Conditional: of two uses of one link only the first finds it unused;
+    # set_password's own condition settles two links used at once.
     claimed = db.session.execute(
         sa.update(PasswordReset)
         .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now)
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    changed = db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id, User.password_hash == old_hash, User.disabled_at.is_(None))
-        .values(password_hash=hash_password(new_password))
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1 or changed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         db.session.rollback()
         raise ResetLinkUnusable(UNUSABLE)
-    # Every session ends, this browser's too; the tokens as the user chose.
-    sessions = delete_other_sessions(user, None)
-    tokens = revoke_all_tokens(user) if revoke_tokens else 0
-    detail = f"{sessions} sessions ended, " + (f"{tokens} tokens revoked" if revoke_tokens else "API tokens kept")
-    audit.record("password_reset", target=user, actor=user, ip=ip, detail=detail)
-    db.session.commit()
-    db.session.expire(user)
+    try:
+        set_password(user, new_password, revoke_tokens=revoke_tokens, ip=ip, action="password_reset", field="password")
+    except PasswordChangedMeanwhile:
+        raise ResetLinkUnusable(UNUSABLE) from None
     return user
 
 

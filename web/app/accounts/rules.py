@@ -39,6 +39,9 @@ MAX_INVITE_NOTE_LENGTH = 100
 MAX_OIDC_ISSUER_LENGTH = 255
 MAX_OIDC_SUBJECT_LENGTH = 255
 
+REGISTRATION_CLOSED = "Registration is closed on this server. Ask its administrator for an account."
+INVITE_NEEDED = "Registration on this server needs an invitation link. Ask its administrator for one."
+
 # A two-factor code as typed: six digits, or a recovery code (xxxx-xxxx-xxxx-xxxx),
 # with room for spaces.
 MAX_CODE_LENGTH = 40
@@ -111,4 +114,17 @@ def invite_note_problem(note: str) -> str | None:
         return f"Keep the note to {MAX_INVITE_NOTE_LENGTH} characters."
     if has_nul(note):
         return NUL_MESSAGE
+    return None
+
+
+def registration_refusal(mode: str, invite: str | None) -> str | None:
+    """Why REGISTRATION ``mode`` lets nobody sign up without an invitation, or None when it may go ahead.
+
+    The one rule for the register page, the sign-up service and single sign-on's
+    new accounts. Whether ``invite`` is usable is for app/accounts/invites.py.
+    """
+    if mode == "closed":
+        return REGISTRATION_CLOSED
+    if mode == "invite" and not invite:
+        return INVITE_NEEDED
     return None

@@ -12,18 +12,18 @@ from . import audit, invites
 from .admin import delete_account
 from .models import User
 from .passwords import hash_password, needs_rehash, verify_password
-from .rules import AccountError, normalize_email, password_problem
+from .rules import AccountError, normalize_email, password_problem, registration_refusal
 from .sessions import delete_other_sessions
 from .throttle import Client, clear_failures, record_failure, retry_after
 from .tokens import revoke_all_tokens
 
-REGISTRATION_CLOSED = "Registration is closed on this server. Ask its administrator for an account."
-INVITE_NEEDED = "Registration on this server needs an invitation link. Ask its administrator for one."
+CHANGED_MEANWHILE = "Your password was changed elsewhere just now; nothing was changed here. Enter the new one."
 DISABLED = "This account has been disabled by an administrator of this server. Ask them to enable it."
 
 __all__ = [
     "AccountError",
     "PasswordChanged",
+    "PasswordChangedMeanwhile",
     "PasswordGuessing",
     "SecondFactorNeeded",
     "authenticate",
@@ -61,10 +61,9 @@ def register(email: str, password: str, *, mode: str, invite: str | None = None,
     used, expired or withdrawn; AccountError when the email or password is
     unusable or taken. Nothing is written then, and the invitation stays unused.
     """
-    if mode == "closed":
-        raise NotAllowed(REGISTRATION_CLOSED)
-    if mode == "invite" and not invite:
-        raise NotAllowed(INVITE_NEEDED)
+    refusal = registration_refusal(mode, invite)
+    if refusal is not None:
+        raise NotAllowed(refusal)
     user = _new_user(email, password)
     try:
         if mode == "invite":
@@ -172,12 +171,20 @@ class PasswordChanged(NamedTuple):
 def change_password(user: User, current: str, new: str, client: Client, *, revoke_tokens: bool) -> PasswordChanged:
     """Set a new password after checking the current one (throttled, as ``confirm_password``); see ``set_password``.
 
-    Raises AccountError for a wrong current password or an unusable new one,
+    Raises AccountError for a wrong current password, an unusable new one or
+    a password changed by another request meanwhile,
     and PasswordGuessing while ``client`` has too many recent failures;
     nothing changes then.
     """
     confirm_password(user, current, client, message="Your current password is not correct.", field="current_password")
-    return set_password(user, new, revoke_tokens=revoke_tokens, keep_sid=user.login_sid, ip=client.ip)
+    try:
+        return set_password(user, new, revoke_tokens=revoke_tokens, keep_sid=user.login_sid, ip=client.ip)
+    except PasswordChangedMeanwhile:
+        raise AccountError(CHANGED_MEANWHILE, field="current_password") from None
+
+
+class PasswordChangedMeanwhile(Exception):
+    """The password (or the account's standing) changed between reading the account and writing the new one."""
 
 
 def set_password(
@@ -188,28 +195,48 @@ def set_password(
     keep_sid: str | None = None,
     ip: str | None = None,
     action: str = "password_changed",
+    field: str = "new_password",
 ) -> PasswordChanged:
     """Give ``user`` the password ``new`` and end their other login sessions, in one committed, audited transaction.
 
-    Whoever else holds a session (perhaps the reason for the change) is out:
-    every session but ``keep_sid`` (the one making the change), or every one
-    when it is None (a password reset). With ``revoke_tokens``
-    every API token of the account is revoked too. ``action`` is the audit
-    log's name for it ("password_changed"; a reset may record its own).
-    Raises AccountError for an unusable password; nothing changes then.
+    The one place a password is set once the account exists (a change on the
+    account page or the API, a reset link). Whoever else holds a session
+    (perhaps the reason for the change) is out: every session but ``keep_sid``
+    (the one making the change), or every one when it is None (a reset). With
+    ``revoke_tokens`` every API token of the account is revoked too.
+    ``action`` is the audit log's name for it. Whatever the caller wrote in
+    the same transaction commits with it, or is rolled back with it.
+
+    Raises AccountError (on ``field``) for a password the policy refuses, and
+    PasswordChangedMeanwhile when the stored password is no longer the one
+    read with ``user``, or the account was disabled meanwhile (of two changes
+    racing, only the first wins). Nothing is changed then.
     """
     problem = password_problem(new, user.email)
     if problem:
-        raise AccountError(problem, field="new_password")
-    user.password_hash = hash_password(new)
+        db.session.rollback()
+        raise AccountError(problem, field=field)
+    # Conditional: of two changes (or resets) racing, only the first finds the
+    # password it read; a disabled account takes no new password.
+    changed = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.password_hash == user.password_hash, User.disabled_at.is_(None))
+        .values(password_hash=hash_password(new))
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        db.session.rollback()
+        raise PasswordChangedMeanwhile
     sessions = delete_other_sessions(user, keep_sid)
     tokens = revoke_all_tokens(user) if revoke_tokens else 0
-    audit.record(action, target=user, actor=user, ip=ip, detail=_count(sessions, "other session") + " ended")
+    ended = _count(sessions, "other session" if keep_sid else "session") + " ended"
+    audit.record(action, target=user, actor=user, ip=ip, detail=ended)
     if tokens:
         audit.record(
             "tokens_revoked", target=user, actor=user, ip=ip, detail=_count(tokens, "token") + " with the new password"
         )
     db.session.commit()
+    db.session.expire(user)
     return PasswordChanged(sessions, tokens)
 
 

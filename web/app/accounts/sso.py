@@ -21,8 +21,14 @@ from ..extensions import db
 from . import audit, invites
 from .models import OidcIdentity, User
 from .passwords import NO_PASSWORD
-from .rules import MAX_OIDC_ISSUER_LENGTH, MAX_OIDC_SUBJECT_LENGTH, AccountError, normalize_email
-from .service import DISABLED, INVITE_NEEDED, REGISTRATION_CLOSED, find_user_by_email
+from .rules import (
+    MAX_OIDC_ISSUER_LENGTH,
+    MAX_OIDC_SUBJECT_LENGTH,
+    AccountError,
+    normalize_email,
+    registration_refusal,
+)
+from .service import DISABLED, find_user_by_email
 
 NO_ACCOUNT = (
     "No account on this server is linked to this single sign-on identity. "
@@ -147,11 +153,7 @@ def _creation_refusal(mode: str, auto_create: bool, invite: str | None) -> str |
     """Why no account may be made for a new identity, or None when one may."""
     if not auto_create:
         return NO_ACCOUNT
-    if mode == "closed":
-        return REGISTRATION_CLOSED
-    if mode == "invite" and not invite:
-        return INVITE_NEEDED
-    return None
+    return registration_refusal(mode, invite)
 
 
 def _create(identity: Identity, *, mode: str, invite: str | None, ip: str | None) -> User:

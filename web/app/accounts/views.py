@@ -48,9 +48,8 @@ from .mail import NOT_SET_UP, is_set_up
 from .models import User
 from .resets import UNUSABLE as RESET_UNUSABLE
 from .resets import ResetLinkUnusable, request_reset, reset_password, usable_reset
+from .rules import registration_refusal
 from .service import (
-    INVITE_NEEDED,
-    REGISTRATION_CLOSED,
     AccountError,
     PasswordGuessing,
     SecondFactorNeeded,
@@ -181,15 +180,13 @@ def register() -> ResponseReturnValue:
         form.invite.data = request.args.get("invite", "")
     # Say why before anyone fills in the form: registration closed, no
     # invitation, or one that cannot be used any more.
-    refusal, status = None, 200
+    status = 200
     if not current_app.config["PASSWORD_LOGIN"]:
         # Single sign-on only: a password account would get around it.
-        refusal = SSO_SIGNUP
-    elif mode == "closed":
-        refusal = REGISTRATION_CLOSED
-    elif mode == "invite" and not form.invite.data:
-        refusal = INVITE_NEEDED
-    elif mode == "invite" and usable_invite(form.invite.data) is None:
+        refusal: str | None = SSO_SIGNUP
+    else:
+        refusal = registration_refusal(mode, form.invite.data)
+    if refusal is None and mode == "invite" and usable_invite(form.invite.data) is None:
         refusal, status = UNUSABLE, 409
     if refusal is not None:
         if request.method == "POST":

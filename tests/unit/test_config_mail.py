@@ -8,7 +8,7 @@ import pytest
 
 from app.config import ConfigError, DevConfig, ProdConfig, TestConfig
 
-GOOD = {"SECRET_KEY": "k" * 48, "DATABASE_URL": "postgresql://u:p@db/notes"}
+GOOD = {"SECRET_KEY": "k" * 48, "DATABASE_URL": "postgresql://u:p@db/notes", "TRUSTED_HOSTS": "notes.example.com"}
 
 
 def test_without_mail_settings_nothing_is_required_and_no_mail_is_sent():
@@ -49,7 +49,7 @@ def test_the_port_follows_the_encryption_unless_given(env, port):
     ("env", "message"),
     [
         ({"MAIL_USE_TLS": "true", "MAIL_USE_SSL": "true"}, "MAIL_USE_TLS and MAIL_USE_SSL are both set"),
-        ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS='maybe' is not a yes/no value"),
+        ({"MAIL_USE_TLS": "maybe"}, "MAIL_USE_TLS='maybe' is neither on nor off; set it like MAIL_USE_TLS=on"),
         ({"MAIL_PORT": "smtp"}, "MAIL_PORT='smtp' is not a whole number above zero"),
         ({"MAIL_PORT": "70000"}, "MAIL_PORT=70000 is not a port"),
         ({"PASSWORD_RESET_MINUTES": "0"}, "PASSWORD_RESET_MINUTES='0' is not a whole number above zero"),
@@ -58,3 +58,13 @@ def test_the_port_follows_the_encryption_unless_given(env, port):
 def test_settings_that_cannot_work_refuse_to_start_with_a_fix(env, message):
     with pytest.raises(ConfigError, match=message):
         ProdConfig({**GOOD, **env})
+
+
+def test_production_mail_needs_the_trusted_host_names():
+    """Reset links are built from the Host header: without TRUSTED_HOSTS a stranger could pick the link's host."""
+    env = {key: value for key, value in GOOD.items() if key != "TRUSTED_HOSTS"}
+    assert ProdConfig(env).MAIL_SERVER is None  # no mail, nothing to guard
+    with pytest.raises(
+        ConfigError, match=r"MAIL_SERVER is set but TRUSTED_HOSTS is not.*TRUSTED_HOSTS=notes\.example\.com"
+    ):
+        ProdConfig({**env, "MAIL_SERVER": "smtp.example.com"})

@@ -24,7 +24,10 @@ def test_require_2fa_from_the_environment(value, required):
 
 @pytest.mark.parametrize("value", ["2", "maybe", "enabled"])
 def test_a_typo_in_require_2fa_refuses_to_start(value):
-    with pytest.raises(ConfigError, match=r"REQUIRE_2FA=.* is not a yes/no value; set it like REQUIRE_2FA=true"):
+    with pytest.raises(
+        ConfigError,
+        match=r"REQUIRE_2FA=.* is neither on nor off; set it like REQUIRE_2FA=on \(or REQUIRE_2FA=off, the default\)",
+    ):
         ProdConfig({**GOOD, "REQUIRE_2FA": value})
 
 

@@ -226,6 +226,13 @@ class ProdConfig(BaseConfig):
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
+        if self.MAIL_SERVER and not self.TRUSTED_HOSTS:
+            # A reset link is built from the request's Host header, which
+            # whoever asks for the reset chooses: the mail would carry their link.
+            raise ConfigError(
+                "MAIL_SERVER is set but TRUSTED_HOSTS is not, so a reset link could name any host a stranger "
+                "asks with; set TRUSTED_HOSTS to the server's host name, like TRUSTED_HOSTS=notes.example.com"
+            )
         _read_two_factor(self, env, production=True)
         _read_oidc(self, env, production=True)
 
@@ -236,7 +243,7 @@ _OFF = ("off", "false", "no", "0")
 
 
 def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
-    """``env[name]`` as on or off; ConfigError for anything else."""
+    """``env[name]`` as on or off (also true/false, yes/no, 1/0), ``default`` when unset; ConfigError otherwise."""
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -244,7 +251,10 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if raw in _OFF:
         return False
-    raise ConfigError(f"{name}={raw!r} is neither on nor off; set it like {name}={'on' if default else 'off'}")
+    raise ConfigError(
+        f"{name}={env[name]!r} is neither on nor off; set it like {name}={'off' if default else 'on'} "
+        f"(or {name}={'on' if default else 'off'}, the default)"
+    )
 
 
 def _read_oidc(config: BaseConfig, env: Mapping[str, str], *, production: bool = False) -> None:
@@ -306,28 +316,14 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
 
 
-TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off", "")
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    """``env[name]`` as a yes/no setting (unset is no); ConfigError for anything else."""
-    raw = env.get(name, "").strip().lower()
-    if raw in TRUE_WORDS:
-        return True
-    if raw in FALSE_WORDS:
-        return False
-    raise ConfigError(f"{name}={env[name]!r} is not a yes/no value; set it like {name}=true or {name}=false")
-
-
 def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:
     """The SMTP settings and the reset links' lifetime from ``env``; ConfigError for one that cannot work.
 
     Nothing here is required: without MAIL_SERVER no mail is sent.
     """
     config.MAIL_SERVER = env.get("MAIL_SERVER", "").strip() or None
-    config.MAIL_USE_TLS = _flag(env, "MAIL_USE_TLS")
-    config.MAIL_USE_SSL = _flag(env, "MAIL_USE_SSL")
+    config.MAIL_USE_TLS = _switch(env, "MAIL_USE_TLS", False)
+    config.MAIL_USE_SSL = _switch(env, "MAIL_USE_SSL", False)
     if config.MAIL_USE_TLS and config.MAIL_USE_SSL:
         raise ConfigError(
             "MAIL_USE_TLS and MAIL_USE_SSL are both set; use MAIL_USE_TLS=true for STARTTLS (port 587) "
@@ -344,8 +340,8 @@ def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:
 
 
 def _read_two_factor(config: BaseConfig, env: Mapping[str, str], *, production: bool = False) -> None:
-    """REQUIRE_2FA (1/0, true/false, yes/no) and ENCRYPTION_KEY from ``env``; ConfigError for a bad value."""
-    config.REQUIRE_2FA = _flag(env, "REQUIRE_2FA")
+    """REQUIRE_2FA (on/off) and ENCRYPTION_KEY from ``env``; ConfigError for a bad value."""
+    config.REQUIRE_2FA = _switch(env, "REQUIRE_2FA", False)
     key = env.get("ENCRYPTION_KEY", "").strip() or None
     if key is not None and production and (is_placeholder(key) or len(key) < MIN_SECRET_KEY_LENGTH):
         raise ConfigError(

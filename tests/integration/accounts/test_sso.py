@@ -546,16 +546,21 @@ def test_an_account_with_two_factor_login_still_asks_for_its_code(client, factor
     db.session.add(OidcIdentity(user_id=alice.id, issuer=provider.issuer, subject="alice-sub"))
     db.session.commit()
     authenticator.enable(alice)
+    before = actions()
     response = sso_login(client, "alice-sub")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/auth/login/code")
     assert logged_in_as(client) is None
+    assert actions() == before  # nobody is logged in yet, so no login is audited
     wrong = client.post("/auth/login/code", data={"code": "000000" if authenticator.code() != "000000" else "111111"})
     assert wrong.status_code == 401
     assert logged_in_as(client) is None
+    assert actions() == [*before, "two_factor_failed"]
     done = client.post("/auth/login/code", data={"code": authenticator.code()})
     assert done.status_code == 302
     assert logged_in_as(client) == "alice@example.com"
+    last = audit_events()[-1]
+    assert (last.action, last.detail) == ("sso_login", f"{provider.issuer}, with a code")
 
 
 def test_linking_from_the_account_page_needs_the_password(client, logged_in, provider):

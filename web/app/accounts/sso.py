@@ -113,6 +113,9 @@ def log_in(
 ) -> tuple[User, bool]:
     """The account ``identity`` opens, committed with its audit event; True when it was created now.
 
+    An account with two-factor login on is not logged in by this: its login is
+    audited when the code completes it (app/accounts/twofactor.py).
+
     An unknown identity gets a new account only when ``auto_create`` is on and
     REGISTRATION ``mode`` allows it: ``open``, or ``invite`` with a usable
     ``invite`` (which it claims), and only with a verified email. Raises NotAllowed for a disabled account or
@@ -128,7 +131,9 @@ def log_in(
             db.session.commit()
             raise NotAllowed(DISABLED)
         link.last_login_at = utcnow()
-        audit.record("sso_login", target=user, ip=ip, detail=identity.issuer)
+        if not user.two_factor_enabled:
+            # Otherwise nobody is logged in yet: the code completes the login and audits it.
+            audit.record("sso_login", target=user, ip=ip, detail=identity.issuer)
         db.session.commit()
         return user, False
 

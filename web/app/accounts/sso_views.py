@@ -208,7 +208,7 @@ def _finish_login(identity: sso.Identity, pending: dict[str, Any]) -> ResponseRe
         return login_page(None, 409 if isinstance(exc, RuleConflict) else 400)
     if user.two_factor_enabled:
         # The provider proved the first factor; the account's own second one still applies.
-        return ask_for_code(user, next_url=pending.get("next"))
+        return ask_for_code(user, next_url=pending.get("next"), sso_issuer=identity.issuer)
     _start_session(user)
     if created:
         flash("Welcome to Notes! Write your first note.", "success")

@@ -360,8 +360,13 @@ def end_challenge(challenge_id: str | None) -> None:
         db.session.commit()
 
 
-def complete_login(challenge_id: str | None, code: str, client: Client) -> tuple[User, bool]:
+def complete_login(
+    challenge_id: str | None, code: str, client: Client, *, sso_issuer: str | None = None
+) -> tuple[User, bool]:
     """Finish a login with a code: the user and whether to remember the session (committed).
+
+    Audited as "login", or "sso_login" naming ``sso_issuer`` when single
+    sign-on proved the first factor.
 
     The challenge is used up. Raises AccountError(EXPIRED) for an unknown or
     expired challenge, AccountError(field="code") for a wrong code (counted
@@ -380,6 +385,9 @@ def complete_login(challenge_id: str | None, code: str, client: Client) -> tuple
         db.session.rollback()
         raise AccountError(EXPIRED)
     clear_failures(user.email, client)  # commits
-    audit.record("login", target=user, ip=client.ip, detail=f"with a {how}")
+    if sso_issuer:
+        audit.record("sso_login", target=user, ip=client.ip, detail=f"{sso_issuer}, with a {how}")
+    else:
+        audit.record("login", target=user, ip=client.ip, detail=f"with a {how}")
     db.session.commit()
     return user, remember

@@ -96,6 +96,7 @@ OPEN_WITHOUT_2FA = frozenset(
 TWO_FACTOR_REQUIRED = "This server requires two-factor login. Set it up to go on."
 # The session key holding the id of a login waiting for its code.
 CHALLENGE_KEY = "2fa_challenge"
+CHALLENGE_SSO_KEY = "2fa_after_sso"
 
 
 def require_two_factor() -> ResponseReturnValue | None:
@@ -159,14 +160,19 @@ def _start_session(user: User, remember: bool = False) -> None:
     session.permanent = remember
 
 
-def ask_for_code(user: User, *, remember: bool = False, next_url: str | None = None) -> ResponseReturnValue:
+def ask_for_code(
+    user: User, *, remember: bool = False, next_url: str | None = None, sso_issuer: str | None = None
+) -> ResponseReturnValue:
     """Not logged in yet: the browser holds only the id of a two-factor challenge that a code completes.
 
     For an account with two-factor login, after whatever proved the first
-    factor (its password, or a login at the single sign-on provider).
+    factor: its password, or a login at the single sign-on provider
+    ``sso_issuer`` (which the audit log then names).
     """
     session.clear()  # a fresh session, as at any login
     session[CHALLENGE_KEY] = twofactor.begin_challenge(user, remember=remember)
+    if sso_issuer:
+        session[CHALLENGE_SSO_KEY] = sso_issuer
     return redirect(url_for("auth.login_code", next=next_url if is_safe_next(next_url) else None))
 
 
@@ -353,7 +359,9 @@ def login_code() -> ResponseReturnValue:
     if form.validate_on_submit():
         client = current_client()
         try:
-            user, remember = twofactor.complete_login(challenge_id, form.code.data or "", client)
+            user, remember = twofactor.complete_login(
+                challenge_id, form.code.data or "", client, sso_issuer=session.get(CHALLENGE_SSO_KEY)
+            )
         except PasswordGuessing as exc:
             form.code.errors = [str(exc).replace("wrong passwords", "wrong passwords or codes")]
             status, headers = 429, {"Retry-After": str(exc.retry_after)}

@@ -3,22 +3,22 @@ with one code (or one recovery code): exactly one is let in."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.data import PASSWORD
-from tests.helpers.e2e import count, text
-from tests.helpers.twofactor import current_code, next_step_code
+from tests.helpers.e2e import at_once, count, text
+from tests.helpers.twofactor import STEP, code_at, current_code, next_step_code
 
 from app.accounts import twofactor
 from app.accounts.passwords import hash_password
 from app.accounts.rules import AccountError
 from app.accounts.throttle import Client
-from app.models import LoginSession, RecoveryCode, TwoFactorChallenge, User, db
+from app.db.types import utcnow
+from app.models import AuditEvent, LoginSession, RecoveryCode, TwoFactorChallenge, User, db
 
 pytestmark = pytest.mark.e2e
 
@@ -44,47 +44,29 @@ def test_logging_in_with_a_code_and_a_recovery_code(client, user):
 
 
 def _race(apps: list[Flask], user_id: int, code: str, statement_start: str) -> list[str]:
-    """Both apps check ``code`` for the user at once; each one's outcome."""
-    both_ready = threading.Barrier(2, timeout=15)
+    """Both apps check ``code`` for the user, held just before the statement that
+    claims it (``statement_start``) until both have read what they check; each one's outcome."""
 
-    def before_update(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.lstrip().startswith(statement_start):
-            both_ready.wait()
+    def check(index: int) -> str:
+        with apps[index].app_context():
+            user = db.session.get(User, user_id)
+            try:
+                twofactor.check_second_factor(user, code, CLIENT)
+            except AccountError:
+                return "refused"
+            db.session.commit()
+            return "in"
 
-    outcomes: dict[int, str] = {}
-    errors: list[BaseException] = []
-
-    def check(index: int) -> None:
-        try:
-            with apps[index].app_context():
-                user = db.session.get(User, user_id)
-                try:
-                    twofactor.check_second_factor(user, code, CLIENT)
-                    db.session.commit()
-                    outcomes[index] = "in"
-                except AccountError:
-                    outcomes[index] = "refused"
-        except BaseException as exc:  # reported below; a thread cannot fail the test itself
-            errors.append(exc)
-            both_ready.abort()
-
-    engines = []
-    for app in apps:
-        with app.app_context():
-            engines.append(db.engine)
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", before_update)
-    try:
-        threads = [threading.Thread(target=check, args=(i,)) for i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", before_update)
+    outcomes, errors = at_once(
+        apps, check, pause_before=lambda statement: statement.lstrip().startswith(statement_start)
+    )
     assert not errors, errors
     return sorted(outcomes.values())
+
+
+def _audited(app: Flask, action: str) -> int:
+    with app.app_context():
+        return count(AuditEvent, AuditEvent.action == action)
 
 
 @pytest.fixture
@@ -101,10 +83,19 @@ def enrolled(committed_app: Callable[[], Flask]) -> tuple[list[Flask], int, str,
 
 def test_two_requests_with_one_code_let_one_in(enrolled) -> None:
     apps, user_id, secret, _ = enrolled
+    at = utcnow() + STEP  # the next 30-second step, which the server takes now too
+    step = pyotp.TOTP(secret, digits=twofactor.DIGITS, interval=twofactor.INTERVAL).timecode(at)
     # Both have read the last accepted step before either claims the new one.
-    assert _race(apps, user_id, next_step_code(secret), "UPDATE users SET totp_last_step") == ["in", "refused"]
+    assert _race(apps, user_id, code_at(secret, at), "UPDATE users SET totp_last_step") == ["in", "refused"]
+    with apps[0].app_context():
+        assert db.session.scalar(sa.select(User.totp_last_step).where(User.id == user_id)) == step
+    assert _audited(apps[0], "two_factor_failed") == 1  # the one refused counts as a wrong code
 
 
 def test_two_requests_with_one_recovery_code_let_one_in(enrolled) -> None:
     apps, user_id, _, codes = enrolled
     assert _race(apps, user_id, codes[0], "UPDATE recovery_codes") == ["in", "refused"]
+    with apps[0].app_context():
+        assert count(RecoveryCode, RecoveryCode.used_at.is_not(None)) == 1
+    assert _audited(apps[0], "recovery_code_used") == 1
+    assert _audited(apps[0], "two_factor_failed") == 1  # the one refused counts as a wrong code

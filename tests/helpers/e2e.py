@@ -100,12 +100,17 @@ def at_once(
     reached it, so the database, not the scheduler, decides who goes first.
 
     Returns each index's result and any exception raised in the threads (a
-    thread cannot fail the test itself). The statement hook is removed again.
+    thread cannot fail the test itself). A thread that finished without ever
+    reaching the picked statement is reported there too: the race was not
+    run, and a test passing then would prove nothing. The statement hook is
+    removed again.
     """
     ready = threading.Barrier(len(apps), timeout=15)
+    paused: set[int] = set()  # the threads that have been held (once each)
 
     def hold(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if pause_before(statement):
+        if threading.get_ident() not in paused and pause_before(statement):
+            paused.add(threading.get_ident())
             ready.wait()
 
     results: dict[int, Any] = {}
@@ -114,6 +119,8 @@ def at_once(
     def run(index: int) -> None:
         try:
             results[index] = work(index)
+            if threading.get_ident() not in paused:
+                raise AssertionError(f"thread {index} never ran the statement it was to be held before")
         except BaseException as exc:  # reported to the caller
             errors.append(exc)
             ready.abort()

@@ -40,6 +40,23 @@ def test_lists_accounts(client, boss, admin_headers, user):
     assert by_email["alice@example.com"]["two_factor"] is False
 
 
+def test_one_account_reads_as_its_row_of_the_list(client, boss, admin_headers, user, authenticator):
+    """GET /admin/users/{id} answers with the list's item for that account, note count,
+    last seen and two-factor included, while the other accounts have rows of their own."""
+    authenticator.enable(user)
+    Factory().note(user)
+    start_session(user, remember=False)
+    Factory().user("bob@example.com")
+    items = client.get(f"{API}/admin/users", headers=admin_headers).get_json()["items"]
+    assert [(item["notes"], item["two_factor"], item["last_seen_at"] is not None) for item in items] == [
+        (0, False, True),  # boss, by this token
+        (1, True, True),  # alice
+        (0, False, False),  # bob
+    ]
+    for item in items:
+        assert client.get(f"{API}/admin/users/{item['id']}", headers=admin_headers).get_json() == item
+
+
 @pytest.mark.parametrize("scope", ["read", "write"])
 def test_an_administrators_token_without_the_admin_scope_is_403(client, boss, scope):
     _, secret = Factory().token(boss, scope=scope)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
 import sqlalchemy as sa
 
@@ -74,6 +76,22 @@ def test_create_admin_promote_demote_and_list(app):
     assert "last administrator" in last.output
     db.session.expire_all()
     assert db.session.scalar(sa.select(User.is_admin).where(User.email == "bob@example.com")) is True
+
+
+def test_list_has_the_admin_pages_columns_two_factor_included(app, factory, user, authenticator):
+    """Role, state, two-factor login, notes, created, last seen: what /admin/users shows, in its order."""
+    authenticator.enable(user)
+    factory.note(user)
+    bob = factory.user("bob@example.com")
+    assert _run(app, "disable", "bob@example.com").exit_code == 0
+    listed = _run(app, "list")
+    assert listed.exit_code == 0, listed.output
+    rows = [line.split("\t") for line in listed.output.splitlines()]
+    assert rows == [
+        [str(user.id), "alice@example.com", "user", "active", "2FA on", "1 notes", ANY, "last seen never"],
+        [str(bob.id), "bob@example.com", "user", "disabled", "2FA off", "0 notes", ANY, "last seen never"],
+    ]
+    assert [row[6] for row in rows] == [f"created {u.created_at:%Y-%m-%d}" for u in (user, bob)]
 
 
 def test_disable_enable_and_delete(app, user):

@@ -54,6 +54,28 @@ def test_get_account_of_an_unknown_id_is_not_found(app):
             admin.get_account(user_id)
 
 
+def test_account_summary_is_that_accounts_row_of_the_list(app, boss, authenticator):
+    alice = Factory().user("alice@example.com")
+    Factory().note(alice)
+    Factory().note(alice)
+    authenticator.enable(alice)
+    start_session(alice, remember=False)
+    Factory().note(boss)
+    _, secret = Factory().token(boss)
+    find_usable_token(secret)
+    Factory().user("bob@example.com")
+    rows = admin.list_accounts()
+    assert [(row.notes, row.two_factor, row.last_seen is not None) for row in rows] == [
+        (1, False, True),  # boss
+        (2, True, True),  # alice
+        (0, False, False),  # bob
+    ]
+    assert [admin.account_summary(row.user.id) for row in rows] == rows
+    for user_id in (999, 0, -1, 2**63):
+        with pytest.raises(NotFoundError, match="No such account"):
+            admin.account_summary(user_id)
+
+
 def test_disabling_ends_sessions_and_tokens_at_once_and_is_audited(app, boss):
     alice = Factory().user("alice@example.com")
     sid = start_session(alice, remember=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..db.types import is_valid_id, utcnow
 from ..domain import NotFoundError, RuleConflict
@@ -58,19 +59,50 @@ def get_account(user_id: int) -> User:
 def list_accounts() -> list[AccountSummary]:
     """Every account, oldest first, with its note count and when it was last seen
     (its latest session activity or token use)."""
-    notes = sa.select(Note.owner_id, sa.func.count().label("n")).group_by(Note.owner_id).subquery()
+    return _summaries()
+
+
+def account_summary(user_id: int) -> AccountSummary:
+    """The account ``user_id`` as the list shows it (the same query, for its row
+    alone); AccountNotFound when there is none."""
+    rows = _summaries(user_id) if is_valid_id(user_id) else []
+    if not rows:
+        raise AccountNotFound("No such account.")
+    return rows[0]
+
+
+def _summaries(user_id: int | None = None) -> list[AccountSummary]:
+    """The admin list's rows, oldest first: every account's, or only ``user_id``'s.
+
+    The one place the note count and "last seen" are worked out. For one
+    account each aggregate is filtered to it too, so it counts that account's
+    rows only instead of everyone's.
+    """
+
+    def only(owner: InstrumentedAttribute[int]) -> list[sa.ColumnElement[bool]]:
+        return [] if user_id is None else [owner == user_id]
+
+    notes = (
+        sa.select(Note.owner_id, sa.func.count().label("n"))
+        .where(*only(Note.owner_id))
+        .group_by(Note.owner_id)
+        .subquery()
+    )
     sessions = (
         sa.select(LoginSession.user_id, sa.func.max(LoginSession.last_seen_at).label("at"))
+        .where(*only(LoginSession.user_id))
         .group_by(LoginSession.user_id)
         .subquery()
     )
     tokens = (
         sa.select(ApiToken.owner_id, sa.func.max(ApiToken.last_used_at).label("at"))
+        .where(*only(ApiToken.owner_id))
         .group_by(ApiToken.owner_id)
         .subquery()
     )
     rows = db.session.execute(
         sa.select(User, notes.c.n, sessions.c.at, tokens.c.at)
+        .where(*only(User.id))
         .outerjoin(notes, notes.c.owner_id == User.id)
         .outerjoin(sessions, sessions.c.user_id == User.id)
         .outerjoin(tokens, tokens.c.owner_id == User.id)

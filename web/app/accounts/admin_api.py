@@ -47,23 +47,23 @@ def require_admin() -> User:
     return user
 
 
-def _account(user: User, summary: admin.AccountSummary | None = None) -> dict[str, Any]:
+def _account(row: admin.AccountSummary) -> dict[str, Any]:
+    user = row.user
     return {
         "id": user.id,
         "email": user.email,
         "is_admin": user.is_admin,
         "disabled": user.is_disabled,
-        "two_factor": user.two_factor_enabled,
+        "two_factor": row.two_factor,
         "created_at": user.created_at,
-        "last_seen_at": summary.last_seen if summary else None,
-        "notes": summary.notes if summary else 0,
+        "last_seen_at": row.last_seen,
+        "notes": row.notes,
     }
 
 
 def _summary(user_id: int) -> dict[str, Any]:
-    user = admin.get_account(user_id)
-    found = next((row for row in admin.list_accounts() if row.user.id == user.id), None)
-    return _account(user, found)
+    """One account as the list shows it; 404 when there is none."""
+    return _account(admin.account_summary(user_id))
 
 
 def _event(event: AuditEvent) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class AdminAccounts(MethodView):
     def get(self) -> Any:
         """List every account with its role, state, note count and when it was last seen."""
         require_admin()
-        return {"items": [_account(row.user, row) for row in admin.list_accounts()]}
+        return {"items": [_account(row) for row in admin.list_accounts()]}
 
 
 @bp.route("/admin/users/<int:user_id>")

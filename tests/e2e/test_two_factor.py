@@ -27,7 +27,7 @@ CLIENT = Client("192.0.2.9")
 
 def test_logging_in_with_a_code_and_a_recovery_code(client, user):
     secret = twofactor.start_enrolment(user).secret
-    codes = twofactor.confirm_enrolment(user, current_code(secret), CLIENT)
+    codes = twofactor.confirm_enrolment(user, PASSWORD, current_code(secret), CLIENT)
 
     response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert response.headers["Location"] == "/auth/login/code", text(response)
@@ -77,7 +77,7 @@ def enrolled(committed_app: Callable[[], Flask]) -> tuple[list[Flask], int, str,
         db.session.add(user)
         db.session.commit()
         secret = twofactor.start_enrolment(user).secret
-        codes = twofactor.confirm_enrolment(user, current_code(secret), CLIENT)
+        codes = twofactor.confirm_enrolment(user, PASSWORD, current_code(secret), CLIENT)
         return apps, user.id, secret, codes
 
 

@@ -96,6 +96,7 @@ def enrol_two_factor(page) -> tuple[str, list[str]]:  # type: ignore[no-untyped-
     page.wait_for_url("**/account/2fa")
     secret = page.locator("#totp-secret").inner_text().strip()
     page.fill("#code", totp_code(secret))
+    page.fill("#enable-password", PASSWORD)
     page.get_by_role("button", name="Turn on two-factor login").click()
     codes = [code.strip() for code in page.locator("#recovery-codes code").all_inner_texts()]
     return secret, codes

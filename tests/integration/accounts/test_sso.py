@@ -13,6 +13,7 @@ state) or the person says no at the provider.
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -23,15 +24,24 @@ from tests.helpers.data import PASSWORD
 from tests.helpers.oidc import consent, local_path, running_provider, sso_login, to_provider
 from tests.helpers.shared_app import as_new, built_once
 
-from app.accounts import admin
+from app.accounts import admin, sso
 from app.accounts.invites import UNUSABLE, create_invite
 from app.accounts.rules import INVITE_NEEDED, REGISTRATION_CLOSED
-from app.accounts.service import ADMINS_ONLY, DISABLED
-from app.accounts.sso import LAST_WAY_IN, LINKED_ELSEWHERE, NO_ACCOUNT, NO_EMAIL, NO_PASSWORD
+from app.accounts.service import ADMINS_ONLY, CONFIRM_WITH_SSO, DISABLED
+from app.accounts.sso import (
+    CONFIRM_SECONDS,
+    HAS_PASSWORD,
+    LAST_WAY_IN,
+    LINKED_ELSEWHERE,
+    NO_ACCOUNT,
+    NO_EMAIL,
+    NO_PASSWORD,
+    NOT_THIS_ACCOUNT,
+)
 from app.accounts.sso_views import BROKEN, DENIED, STALE
 from app.db.types import utcnow
-from app.domain import RuleConflict
-from app.models import Invite, OidcIdentity, User, db
+from app.domain import NotAllowed, RuleConflict
+from app.models import ApiToken, AuthFailure, Invite, OidcIdentity, User, db
 
 LINK = "/account/sso/link"
 
@@ -604,3 +614,135 @@ def test_an_unverified_email_never_points_at_an_account(client, factory, provide
     assert response.headers.get("Location") != "/auth/oidc/link"
     assert logged_in_as(client) is None
     assert identities() == []
+
+
+# --- an account without a password confirms with the provider -----------------------
+
+CONFIRM = "/account/sso/confirm"
+
+
+def _confirm(client, sub: str = "carol-sub"):  # type: ignore[no-untyped-def]
+    """ "Confirm with SSO" on the account page, through the provider as ``sub``; the app's answer."""
+    return sso_login(client, sub, start=CONFIRM, method="post")
+
+
+def _token(client):  # type: ignore[no-untyped-def]
+    return client.post("/account/tokens", data={"name": "script", "scope": "read"})
+
+
+def _failures() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuthFailure)) or 0
+
+
+def test_an_account_without_a_password_is_asked_to_confirm_with_sso_not_for_a_password(client):
+    sso_login(client, "carol-sub")
+    page = text(client.get("/account/"))
+    assert "Confirm with SSO" in page and 'id="token-password"' not in page
+    for attempt in ({"name": "script"}, {"name": "script", "password": "anything at all"}):
+        response = client.post("/account/tokens", data=attempt)
+        assert response.status_code == 403
+        assert CONFIRM_WITH_SSO in text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    assert _failures() == 0  # nothing was guessed: no password to guess
+
+
+def test_confirming_with_the_provider_stands_in_for_the_password(client, provider):
+    sso_login(client, "carol-sub")
+    begin = client.post(CONFIRM)
+    assert parse_qs(urlsplit(begin.headers["Location"]).query)["prompt"] == ["login"]  # log in again, please
+
+    response = _confirm(client)
+    assert response.status_code == 302 and response.headers["Location"] == "/account/"
+    carol = db.session.scalar(sa.select(User).where(User.email == "carol@example.com"))
+    [event] = audit_events("sso_confirmed")
+    assert (event.target_id, event.actor_id, event.detail) == (carol.id, carol.id, provider.issuer)
+    page = text(client.get("/account/"))
+    assert "Confirmed with single sign-on" in page and "Confirm with SSO" not in page
+
+    assert _token(client).status_code == 201
+    # Two-factor login on, with no password to type.
+    client.post("/account/2fa/setup")
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', text(client.get("/account/2fa"))).group(1)
+    from tests.helpers.twofactor import code_at
+
+    assert client.post("/account/2fa/confirm", data={"code": code_at(secret, utcnow())}).status_code == 201
+
+
+def test_an_account_without_a_password_sets_one_after_confirming_and_logs_in_with_it(app, client):
+    sso_login(client, "carol-sub")
+    new = {"new_password": "a brand new passphrase", "confirm": "a brand new passphrase"}
+    refused = client.post("/account/password", data=new)
+    assert refused.status_code == 400 and CONFIRM_WITH_SSO in text(refused)
+    _confirm(client)
+    assert client.post("/account/password", data=new).status_code == 302
+    other = app.test_client()
+    login = other.post("/auth/login", data={"email": "carol@example.com", "password": "a brand new passphrase"})
+    assert login.status_code == 302 and logged_in_as(other) == "carol@example.com"
+
+
+def test_deleting_an_account_without_a_password_after_confirming(client):
+    sso_login(client, "carol-sub")
+    assert client.post("/account/delete", data={}).status_code == 400
+    assert "carol@example.com" in users()
+    _confirm(client)
+    assert client.post("/account/delete", data={}).status_code == 302
+    assert "carol@example.com" not in users() and identities() == []
+
+
+def test_confirming_as_another_identity_confirms_nothing(client, factory, provider):
+    bob = factory.user("bob@example.com")
+    db.session.add(OidcIdentity(user_id=bob.id, issuer=provider.issuer, subject="alice-sub"))
+    db.session.commit()
+    sso_login(client, "carol-sub")
+    response = _confirm(client, "alice-sub")
+    assert response.status_code == 403
+    assert NOT_THIS_ACCOUNT in text(response)
+    assert audit_events("sso_confirmed") == []
+    assert audit_events("sso_login_failed")[-1].detail.startswith("confirmation by an identity not linked")
+    assert _token(client).status_code == 403
+
+
+def test_a_confirmation_lasts_a_few_minutes_and_only_in_its_own_session(client):
+    sso_login(client, "carol-sub")
+    _confirm(client)
+    with client.session_transaction() as session:
+        proof = session["sso_confirmed"]
+        session["sso_confirmed"] = {**proof, "at": proof["at"] - CONFIRM_SECONDS - 1}
+    assert _token(client).status_code == 403
+    _confirm(client)
+    with client.session_transaction() as session:
+        session["sso_confirmed"] = {**session["sso_confirmed"], "sid": "another login session"}
+    assert _token(client).status_code == 403
+
+
+def test_a_provider_login_older_than_the_window_confirms_nothing(app, client, provider):
+    """A provider that ignores prompt=login answers from its own old session: its auth_time gives it away."""
+    sso_login(client, "carol-sub")
+    carol = db.session.scalar(sa.select(User).where(User.email == "carol@example.com"))
+    identity = sso.Identity(provider.issuer, "carol-sub")
+    stale = time.time() - CONFIRM_SECONDS - 5
+    with pytest.raises(NotAllowed, match="did not ask you to log in again"):
+        sso.confirm(carol, identity, auth_time=stale, ip="192.0.2.1")
+    assert audit_events("sso_confirmed") == []
+    sso.confirm(carol, identity, auth_time=time.time() - 10, ip="192.0.2.1")
+    assert len(audit_events("sso_confirmed")) == 1
+
+
+def test_an_account_with_a_password_is_not_offered_sso_confirmation(client, logged_in, provider):
+    sso_login(client, "alice-sub", start=LINK, method="post", data={"password": PASSWORD})
+    assert "Confirm with SSO" not in text(client.get("/account/"))
+    response = client.post(CONFIRM)
+    assert response.status_code == 409 and "Location" not in response.headers
+    assert HAS_PASSWORD in text(response)
+
+
+def test_the_api_creates_a_token_for_an_account_without_a_password_once_its_session_confirmed(client):
+    sso_login(client, "carol-sub")
+    body = {"name": "script", "scope": "read", "password": ""}
+    refused = client.post("/api/v1/tokens", json=body)
+    assert refused.status_code == 403
+    assert refused.get_json()["detail"] == CONFIRM_WITH_SSO
+    assert _failures() == 0
+    _confirm(client)
+    created = client.post("/api/v1/tokens", json=body)
+    assert created.status_code == 201 and created.get_json()["token"]

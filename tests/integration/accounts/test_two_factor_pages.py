@@ -64,7 +64,7 @@ def test_set_up_shows_an_inline_svg_qr_code_and_the_secret_within_the_csp(client
 def test_a_wrong_confirmation_code_keeps_it_off(client, logged_in, authenticator):
     client.post("/account/2fa/setup")
     authenticator.secret = SECRET_ON_PAGE.search(client.get("/account/2fa").get_data(as_text=True)).group(1)
-    response = client.post("/account/2fa/confirm", data={"code": _wrong(authenticator.code())})
+    response = client.post("/account/2fa/confirm", data={"code": _wrong(authenticator.code()), "password": PASSWORD})
     assert response.status_code == 400
     assert b"That code does not match" in response.data
     assert _row(logged_in)["totp_enabled_at"] is None
@@ -73,7 +73,7 @@ def test_a_wrong_confirmation_code_keeps_it_off(client, logged_in, authenticator
 
 def test_an_empty_confirmation_code_is_a_400_with_a_message(client, logged_in, authenticator):
     client.post("/account/2fa/setup")
-    response = client.post("/account/2fa/confirm", data={"code": ""})
+    response = client.post("/account/2fa/confirm", data={"code": "", "password": PASSWORD})
     assert response.status_code == 400
     assert b"Enter the code." in response.data
     assert _row(logged_in)["totp_enabled_at"] is None
@@ -82,7 +82,7 @@ def test_an_empty_confirmation_code_is_a_400_with_a_message(client, logged_in, a
 def test_the_right_code_turns_it_on_and_shows_ten_recovery_codes_once(client, logged_in, authenticator):
     client.post("/account/2fa/setup")
     authenticator.secret = SECRET_ON_PAGE.search(client.get("/account/2fa").get_data(as_text=True)).group(1)
-    response = client.post("/account/2fa/confirm", data={"code": authenticator.code()})
+    response = client.post("/account/2fa/confirm", data={"code": authenticator.code(), "password": PASSWORD})
     assert response.status_code == 201
     codes = RECOVERY_CODES_ON_PAGE.findall(response.get_data(as_text=True))
     assert len(set(codes)) == 10
@@ -93,6 +93,23 @@ def test_the_right_code_turns_it_on_and_shows_ten_recovery_codes_once(client, lo
     with client.session_transaction() as session:
         assert not any(code in repr(dict(session)) for code in codes)
     assert "two_factor_enabled" in _actions()
+
+
+@pytest.mark.parametrize(
+    ("password", "status", "message"),
+    [("", 400, "This field is required."), ("not my password", 403, "That is not your password; nothing was changed.")],
+    ids=["missing", "wrong"],
+)
+def test_turning_it_on_needs_the_password(client, logged_in, authenticator, password, status, message):
+    """A borrowed browser must not bind the account to somebody else's phone: the right code alone is not enough."""
+    client.post("/account/2fa/setup")
+    authenticator.secret = SECRET_ON_PAGE.search(client.get("/account/2fa").get_data(as_text=True)).group(1)
+    response = client.post("/account/2fa/confirm", data={"code": authenticator.code(), "password": password})
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert _row(logged_in)["totp_enabled_at"] is None
+    assert "two_factor_enabled" not in _actions()
+    assert b"Turn on two-factor login" in response.data  # the same set-up, to try again
 
 
 def test_set_up_is_refused_when_it_is_on(client, logged_in, authenticator):
@@ -359,7 +376,10 @@ def test_required_refuses_the_api_to_its_session(client, logged_in, required):
 def test_required_still_lets_it_set_up_and_log_out(client, logged_in, required, authenticator):
     assert client.post("/account/2fa/setup").status_code == 302
     authenticator.secret = SECRET_ON_PAGE.search(client.get("/account/2fa").get_data(as_text=True)).group(1)
-    assert client.post("/account/2fa/confirm", data={"code": authenticator.code()}).status_code == 201
+    assert (
+        client.post("/account/2fa/confirm", data={"code": authenticator.code(), "password": PASSWORD}).status_code
+        == 201
+    )
     assert client.get("/notes/").status_code == 200  # set up: everything is open again
     assert client.post("/auth/logout").status_code == 302
 

@@ -49,7 +49,7 @@ def test_a_wrong_confirmation_code_keeps_two_factor_off(alice, authenticator):
     authenticator.secret = twofactor.start_enrolment(alice).secret
     wrong = "000000" if authenticator.code() != "000000" else "111111"
     with pytest.raises(AccountError, match="does not match"):
-        twofactor.confirm_enrolment(alice, wrong, CLIENT)
+        twofactor.confirm_enrolment(alice, PASSWORD, wrong, CLIENT)
     assert stored_row(alice)["totp_enabled_at"] is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
     assert actions() == ["two_factor_failed"]
@@ -77,7 +77,7 @@ def test_secrets_and_recovery_codes_are_long_and_random(app):
 
 def test_confirming_without_a_set_up_says_so(alice, authenticator):
     with pytest.raises(AccountError, match="Start the set-up again"):
-        twofactor.confirm_enrolment(alice, "123456", CLIENT)
+        twofactor.confirm_enrolment(alice, PASSWORD, "123456", CLIENT)
 
 
 def test_the_secret_is_sealed_under_encryption_key_when_set(app, alice, authenticator):

@@ -32,8 +32,9 @@ from .schemas import (
 )
 from .service import AccountError, PasswordGuessing, confirm_password
 from .sessions import active_sessions, end_other_sessions, end_user_session
+from .sso import has_password
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
-from .views import current_client, reset_link
+from .views import current_client, reset_link, sso_confirmed
 
 TOKEN_ITEM = "/api/v1/tokens/{token_id}"  # noqa: S105 - a path, not a secret
 TOKEN_LINKS = id_links("token_id", {"GetToken": (TOKEN_ITEM, "get"), "RevokeToken": (TOKEN_ITEM, "delete")})
@@ -98,7 +99,8 @@ def _may_create_tokens(*, password: str | None = None, code: str | None = None, 
     user = api_user()
     client = current_client()
     try:
-        confirm_password(user, password or "", client)
+        # A logged-in browser (a token cannot get here) may have confirmed with single sign-on.
+        confirm_password(user, password or "", client, sso_confirmed=sso_confirmed())
         if user.two_factor_enabled:
             if not code:
                 abort(403, NO_CODE)
@@ -106,6 +108,8 @@ def _may_create_tokens(*, password: str | None = None, code: str | None = None, 
     except AccountError as exc:
         if exc.field == "code":
             abort(403, f"{exc} Your account has two-factor login on: a token needs a current code too.")
+        if not has_password(user):
+            abort(403, str(exc))
         abort(403, "That is not your password; a token needs your password to be created.")
     except PasswordGuessing as exc:
         raise TooManyRequests(str(exc), retry_after=exc.retry_after) from exc

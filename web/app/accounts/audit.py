@@ -47,6 +47,7 @@ ACTIONS = {
     "sso_login_failed": "Failed single sign-on login",
     "sso_login_refused": "Single sign-on login refused",
     "sso_linked": "Single sign-on identity linked",
+    "sso_confirmed": "Confirmed with single sign-on",
     "sso_unlinked": "Single sign-on identity unlinked",
 }
 MAX_DETAIL = 255

@@ -109,9 +109,12 @@ class LoginCodeForm(FlaskForm):
 
 
 class EnableTwoFactorForm(FlaskForm):
-    """Confirming the set-up with the first code."""
+    """Confirming the set-up with the first code, and the password."""
 
     code = _code_field("Code shown by the app")
+    password = PasswordField(
+        "Your password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class TwoFactorChangeForm(FlaskForm):
@@ -224,3 +227,13 @@ class ConfirmLinkForm(FlaskForm):
         validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+def without_password(form: FlaskForm, name: str = "password") -> FlaskForm:
+    """``form`` for an account that has no password (made by single sign-on): its field ``name`` may be empty.
+
+    A recent confirmation with the provider stands in for the password there;
+    app/accounts/service.py's confirm_password decides whether there is one.
+    """
+    getattr(form, name).validators = [Optional()]
+    return form

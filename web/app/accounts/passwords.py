@@ -66,3 +66,8 @@ def needs_rehash(stored_hash: str) -> bool:
         return _hasher().check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
+
+
+def has_password(password_hash: str | None) -> bool:
+    """Whether a password can open the account with this hash (one made by single sign-on has none)."""
+    return bool(password_hash) and password_hash != NO_PASSWORD

@@ -53,7 +53,11 @@ class TokenCreateSchema(StrictSchema):
         required=True,
         load_only=True,
         validate=validate.Length(max=MAX_PASSWORD_LENGTH),
-        metadata={"description": "Your account password: a token outlives the session that creates it"},
+        metadata={
+            "description": "Your account password: a token outlives the session that creates it. "
+            'An account made by single sign-on has none: it sends "" after "Confirm with SSO" on the Account page '
+            "in the same browser session, within a few minutes"
+        },
     )
     code = fields.String(
         load_default=None,

@@ -11,13 +11,17 @@ from ..extensions import db
 from . import audit, invites
 from .admin import delete_account
 from .models import User
-from .passwords import hash_password, needs_rehash, verify_password
+from .passwords import has_password, hash_password, needs_rehash, verify_password
 from .rules import AccountError, normalize_email, password_problem, registration_refusal
 from .sessions import delete_other_sessions
 from .throttle import Client, clear_failures, record_failure, retry_after
 from .tokens import revoke_all_tokens
 
 CHANGED_MEANWHILE = "Your password was changed elsewhere just now; nothing was changed here. Enter the new one."
+CONFIRM_WITH_SSO = (
+    "This account has no password: confirm it is you with single sign-on (“Confirm with SSO” on the "
+    "Account page), then try again within a few minutes."
+)
 DISABLED = "This account has been disabled by an administrator of this server. Ask them to enable it."
 
 __all__ = [
@@ -168,7 +172,9 @@ class PasswordChanged(NamedTuple):
     tokens_revoked: int
 
 
-def change_password(user: User, current: str, new: str, client: Client, *, revoke_tokens: bool) -> PasswordChanged:
+def change_password(
+    user: User, current: str, new: str, client: Client, *, revoke_tokens: bool, sso_confirmed: bool = False
+) -> PasswordChanged:
     """Set a new password after checking the current one (throttled, as ``confirm_password``); see ``set_password``.
 
     Raises AccountError for a wrong current password, an unusable new one or
@@ -176,7 +182,14 @@ def change_password(user: User, current: str, new: str, client: Client, *, revok
     and PasswordGuessing while ``client`` has too many recent failures;
     nothing changes then.
     """
-    confirm_password(user, current, client, message="Your current password is not correct.", field="current_password")
+    confirm_password(
+        user,
+        current,
+        client,
+        message="Your current password is not correct.",
+        field="current_password",
+        sso_confirmed=sso_confirmed,
+    )
     try:
         return set_password(user, new, revoke_tokens=revoke_tokens, keep_sid=user.login_sid, ip=client.ip)
     except PasswordChangedMeanwhile:
@@ -244,14 +257,20 @@ def _count(n: int, thing: str) -> str:
     return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
-def delete_user(user: User, password: str, client: Client) -> None:
+def delete_user(user: User, password: str, client: Client, *, sso_confirmed: bool = False) -> None:
     """Delete the user with every note and token, after checking the password (throttled, as ``confirm_password``).
 
     Raises AccountError for a wrong password, PasswordGuessing while
     ``client`` has too many recent failures, and RuleConflict for the last
     enabled administrator; nothing is deleted then.
     """
-    confirm_password(user, password, client, message="The password is not correct; your account was not deleted.")
+    confirm_password(
+        user,
+        password,
+        client,
+        message="The password is not correct; your account was not deleted.",
+        sso_confirmed=sso_confirmed,
+    )
     # As an administrator deletes one: the last administrator cannot leave.
     delete_account(user, actor=user, ip=client.ip)
 
@@ -263,14 +282,25 @@ def confirm_password(
     *,
     message: str = "That is not your password.",
     field: str = "password",
+    sso_confirmed: bool = False,
 ) -> None:
     """Re-authentication before a sensitive action: the one place a logged-in user's password is checked.
 
-    Raises AccountError(``message``, ``field``) for a wrong password, and
-    PasswordGuessing while ``client`` has too many recent failures: wrong
-    guesses here count against the same limits as logins, so a stolen
-    session cannot be used to guess the password.
+    An account made by single sign-on has no password: for it, and only for
+    it, ``sso_confirmed`` (the provider logged this user in again moments
+    ago, app/accounts/sso_views.py) stands in.
+
+    Raises AccountError(``message``, ``field``) for a wrong password, or
+    CONFIRM_WITH_SSO for an account without one that has not confirmed (not
+    counted as a failure: there is nothing to guess), and PasswordGuessing
+    while ``client`` has too many recent failures: wrong guesses here count
+    against the same limits as logins, so a stolen session cannot be used to
+    guess the password.
     """
+    if not has_password(user.password_hash):
+        if sso_confirmed:
+            return
+        raise AccountError(CONFIRM_WITH_SSO, field=field)
     wait = retry_after(user.email, client)
     if wait is not None:
         raise PasswordGuessing(wait)

@@ -11,6 +11,7 @@ password). Every login, failure, link and unlink is audited.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from ..db.types import is_valid_id, utcnow
 from ..domain import NotAllowed, NotFoundError, RuleConflict
 from ..extensions import db
-from . import audit, invites
+from . import audit, invites, passwords
 from .models import OidcIdentity, User
 from .passwords import NO_PASSWORD
 from .rules import (
@@ -37,6 +38,18 @@ NO_ACCOUNT = (
 NO_EMAIL = "The identity provider did not give a verified email address, which a new account needs."
 LINKED_ELSEWHERE = "This single sign-on identity is already linked to another account."
 LAST_WAY_IN = "This is the only way to log in to this account: it has no password. It cannot be unlinked."
+NOT_THIS_ACCOUNT = (
+    "The provider logged in an identity that is not linked to this account; nothing was confirmed. "
+    "Log in at the provider as the identity listed on the Account page."
+)
+OLD_LOGIN = (
+    "The provider did not ask you to log in again (its login is older than a few minutes); nothing was confirmed. "
+    "Log out at the provider, then try again."
+)
+HAS_PASSWORD = "This account has a password: the pages ask for it, not for single sign-on."  # noqa: S105 - a message
+# How long a confirmation with the provider stands in for the password of an
+# account without one, and how recent the provider's own login must be.
+CONFIRM_SECONDS = 300
 
 
 class IdentityNotFound(NotFoundError):
@@ -79,7 +92,7 @@ class Identity:
 
 def has_password(user: User) -> bool:
     """Whether a password can open ``user``'s account (one made by single sign-on has none)."""
-    return user.password_hash != NO_PASSWORD
+    return passwords.has_password(user.password_hash)
 
 
 def account(user_id: int) -> User | None:
@@ -226,6 +239,30 @@ def link(user: User, identity: Identity, *, ip: str | None = None) -> OidcIdenti
     return row
 
 
+def confirm(user: User, identity: Identity, *, auth_time: object = None, ip: str | None = None) -> None:
+    """Record (committed) that the provider has just logged ``user`` in again: for an account without a
+    password this stands in for it, for CONFIRM_SECONDS, before a sensitive change.
+
+    Raises NotAllowed when the account has a password (HAS_PASSWORD), when
+    ``identity`` is not linked to it (NOT_THIS_ACCOUNT), or when the
+    provider says its login (``auth_time``, when it sends one) is older than
+    CONFIRM_SECONDS (OLD_LOGIN): a provider's long-lived session in a
+    borrowed browser proves nothing new. Failures are audited.
+    """
+    if has_password(user):
+        raise NotAllowed(HAS_PASSWORD)
+    link = find_identity(identity)
+    if link is None or link.user_id != user.id:
+        record_failure("confirmation by an identity not linked to the account", ip=ip, identity=identity, user=user)
+        raise NotAllowed(NOT_THIS_ACCOUNT)
+    if isinstance(auth_time, (int, float)) and time.time() - auth_time > CONFIRM_SECONDS:
+        record_failure("confirmation with an old login at the provider", ip=ip, identity=identity, user=user)
+        raise NotAllowed(OLD_LOGIN)
+    link.last_login_at = utcnow()
+    audit.record("sso_confirmed", target=user, actor=user, ip=ip, detail=identity.issuer)
+    db.session.commit()
+
+
 def unlink(user: User, identity_id: int, *, ip: str | None = None) -> OidcIdentity:
     """Remove one of ``user``'s identities (committed).
 
@@ -256,6 +293,7 @@ __all__ = [
     "IdentityNotFound",
     "LinkNeeded",
     "account",
+    "confirm",
     "has_password",
     "identities_of",
     "link",

@@ -41,7 +41,17 @@ from ..http.security import is_safe_next
 from . import sso, twofactor
 from .forms import ConfirmLinkForm, LinkSsoForm
 from .service import AccountError, PasswordGuessing, confirm_password
-from .views import _settings, _start_session, ask_for_code, client_ip, current_client, login_page
+from .views import (
+    SSO_CONFIRMED_KEY,
+    _for_account,
+    _settings,
+    _start_session,
+    ask_for_code,
+    client_ip,
+    current_client,
+    login_page,
+    sso_confirmed,
+)
 
 bp = Blueprint("sso", __name__)
 
@@ -84,8 +94,9 @@ def _claims_options() -> dict[str, Any]:
     }
 
 
-def _redirect_to_provider(pending: dict[str, Any]) -> ResponseReturnValue:
-    """Send the browser to the provider, remembering why (``pending``) for the callback."""
+def _redirect_to_provider(pending: dict[str, Any], **params: str) -> ResponseReturnValue:
+    """Send the browser to the provider, remembering why (``pending``) for the callback;
+    ``params`` go into the authorization request (e.g. prompt=login)."""
     client = _client()
     try:
         metadata = client.load_server_metadata()
@@ -100,7 +111,7 @@ def _redirect_to_provider(pending: dict[str, Any]) -> ResponseReturnValue:
         flash(BROKEN, "error")
         return login_page(None, 502)
     session["sso"] = pending
-    return client.authorize_redirect(url_for("sso.callback", _external=True))
+    return client.authorize_redirect(url_for("sso.callback", _external=True), **params)
 
 
 @bp.get("/auth/oidc/login")
@@ -122,12 +133,12 @@ def start_link() -> ResponseReturnValue:
     enough (a borrowed browser, a stolen cookie): the password, and a code
     with two-factor login on, as for a new API token.
     """
-    form = LinkSsoForm()
+    form = _for_account(LinkSsoForm())
     if not form.validate_on_submit():
         return _settings(400, link_form=form)
     client = current_client()
     try:
-        confirm_password(current_user, form.password.data or "", client)
+        confirm_password(current_user, form.password.data or "", client, sso_confirmed=sso_confirmed())
         if current_user.two_factor_enabled:
             twofactor.check_second_factor(current_user, form.code.data or "", client)
     except AccountError as exc:
@@ -141,9 +152,47 @@ def start_link() -> ResponseReturnValue:
     return _redirect_to_provider({"intent": "link", "user": current_user.id})
 
 
+@bp.post("/account/sso/confirm")
+@login_required
+def start_confirm() -> ResponseReturnValue:
+    """Confirm it is you at the provider, for an account without a password: back here, that stands in
+    for the password the account page's sensitive changes ask for, for a few minutes.
+
+    ``prompt=login`` asks the provider to log the person in again rather than
+    answer from its own session; ``auth_time``, when it sends one, is checked too.
+    """
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if sso.has_password(current_user):
+        flash(sso.HAS_PASSWORD, "info")
+        return _settings(409)
+    return _redirect_to_provider(
+        {"intent": "confirm", "user": current_user.id, "sid": current_user.login_sid}, prompt="login"
+    )
+
+
+def _finish_confirm(identity: sso.Identity, pending: dict[str, Any], auth_time: object) -> ResponseReturnValue:
+    if (
+        not current_user.is_authenticated
+        or current_user.id != pending.get("user")
+        or current_user.login_sid != pending.get("sid")
+    ):
+        return _failed(STALE, 400, "confirmation finished by another session")
+    try:
+        sso.confirm(current_user, identity, auth_time=auth_time, ip=client_ip())
+    except NotAllowed as exc:
+        flash(str(exc), "error")
+        return _settings(403)
+    session[SSO_CONFIRMED_KEY] = {"sid": current_user.login_sid, "at": time.time()}
+    flash("Confirmed: for a few minutes, changes on this page need no password.", "success")
+    return redirect(url_for("account.settings"))
+
+
 def _failed(message: str, status: int, reason: str) -> ResponseReturnValue:
     sso.record_failure(reason, ip=client_ip())
     flash(message, "error")
+    if current_user.is_authenticated:  # linking or confirming: back to the account page
+        return _settings(status)
     return login_page(None, status)
 
 
@@ -177,6 +226,8 @@ def callback() -> ResponseReturnValue:
         return _failed(str(exc), 400, "unusable claims")
     if pending.get("intent") == "link":
         return _finish_link(identity, pending)
+    if pending.get("intent") == "confirm":
+        return _finish_confirm(identity, pending, claims.get("auth_time"))
     return _finish_login(identity, pending)
 
 

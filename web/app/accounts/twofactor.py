@@ -130,21 +130,30 @@ def qr_svg(text: str) -> str:
     return svg.replace("<svg ", '<svg role="img" aria-label="QR code for your authenticator app" ', 1)
 
 
-def confirm_enrolment(user: User, code: str, client: Client, *, ip: str | None = None) -> list[str]:
-    """Turn two-factor login on once ``code`` matches the new secret; the ten recovery codes (committed).
+def confirm_enrolment(
+    user: User, password: str, code: str, client: Client, *, sso_confirmed: bool = False, ip: str | None = None
+) -> list[str]:
+    """Turn two-factor login on once the password is right and ``code`` matches the new secret;
+    the ten recovery codes (committed).
 
-    Raises AccountError for a wrong or missing code (two-factor login stays
-    off), and PasswordGuessing while ``client`` has too many recent failures.
+    The password too: whoever turns it on decides who can log in (a borrowed
+    browser could otherwise lock its owner out with a phone of its own).
+    Raises AccountError for a wrong password or a wrong or missing code
+    (two-factor login stays off), and PasswordGuessing while ``client`` has
+    too many recent failures.
     """
     if user.two_factor_enabled:
         raise AccountError(ALREADY_ON)
     secret = _unseal(user.totp_secret)
     if secret is None:
         raise AccountError(NOT_ENROLLING)
+    _confirm_password(user, password, client, sso_confirmed)
     _check_throttle(user, client)
     if not _accept_totp(user, secret, code):
         _failed(user, client, "while setting up")
-        raise AccountError("That code does not match. Check the clock of your device and try the current code.")
+        raise AccountError(
+            "That code does not match. Check the clock of your device and try the current code.", field="code"
+        )
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record("two_factor_enabled", target=user, actor=user, ip=ip or client.ip)
@@ -152,7 +161,7 @@ def confirm_enrolment(user: User, code: str, client: Client, *, ip: str | None =
     return codes
 
 
-def disable(user: User, password: str, code: str, client: Client) -> None:
+def disable(user: User, password: str, code: str, client: Client, *, sso_confirmed: bool = False) -> None:
     """Turn two-factor login off (committed): needs the password and a code (or a recovery code).
 
     Raises AccountError for a wrong password or code, PasswordGuessing while
@@ -160,7 +169,7 @@ def disable(user: User, password: str, code: str, client: Client) -> None:
     """
     if not user.two_factor_enabled:
         raise AccountError(NOT_ON)
-    _confirm_password(user, password, client)
+    _confirm_password(user, password, client, sso_confirmed)
     check_second_factor(user, code, client)
     _turn_off(user)
     audit.record("two_factor_disabled", target=user, actor=user, ip=client.ip)
@@ -188,14 +197,16 @@ def _turn_off(user: User) -> None:
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
-def regenerate_recovery_codes(user: User, password: str, code: str, client: Client) -> list[str]:
+def regenerate_recovery_codes(
+    user: User, password: str, code: str, client: Client, *, sso_confirmed: bool = False
+) -> list[str]:
     """Ten new recovery codes; the old ones stop working (committed). Needs the password and a code.
 
     Raises AccountError and PasswordGuessing as ``disable``.
     """
     if not user.two_factor_enabled:
         raise AccountError(NOT_ON)
-    _confirm_password(user, password, client)
+    _confirm_password(user, password, client, sso_confirmed)
     check_second_factor(user, code, client)
     codes = _new_recovery_codes(user)
     audit.record("recovery_codes_regenerated", target=user, actor=user, ip=client.ip)
@@ -316,8 +327,10 @@ def _failed(user: User, client: Client, detail: str = "") -> None:
     record_failure(user.email, client)
 
 
-def _confirm_password(user: User, password: str, client: Client) -> None:
-    confirm_password(user, password, client, message="That is not your password; nothing was changed.")
+def _confirm_password(user: User, password: str, client: Client, sso_confirmed: bool) -> None:
+    confirm_password(
+        user, password, client, message="That is not your password; nothing was changed.", sso_confirmed=sso_confirmed
+    )
 
 
 # --- the login's second step ---------------------------------------------------------

@@ -3,6 +3,8 @@ login sessions, API tokens, password, export and import, account deletion."""
 
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     Flask,
@@ -19,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import Field
 
@@ -42,6 +45,7 @@ from .forms import (
     ResetPasswordForm,
     TokenForm,
     TwoFactorChangeForm,
+    without_password,
 )
 from .invites import UNUSABLE, usable_invite
 from .mail import NOT_SET_UP, is_set_up
@@ -69,7 +73,7 @@ from .sessions import (
     load_session_user,
     start_session,
 )
-from .sso import has_password, identities_of
+from .sso import CONFIRM_SECONDS, has_password, identities_of
 from .throttle import DEVICE_COOKIE_LIFETIME, Client, device_cookie_value
 from .tokens import create_token, get_owned_token, revoke_token, user_tokens
 
@@ -97,6 +101,9 @@ TWO_FACTOR_REQUIRED = "This server requires two-factor login. Set it up to go on
 # The session key holding the id of a login waiting for its code.
 CHALLENGE_KEY = "2fa_challenge"
 CHALLENGE_SSO_KEY = "2fa_after_sso"
+# Set by app/accounts/sso_views.py when the provider has just logged this
+# session's user in again: {"sid": login session, "at": epoch seconds}.
+SSO_CONFIRMED_KEY = "sso_confirmed"
 
 
 def require_two_factor() -> ResponseReturnValue | None:
@@ -394,6 +401,37 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
+def sso_confirmed_until() -> float | None:
+    """When this session's confirmation with single sign-on stops standing in for a password, or None.
+
+    Only for the login session that confirmed (a copied cookie of another
+    session carries none), and only for CONFIRM_SECONDS.
+    """
+    proof = session.get(SSO_CONFIRMED_KEY)
+    if not isinstance(proof, dict) or proof.get("sid") != current_user.login_sid:
+        return None
+    until = float(proof.get("at", 0)) + CONFIRM_SECONDS
+    return until if time.time() < until else None
+
+
+def sso_confirmed() -> bool:
+    return sso_confirmed_until() is not None
+
+
+def _proof_context() -> dict[str, object]:
+    """What the forms that ask for the password show instead when the account has none (``proof`` in _form.html)."""
+    until = sso_confirmed_until()
+    return {
+        "has_password": has_password(current_user),
+        "sso_confirmed_until": time.strftime("%H:%M", time.gmtime(until)) if until else None,
+    }
+
+
+def _for_account(form: FlaskForm, name: str = "password") -> FlaskForm:
+    """``form`` as the current user fills it in: without a password to type when the account has none."""
+    return form if has_password(current_user) else without_password(form, name)
+
+
 def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
     identities = identities_of(current_user)
     context = {
@@ -413,6 +451,7 @@ def _settings(status: int = 200, **forms: object) -> ResponseReturnValue:
         "sso_identities": identities,
         # An account without a password keeps at least one identity.
         "sso_can_unlink": has_password(current_user) or len(identities) > 1,
+        **_proof_context(),
     }
     context.update(forms)
     if current_user.is_admin:
@@ -437,13 +476,13 @@ def settings() -> ResponseReturnValue:
 @account.post("/tokens")
 @login_required
 def create_api_token() -> ResponseReturnValue:
-    form = TokenForm()
+    form = _for_account(TokenForm())
     if current_user.is_admin:
         form.offer_admin_scope()
     if not form.validate_on_submit():
         return _settings(400, token_form=form)
     try:
-        confirm_password(current_user, form.password.data or "", current_client())
+        confirm_password(current_user, form.password.data or "", current_client(), sso_confirmed=sso_confirmed())
     except AccountError as exc:
         form.password.errors = [str(exc)]
         return _settings(403, token_form=form)
@@ -480,7 +519,7 @@ def revoke_api_token(token_id: int) -> ResponseReturnValue:
 @account.post("/password")
 @login_required
 def password() -> ResponseReturnValue:
-    form = ChangePasswordForm()
+    form = _for_account(ChangePasswordForm(), "current_password")
     if not form.validate_on_submit():
         return _settings(400, password_form=form)
     try:
@@ -490,6 +529,7 @@ def password() -> ResponseReturnValue:
             form.new_password.data or "",
             current_client(),
             revoke_tokens=bool(form.revoke_tokens.data),
+            sso_confirmed=sso_confirmed(),
         )
     except AccountError as exc:
         getattr(form, exc.field).errors = [str(exc)]
@@ -529,11 +569,16 @@ def end_other_login_sessions() -> ResponseReturnValue:
 @account.post("/delete")
 @login_required
 def delete() -> ResponseReturnValue:
-    form = DeleteAccountForm()
+    form = _for_account(DeleteAccountForm())
     if not form.validate_on_submit():
         return _settings(400, delete_form=form)
     try:
-        delete_user(current_user._get_current_object(), form.password.data or "", current_client())
+        delete_user(
+            current_user._get_current_object(),
+            form.password.data or "",
+            current_client(),
+            sso_confirmed=sso_confirmed(),
+        )
     except AccountError as exc:
         form.password.errors = [str(exc)]
         return _settings(400, delete_form=form)
@@ -589,6 +634,7 @@ def _two_factor_page(status: int = 200, **context: object) -> ResponseReturnValu
         "action_form": EmptyForm(),
         "recovery_codes": None,
         "codes_left": twofactor.recovery_codes_left(user) if user.two_factor_enabled else 0,
+        **_proof_context(),
     }
     values.update(context)
     return render_template("account/two_factor.html", **values), status
@@ -616,14 +662,20 @@ def two_factor_setup() -> ResponseReturnValue:
 @account.post("/2fa/confirm")
 @login_required
 def two_factor_confirm() -> ResponseReturnValue:
-    form = EnableTwoFactorForm()
+    form = _for_account(EnableTwoFactorForm())
     if not form.validate_on_submit():
         return _two_factor_page(400, enable_form=form)
     try:
-        codes = twofactor.confirm_enrolment(current_user._get_current_object(), form.code.data or "", current_client())
+        codes = twofactor.confirm_enrolment(
+            current_user._get_current_object(),
+            form.password.data or "",
+            form.code.data or "",
+            current_client(),
+            sso_confirmed=sso_confirmed(),
+        )
     except AccountError as exc:
-        form.code.errors = [str(exc)]
-        return _two_factor_page(400, enable_form=form)
+        (form.password if exc.field == "password" else form.code).errors = [str(exc)]
+        return _two_factor_page(403 if exc.field == "password" else 400, enable_form=form)
     except PasswordGuessing as exc:
         form.code.errors = [str(exc)]
         response = make_response(_two_factor_page(429, enable_form=form))
@@ -635,16 +687,19 @@ def two_factor_confirm() -> ResponseReturnValue:
 
 
 def _change_two_factor(action: str) -> ResponseReturnValue:
-    form = TwoFactorChangeForm()
+    form = _for_account(TwoFactorChangeForm())
     if not form.validate_on_submit():
         return _two_factor_page(400, change_form=form)
     user = current_user._get_current_object()
+    proven = sso_confirmed()
     try:
         if action == "disable":
-            twofactor.disable(user, form.password.data or "", form.code.data or "", current_client())
+            twofactor.disable(
+                user, form.password.data or "", form.code.data or "", current_client(), sso_confirmed=proven
+            )
         else:
             codes = twofactor.regenerate_recovery_codes(
-                user, form.password.data or "", form.code.data or "", current_client()
+                user, form.password.data or "", form.code.data or "", current_client(), sso_confirmed=proven
             )
     except AccountError as exc:
         field = form.code if exc.field == "code" else form.password

@@ -489,8 +489,8 @@ def test_forgot_password_by_email(page, mail_inbox):
     """Forgot the password: ask on the login page, follow the mailed link, choose a new one, log in with it."""
     if mail_inbox is None:
         pytest.skip(
-            "stack mode: the web container cannot reach the SMTP server this test runs; "
-            "the local mode (tests/browser/conftest.py) runs this journey"
+            "BROWSER_BASE_URL names a running app whose mail this test cannot read; "
+            "the local mode and BROWSER_STACK=1 (tests/browser/conftest.py) run this journey"
         )
     email = register(page)
     page.click("text=Log out")

@@ -223,7 +223,7 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     page.goto("/auth/forgot")
     report["forgot"] = _axe(page)
     shoot_to(page, f"forgot-{scheme}")
-    if mail_inbox is not None:  # the local mode, where this process catches the app's mail
+    if mail_inbox is not None:  # the local and stack modes, where the tests can read the app's mail
         page.fill("#email", urls["email"])
         page.click("button.primary")
         expect(page.locator("h1")).to_have_text("Check your email")

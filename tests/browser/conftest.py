@@ -11,8 +11,9 @@ certificate errors (tier 4 checks TLS itself).
 The app lets anyone register (REGISTRATION=open), as the journeys sign up
 through the form. Journeys of administrators make one as an operator does,
 `flask users create --admin` next to the app (``new_admin``); the invitation
-journey needs a second app, by invitation only (``invite_server``), which
-only the default mode starts.
+journey needs a second app, by invitation only (``invite_server``): a second
+gunicorn in the default mode, a second throwaway stack with BROWSER_STACK=1
+(started only when that journey runs), none against BROWSER_BASE_URL.
 """
 
 from __future__ import annotations
@@ -89,13 +90,18 @@ def served(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Provider | N
     if os.environ.get("BROWSER_BASE_URL"):
         yield Served(os.environ["BROWSER_BASE_URL"].rstrip("/"), None)
     elif os.environ.get("BROWSER_STACK") == "1":
-        problem = docker_problem()
-        if problem:
-            _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
-        with compose_stack() as stack:
-            yield Served(stack.url, stack.flask, stack.mail)
+        yield from _stack(registration="open")
     else:
         yield from _gunicorn(tmp_path_factory, registration="open", provider=oidc_provider)
+
+
+def _stack(*, registration: str) -> Iterator[Served]:
+    """A throwaway compose stack (tests/helpers/browser_stack.py) with this REGISTRATION."""
+    problem = docker_problem()
+    if problem:
+        _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
+    with compose_stack(registration=registration) as stack:
+        yield Served(stack.url, stack.flask, stack.mail)
 
 
 @pytest.fixture(scope="session")
@@ -106,13 +112,17 @@ def live_server(served: Served) -> str:
 
 @pytest.fixture(scope="session")
 def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A second app, REGISTRATION=invite, on a database of its own (default mode only)."""
-    if os.environ.get("BROWSER_BASE_URL") or os.environ.get("BROWSER_STACK") == "1":
+    """A second app, REGISTRATION=invite, on a database of its own: a second gunicorn,
+    or with BROWSER_STACK=1 a second stack (a REGISTRATION is the whole server's)."""
+    if os.environ.get("BROWSER_BASE_URL"):
         pytest.skip(
-            "needs an app with REGISTRATION=invite beside the open one the other journeys sign up on; "
-            "only the default mode (gunicorn on SQLite) starts one"
+            "BROWSER_BASE_URL names one running app: the invitation journey needs a second, "
+            "REGISTRATION=invite, beside the open one the other journeys sign up on"
         )
-    yield from _gunicorn(tmp_path_factory, registration="invite")
+    if os.environ.get("BROWSER_STACK") == "1":
+        yield from _stack(registration="invite")
+    else:
+        yield from _gunicorn(tmp_path_factory, registration="invite")
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ and a read-only web page listing what it caught (the newest first).
 
     SMTP   on MAIL_CATCHER_SMTP_PORT (1025)  <- the web container sends here (MAIL_SERVER=mail)
     HTTP   on MAIL_CATCHER_HTTP_PORT (8025)  -> http://127.0.0.1:8025/ on the host
+           and /messages.json, the same list for programs (the browser tier's stack mode)
 
 Never for production: anybody who can reach the page reads every message,
 reset links included. docker-compose.yml publishes the page on the host's
@@ -14,6 +15,7 @@ from __future__ import annotations
 import email
 import email.policy
 import html
+import json
 import os
 import signal
 import sys
@@ -92,15 +94,34 @@ def render(messages: list[Caught]) -> str:
     )
 
 
+def as_json(messages: list[Caught]) -> str:
+    """The same list for programs, newest first: what tests read instead of scraping the page."""
+    return json.dumps(
+        [
+            {
+                "received": m.received.isoformat(),
+                "sender": m.sender,
+                "recipients": list(m.recipients),
+                "subject": m.subject,
+                "body": m.body,
+            }
+            for m in messages
+        ]
+    )
+
+
 def make_handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
     class Page(BaseHTTPRequestHandler):
         server_version = "mail-catcher"
 
         def do_GET(self) -> None:
-            if self.path.split("?", 1)[0] != "/":
+            path = self.path.split("?", 1)[0]
+            if path == "/":
+                self._send(HTTPStatus.OK, render(inbox.messages()))
+            elif path == "/messages.json":
+                self._send(HTTPStatus.OK, as_json(inbox.messages()), content_type="application/json")
+            else:
                 self._send(HTTPStatus.NOT_FOUND, "<p>Not found.</p>")
-                return
-            self._send(HTTPStatus.OK, render(inbox.messages()))
 
         def do_HEAD(self) -> None:
             self.do_GET()
@@ -110,10 +131,16 @@ def make_handler(inbox: Inbox) -> type[BaseHTTPRequestHandler]:
 
         do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
 
-        def _send(self, status: HTTPStatus, page: str, allow: str | None = None) -> None:
+        def _send(
+            self,
+            status: HTTPStatus,
+            page: str,
+            allow: str | None = None,
+            content_type: str = "text/html; charset=utf-8",
+        ) -> None:
             body = page.encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Content-Security-Policy", "default-src 'none'")
             self.send_header("X-Content-Type-Options", "nosniff")

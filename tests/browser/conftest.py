@@ -11,8 +11,9 @@ certificate errors (tier 4 checks TLS itself).
 The app lets anyone register (REGISTRATION=open), as the journeys sign up
 through the form. Journeys of administrators make one as an operator does,
 `flask users create --admin` next to the app (``new_admin``); the invitation
-journey needs a second app, by invitation only (``invite_server``), which
-only the default mode starts.
+journey needs a second app, by invitation only (``invite_server``): a second
+gunicorn in the default mode, a second throwaway stack with BROWSER_STACK=1
+(started only when that journey runs), none against BROWSER_BASE_URL.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pytest
 from tests.helpers.browser import PASSWORD
 from tests.helpers.browser_stack import compose_stack
 from tests.helpers.docker_env import docker_problem, free_port
-from tests.helpers.mail import SmtpCatcher
+from tests.helpers.mail import CatcherInbox, SmtpCatcher
 from tests.helpers.oidc import Provider, running_provider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,11 +60,13 @@ def _unavailable(reason: str) -> None:
 
 @dataclass(frozen=True)
 class Served:
-    """An app under test: its base URL, and how to run `flask <args>` next to it
-    (on its database) returning the output; None when this mode cannot."""
+    """An app under test: its base URL; how to run `flask <args>` next to it
+    (on its database) returning the output; and what it mailed (an SMTP server
+    in this process, or the stack's `mail` catcher). None when this mode cannot."""
 
     url: str
     flask: Callable[..., str] | None
+    mail: SmtpCatcher | CatcherInbox | None = None
 
 
 def _local_mode() -> bool:
@@ -87,13 +90,18 @@ def served(tmp_path_factory: pytest.TempPathFactory, oidc_provider: Provider | N
     if os.environ.get("BROWSER_BASE_URL"):
         yield Served(os.environ["BROWSER_BASE_URL"].rstrip("/"), None)
     elif os.environ.get("BROWSER_STACK") == "1":
-        problem = docker_problem()
-        if problem:
-            _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
-        with compose_stack() as (url, flask):
-            yield Served(url, flask)
+        yield from _stack(registration="open")
     else:
         yield from _gunicorn(tmp_path_factory, registration="open", provider=oidc_provider)
+
+
+def _stack(*, registration: str) -> Iterator[Served]:
+    """A throwaway compose stack (tests/helpers/browser_stack.py) with this REGISTRATION."""
+    problem = docker_problem()
+    if problem:
+        _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
+    with compose_stack(registration=registration) as stack:
+        yield Served(stack.url, stack.flask, stack.mail)
 
 
 @pytest.fixture(scope="session")
@@ -104,13 +112,17 @@ def live_server(served: Served) -> str:
 
 @pytest.fixture(scope="session")
 def invite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """A second app, REGISTRATION=invite, on a database of its own (default mode only)."""
-    if os.environ.get("BROWSER_BASE_URL") or os.environ.get("BROWSER_STACK") == "1":
+    """A second app, REGISTRATION=invite, on a database of its own: a second gunicorn,
+    or with BROWSER_STACK=1 a second stack (a REGISTRATION is the whole server's)."""
+    if os.environ.get("BROWSER_BASE_URL"):
         pytest.skip(
-            "needs an app with REGISTRATION=invite beside the open one the other journeys sign up on; "
-            "only the default mode (gunicorn on SQLite) starts one"
+            "BROWSER_BASE_URL names one running app: the invitation journey needs a second, "
+            "REGISTRATION=invite, beside the open one the other journeys sign up on"
         )
-    yield from _gunicorn(tmp_path_factory, registration="invite")
+    if os.environ.get("BROWSER_STACK") == "1":
+        yield from _stack(registration="invite")
+    else:
+        yield from _gunicorn(tmp_path_factory, registration="invite")
 
 
 @pytest.fixture
@@ -128,19 +140,16 @@ def new_admin(served: Served) -> Callable[..., str]:
     return make
 
 
-# The SMTP server each local gunicorn sends its mail to, by its REGISTRATION
-# (none in the stack modes).
-_LOCAL_INBOX: dict[str, SmtpCatcher] = {}
-
-
 @pytest.fixture(scope="session")
-def mail_inbox(live_server: str) -> SmtpCatcher | None:
-    """What the app under test mailed (reset links): an SMTP server in this process, in the local mode only.
+def mail_inbox(served: Served) -> SmtpCatcher | CatcherInbox | None:
+    """What the app under test mailed (reset links): in the local mode an SMTP
+    server in this process; with BROWSER_STACK=1 the stack's `mail` catcher
+    (the web container cannot reach this process), read over its HTTP API.
 
-    In the stack modes the web container cannot reach a server in this
-    process, so this is None and the tests that read mail skip there.
+    None against BROWSER_BASE_URL, whose mail goes wherever that stack sends
+    it: the tests that read mail skip there.
     """
-    return _LOCAL_INBOX.get("open")
+    return served.mail
 
 
 def _gunicorn(
@@ -150,7 +159,6 @@ def _gunicorn(
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
     catcher = SmtpCatcher().start()
-    _LOCAL_INBOX[registration] = catcher
     env = {
         **os.environ,
         "APP_ENV": "dev",
@@ -189,12 +197,11 @@ def _gunicorn(
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"gunicorn did not start; see {data / 'gunicorn.log'}")
                 time.sleep(0.2)
-        yield Served(url, flask)
+        yield Served(url, flask, catcher)
     finally:
         server.terminate()
         server.wait(timeout=10)
         log.close()
-        _LOCAL_INBOX.pop(registration, None)
         catcher.stop()
 
 

@@ -1,12 +1,18 @@
-"""A real SMTP server in the test process (aiosmtpd on a free loopback port), and reading what it caught."""
+"""Mail the app sent, caught two ways: a real SMTP server in the test process
+(aiosmtpd on a free loopback port), or the compose `mail` profile's catcher
+(mail/catcher.py) read over its HTTP API, for apps in containers that cannot
+reach this process. Both are read the same way: ``messages`` (oldest first),
+each with ``recipients`` and the reset ``link``, and ``wait_for(n)``."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import json
 import re
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -16,6 +22,12 @@ from aiosmtpd.controller import Controller
 from .docker_env import free_port
 
 LINK = re.compile(r"https?://\S+/auth/reset/(rst_[A-Za-z0-9_-]+)")
+
+
+def _reset_link(body: str) -> re.Match[str]:
+    match = LINK.search(body)
+    assert match, body
+    return match
 
 
 @dataclass(frozen=True)
@@ -32,15 +44,11 @@ class Caught:
 
     @property
     def link(self) -> str:
-        match = LINK.search(self.body)
-        assert match, self.body
-        return match.group(0)
+        return _reset_link(self.body).group(0)
 
     @property
     def secret(self) -> str:
-        match = LINK.search(self.body)
-        assert match, self.body
-        return match.group(1)
+        return _reset_link(self.body).group(1)
 
 
 class _Handler:
@@ -91,3 +99,55 @@ class SmtpCatcher:
                 return messages
             time.sleep(0.02)
         raise AssertionError(f"expected {count} message(s), got {len(self.messages)} in {timeout} s")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A message as the compose catcher lists it: its envelope and plain-text body."""
+
+    sender: str
+    recipients: list[str]
+    subject: str
+    body: str
+
+    @property
+    def link(self) -> str:
+        return _reset_link(self.body).group(0)
+
+    @property
+    def secret(self) -> str:
+        return _reset_link(self.body).group(1)
+
+
+class CatcherInbox:
+    """The compose `mail` profile's catcher, read over HTTP (its /messages.json),
+    with SmtpCatcher's reading side: ``messages`` oldest first and ``wait_for``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        # The catcher is on the host's loopback: never through a proxy.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @property
+    def messages(self) -> list[Listed]:
+        with self._opener.open(self.url + "/messages.json", timeout=5) as response:
+            listed = json.load(response)
+        # The catcher lists the newest first; SmtpCatcher, the oldest.
+        return [Listed(m["sender"], list(m["recipients"]), m["subject"], m["body"]) for m in reversed(listed)]
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[Listed]:
+        """The messages once ``count`` have arrived; fails after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        seen: list[Listed] = []
+        last_error: OSError | None = None
+        while time.monotonic() < deadline:
+            try:
+                seen = self.messages
+                last_error = None
+            except OSError as exc:
+                last_error = exc
+            if len(seen) >= count:
+                return seen
+            time.sleep(0.1)
+        reason = f" (last error: {last_error!r})" if last_error else ""
+        raise AssertionError(f"expected {count} message(s) at {self.url}, got {len(seen)} in {timeout} s{reason}")

@@ -4,6 +4,7 @@ what it is sent over SMTP is listed, escaped, on a page that takes no writes."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import smtplib
 import sys
 import threading
@@ -67,6 +68,20 @@ def test_caught_mail_is_listed_newest_first_and_escaped(catcher):
     assert "to alice@example.com" in page
 
 
+def test_caught_mail_is_listed_as_json_for_programs(catcher):
+    port, url, _ = catcher
+    _send(port, "First", "hello")
+    _send(port, "Reset", "Open https://notes.example.org/auth/reset/rst_abc <script>alert(1)</script>")
+    with urllib.request.urlopen(url + "/messages.json", timeout=5) as response:  # noqa: S310 - our own loopback server
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+        listed = json.loads(response.read())
+    assert [m["subject"] for m in listed] == ["Reset", "First"]
+    assert listed[0]["recipients"] == ["alice@example.com"]
+    assert listed[0]["sender"] == "notes@localhost"
+    assert listed[0]["body"].strip() == "Open https://notes.example.org/auth/reset/rst_abc <script>alert(1)</script>"
+
+
 def test_only_the_last_messages_are_kept(catcher):
     port, _, inbox = catcher
     for n in range(5):
@@ -74,10 +89,11 @@ def test_only_the_last_messages_are_kept(catcher):
     assert [m.subject for m in inbox.messages()] == ["message 4", "message 3", "message 2"]
 
 
+@pytest.mark.parametrize("path", ["/", "/messages.json"])
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
-def test_the_page_is_read_only(catcher, method):
+def test_the_page_is_read_only(catcher, method, path):
     _, url, _ = catcher
-    request = urllib.request.Request(url + "/", method=method, data=b"x")  # noqa: S310 - our own loopback server
+    request = urllib.request.Request(url + path, method=method, data=b"x")  # noqa: S310 - our own loopback server
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)  # noqa: S310 - our own loopback server
     with refused.value:

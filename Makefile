@@ -254,12 +254,12 @@ echo "deploy: Notes is running at https://$${name:-localhost}$$([ "$${port:-443}
 endef
 export DEPLOY_ON_SERVER
 
-## deploy: HOST=user@server [SET="SERVER_NAME=notes.example.com ACME_EMAIL=..."]: upload HEAD, build and start it there; run again to upgrade
+## deploy: TO=user@server [SET="SERVER_NAME=notes.example.com ACME_EMAIL=..."]: upload HEAD, build and start it there; run again to upgrade
 deploy:
-	@test -n "$(HOST)" || { echo "usage: make deploy HOST=user@server [SET='SERVER_NAME=notes.example.com'] [DEPLOY_DIR=notes]" >&2; exit 2; }
+	@test -n "$(TO)" || { echo "usage: make deploy TO=user@server [SET='SERVER_NAME=notes.example.com'] [DEPLOY_DIR=notes]" >&2; exit 2; }
 	@git diff --quiet HEAD -- || echo "deploy: uncommitted changes are not deployed (HEAD is)" >&2
-	git archive --format=tar HEAD | $(SSH) $(HOST) 'set -e; mkdir -p $(DEPLOY_DIR); rm -rf $(DEPLOY_DIR)/app.new; mkdir $(DEPLOY_DIR)/app.new; tar -x -C $(DEPLOY_DIR)/app.new'
-	printf '%s\n' "$$DEPLOY_ON_SERVER" | $(SSH) $(HOST) sh -s -- '$(DEPLOY_DIR)' $(SET)
+	git archive --format=tar HEAD | $(SSH) $(TO) 'set -e; mkdir -p $(DEPLOY_DIR); rm -rf $(DEPLOY_DIR)/app.new; mkdir $(DEPLOY_DIR)/app.new; tar -x -C $(DEPLOY_DIR)/app.new'
+	printf '%s\n' "$$DEPLOY_ON_SERVER" | $(SSH) $(TO) sh -s -- '$(DEPLOY_DIR)' $(SET)
 
 .PHONY: deploy
 

@@ -67,7 +67,7 @@ class Box:
                 "-C",
                 str(ROOT),
                 "deploy",
-                "HOST=root@127.0.0.1",
+                "TO=root@127.0.0.1",
                 f"SSH={self.ssh_command}",
                 f"SET={' '.join(settings)}",
             ],
@@ -185,9 +185,12 @@ def test_deploy_then_upgrade_in_place_over_ssh(box: Box, tmp_path: Path) -> None
 
 
 def test_deploy_without_a_host_says_how(tmp_path: Path) -> None:
-    result = subprocess.run(["make", "-C", str(ROOT), "-s", "deploy"], capture_output=True, text=True, check=False)
+    env = {key: value for key, value in os.environ.items() if key not in ("TO", "SET")}
+    result = subprocess.run(
+        ["make", "-C", str(ROOT), "-s", "deploy"], capture_output=True, text=True, check=False, env=env
+    )
     assert result.returncode != 0
-    assert "usage: make deploy HOST=user@server" in result.stderr
+    assert "usage: make deploy TO=user@server" in result.stderr
 
 
 def test_a_malformed_setting_changes_nothing_on_the_box(box: Box) -> None:

@@ -35,9 +35,12 @@ class Stack:
         https_port: int,
         ca: Path,
         overrides: tuple[Path, ...] = (),
+        root: Path = ROOT,
     ) -> None:
+        """``root``: the checkout whose compose file and build contexts are used (another release's, say)."""
         self.project = project
-        self.files = (COMPOSE_FILE, *overrides)
+        self.root = root
+        self.files = (root / COMPOSE_FILE.name, *overrides)
         self.env_file = env_file
         self.http_port = http_port
         self.https_port = https_port
@@ -52,7 +55,7 @@ class Stack:
             "-p",
             self.project,
             "--project-directory",
-            str(ROOT),
+            str(self.root),
             *(arg for path in self.files for arg in ("-f", str(path))),
             "--env-file",
             str(self.env_file),

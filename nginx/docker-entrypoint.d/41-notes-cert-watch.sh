@@ -15,12 +15,17 @@ signature() {
     stat -L -c '%i %.9Y %s' "$dir/fullchain.pem" "$dir/privkey.pem" 2>/dev/null | tr '\n' ' '
 }
 
+# Taken now, before nginx starts and reads the pair: any later change counts.
+last="$(signature)"
 (
-    last="$(signature)"
     warned=""
     while sleep "$interval"; do
         now="$(signature)"
         if [ -n "$now" ] && [ "$now" != "$last" ]; then
+            # Still being written (the key lands a moment before the
+            # certificate)? Wait for the pair to settle first.
+            sleep 1
+            [ "$(signature)" = "$now" ] || continue
             if nginx -t -q 2>/dev/null; then
                 echo "41-notes-cert-watch: the certificate in $dir changed; reloading nginx" >&2
                 nginx -s reload && last="$now"

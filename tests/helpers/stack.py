@@ -135,11 +135,17 @@ def started_stack(*overrides: Path, server_name: str = "localhost", **settings: 
         stack.up()
         yield stack
     finally:
+        # Every profile: a service a test started by name (its profile not
+        # named on the command line) is otherwise neither logged nor removed,
+        # and its volumes and networks stay behind with it.
         try:
             if os.environ.get("STACK_KEEP_LOGS") or os.environ.get("CI") == "true":
-                print(stack.compose("logs", "--no-color", "--tail", "200", check=False).stdout[-20000:])
+                logs = stack.compose("--profile", "*", "logs", "--no-color", "--tail", "200", check=False)
+                print(logs.stdout[-20000:])
         finally:
-            stack.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180)
+            stack.compose(
+                "--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180
+            )
             shutil.rmtree(workdir, ignore_errors=True)
 
 

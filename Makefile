@@ -67,8 +67,8 @@ test-browser-stack: $(VENV)/.dev
 
 ## lint: ruff, mypy and the import contracts of docs/architecture.md
 lint: $(VENV)/.dev
-	$(BIN)/ruff check web tests
-	$(BIN)/ruff format --check web tests
+	$(BIN)/ruff check web tests acme
+	$(BIN)/ruff format --check web tests acme
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
 
@@ -78,8 +78,8 @@ openapi: $(VENV)/.runtime
 
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev
-	$(BIN)/ruff format web tests
-	$(BIN)/ruff check --fix web tests
+	$(BIN)/ruff format web tests acme
+	$(BIN)/ruff check --fix web tests acme
 
 ## clean: remove the venv, caches and the local SQLite database
 clean:

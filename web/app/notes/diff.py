@@ -24,7 +24,8 @@ class DiffLine:
 def diff_lines(old: str, new: str, context: int = CONTEXT_LINES) -> list[DiffLine]:
     """The lines of ``old`` and ``new``, each kept, deleted or inserted, with
     ``context`` unchanged lines around each change; empty when they are equal."""
-    a, b = old.splitlines(), new.splitlines()
+    # str.splitlines: plain strings even from a Markup, which Markup.format would trust.
+    a, b = str.splitlines(old), str.splitlines(new)
     out: list[DiffLine] = []
     for n, group in enumerate(difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(context)):
         if n or group[0][1] > 0:

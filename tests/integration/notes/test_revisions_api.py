@@ -184,3 +184,15 @@ def test_a_read_only_token_cannot_restore(client, note, factory, user, headers):
     assert client.get(f"{API}/notes/{note.id}/revisions", headers=reader).status_code == 200
     response = client.post(f"{API}/notes/{note.id}/revisions/{item['id']}/restore", headers={**reader, "If-Match": "*"})
     assert_problem(response, 403)
+
+
+def test_answers_have_the_documented_fields(client, headers, note):
+    schemas = client.get(f"{API}/openapi.json").get_json()["components"]["schemas"]
+    _patch(client, headers, note.id, {"content": "v2"})
+    page = _revisions(client, headers, note.id)
+    assert set(page) == set(schemas["RevisionPage"]["properties"])
+    [item] = page["items"]
+    assert set(item) == set(schemas["RevisionSummary"]["properties"])
+    one = client.get(f"{API}/notes/{note.id}/revisions/{item['id']}", headers=headers).get_json()
+    assert set(one) == set(schemas["Revision"]["properties"])
+    assert one["replaced_via"] in schemas["Revision"]["properties"]["replaced_via"]["enum"]

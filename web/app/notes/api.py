@@ -272,7 +272,7 @@ NO_REVISION = "No such note of yours, or no such revision of it"
 def revision_list(args: dict[str, Any], note_id: int) -> Any:
     """List a note's revisions, newest first: each a version a save replaced.
 
-    Saves by one client (an API token, or a browser login) within 2 minutes
+    Saves by one client (an API token, or a browser login) within 2 minutes (by default)
     of each other fold into one revision. Follow next_cursor for more.
     """
     note = get_owned_note(note_id, api_owner())

@@ -179,7 +179,9 @@ class RevisionSummarySchema(Schema):
         attribute="created_at", metadata={"description": "When a save replaced that version"}
     )
     last_save_at = fields.AwareDateTime(
-        metadata={"description": "The last save of the same client folded into this revision (within 2 minutes)"}
+        metadata={
+            "description": "The last save of the same client folded into this revision (saves within 2 minutes by default)"
+        }
     )
     replaced_via = fields.String(
         attribute="via",

@@ -180,7 +180,8 @@ class RevisionSummarySchema(Schema):
     )
     last_save_at = fields.AwareDateTime(
         metadata={
-            "description": "The last save of the same client folded into this revision (saves within 2 minutes by default)"
+            "description": "The last save of the same client folded into this revision "
+            "(saves within 2 minutes by default)"
         }
     )
     replaced_via = fields.String(

@@ -159,6 +159,16 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     report["edit-conflict"] = _axe(page)
     shoot_to(page, f"edit-conflict-{scheme}")
 
+    # History: the other tab's save kept the version it replaced.
+    page.goto(view + "/history")
+    expect(page.locator("#revisions li")).not_to_have_count(0)
+    report["history"] = _axe(page)
+    shoot_to(page, f"history-{scheme}")
+    page.get_by_role("link", name="Compare with current").first.click()
+    expect(page.locator("#diff")).to_be_visible()
+    report["history-diff"] = _axe(page)
+    shoot_to(page, f"history-diff-{scheme}")
+
     # Two-factor login: off, the set-up with its QR code (and a wrong code),
     # the recovery codes, the login's code step, and on.
     page.goto("/account/")

@@ -19,8 +19,8 @@ def test_production_logs_json_and_a_laptop_text_by_default():
 
 @pytest.mark.parametrize(("value", "expected"), [("json", "json"), ("TEXT", "text"), (" json ", "json")])
 def test_log_format_is_read(value, expected):
-    assert ProdConfig({**GOOD, "LOG_FORMAT": value}).LOG_FORMAT == expected
-    assert DevConfig({"LOG_FORMAT": value}).LOG_FORMAT == expected
+    assert expected == ProdConfig({**GOOD, "LOG_FORMAT": value}).LOG_FORMAT
+    assert expected == DevConfig({"LOG_FORMAT": value}).LOG_FORMAT
 
 
 def test_an_unknown_log_format_refuses_to_start():

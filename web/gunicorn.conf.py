@@ -78,6 +78,12 @@ worker_tmp_dir = _shm
 
 # Logs go to stdout/stderr, where Docker collects (and rotates) them. The
 # request id is the X-Request-ID the app echoes, the same id nginx logs.
+# LOG_FORMAT=json (production's default, as the app's): one JSON object per
+# line, in the app's format (app/http/logs.py), the access line with the
+# request id, user id and duration.
+log_format = (os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("APP_ENV") == "prod" else "text")).lower()
+if log_format not in ("json", "text"):
+    raise ValueError(f"LOG_FORMAT={log_format!r}: use 'json' or 'text'")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
@@ -90,6 +96,37 @@ def _redacting_logger():  # type: ignore[no-untyped-def]
     from gunicorn.glogging import Logger
 
     class RedactingLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg):  # type: ignore[no-untyped-def]
+            super().setup(cfg)
+            if log_format == "json":
+                from app.http.logs import JsonFormatter
+
+                for log in (self.error_log, self.access_log):
+                    for handler in log.handlers:
+                        handler.setFormatter(JsonFormatter())
+
+        def access(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+            if log_format != "json":
+                return super().access(resp, req, environ, request_time)
+            if not self.access_log_enabled:
+                return None
+            atoms = self.atoms(resp, req, environ, request_time)
+            path = atoms["U"] + (f"?{atoms['q']}" if atoms.get("q") else "")
+            status = str(atoms["s"])
+            size = atoms.get("B")
+            fields = {
+                "request_id": environ.get("notes.request_id") or atoms.get("{x-request-id}o") or None,
+                "user_id": environ.get("notes.user_id"),
+                "method": atoms["m"],
+                "path": path,
+                "status": int(status) if status.isdigit() else status,
+                "bytes": size if isinstance(size, int) else None,
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "remote_addr": atoms["h"],
+            }
+            self.access_log.info('"%s %s" %s', atoms["m"], path, status, extra=fields)
+            return None
+
         def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
             # Imported here: when gunicorn reads this file the app is not importable yet.
             from app.http.requestlog import redact_secrets

@@ -202,3 +202,31 @@ def _names(directory: Path) -> set[str]:
 
 def _live_gauges(directory: Path, pid: int) -> list[str]:
     return [name for name in _names(directory) if name.startswith("gauge_live") and name.endswith(f"_{pid}.db")]
+
+
+def test_json_logs_carry_the_request_id_and_duration_and_no_secret(tmp_path: Path) -> None:
+    """LOG_FORMAT=json: gunicorn's error and access lines are JSON objects, one a line."""
+    secret = "rst_" + "S3cr3tR3set" * 3
+    with (
+        _gunicorn(tmp_path, workers=1, LOG_FORMAT="json") as (_, port, output),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as conn,
+    ):
+        conn.sendall(
+            f"GET /auth/reset/{secret} HTTP/1.1\r\nHost: localhost\r\nX-Request-ID: trace-json-1\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        while conn.recv(65536):
+            pass
+    lines = [line for line in output[0].splitlines() if line.strip()]
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    # Every line gunicorn and the app wrote is JSON (the test factory's own print aside).
+    assert [line for line in lines if not line.startswith("{") and not line.startswith("built in ")] == []
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"] for e in entries)
+    [access] = [e for e in entries if e["logger"] == "gunicorn.access"]
+    assert access["request_id"] == "trace-json-1"
+    assert access["method"] == "GET"
+    assert access["path"] == "/auth/reset/rst_[redacted]"
+    assert isinstance(access["status"], int)
+    assert isinstance(access["duration_ms"], float)
+    assert "user_id" not in access  # nobody logged in
+    assert secret not in output[0]

@@ -54,6 +54,12 @@ class BaseConfig:
     NOTES_PER_PAGE = 20
     # Notes in the trash longer than this are deleted by `flask notes purge-trash`.
     TRASH_RETENTION_DAYS = 30
+    # A note's history (app/notes/history.py): saves by the same client this
+    # close together fold into one revision; revisions whose last save is
+    # older than REVISIONS_KEEP_DAYS go in `flask notes purge-trash` (None:
+    # keep them as long as their note). Dev and prod read both from the environment.
+    REVISION_FOLD_WINDOW = timedelta(minutes=2)
+    REVISIONS_KEEP_DAYS: int | None = None
     API_MAX_PAGE_SIZE = 100
     # Imports and exports read or write a whole notebook: per user, at most
     # this many in USAGE_WINDOW (app/limits/).
@@ -181,6 +187,7 @@ class DevConfig(BaseConfig):
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
         _read_observability(self, env, default_log_format="text")
+        _read_revisions(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
         _read_two_factor(self, env)
@@ -231,6 +238,7 @@ class ProdConfig(BaseConfig):
         self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
         _read_api_rate_limits(self, env)
         _read_observability(self, env, default_log_format="json")
+        _read_revisions(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
@@ -337,6 +345,12 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+def _read_revisions(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """REVISION_FOLD_SECONDS (0: every save is a revision) and REVISIONS_KEEP_DAYS (unset: keep all)."""
+    config.REVISION_FOLD_WINDOW = timedelta(seconds=_whole_number(env, "REVISION_FOLD_SECONDS", 120))
+    config.REVISIONS_KEEP_DAYS = _positive_int(env, "REVISIONS_KEEP_DAYS", 0) or None
 
 
 def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:

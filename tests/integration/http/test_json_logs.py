@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask, current_app
+import sqlalchemy as sa
+from flask import Flask, current_app, g
 from tests.helpers.app import make_app
 from tests.helpers.data import PASSWORD, Factory
 from tests.helpers.web import bearer
 
 from app.extensions import db
+from app.http.logs import user_id
 
 ACCESS = "notes.access"
 
@@ -94,3 +96,24 @@ def test_every_logger_writes_json_with_the_request_id(json_app: Flask, capsys: A
     assert messages["from the app logger"]["request_id"] == "trace-json-3"
     assert messages["from a module logger"]["request_id"] == "trace-json-3"
     assert len(entries) == 3  # the two, and the access line: Flask's own handler wrote nothing twice
+
+
+def test_the_user_id_costs_no_query_even_for_an_expired_user(app: Flask) -> None:
+    """A request whose write failed (a locked database: a 503 page) still logs: reading the
+    id must not refresh the user, which would raise instead of answering."""
+    user = Factory().user("expired@example.com")
+    known = user.id
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with app.test_request_context("/"):
+        g._login_user = user
+        db.session.expire(user)  # as a commit earlier in the request leaves it
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert user_id() == known
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert statements == []

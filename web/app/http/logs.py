@@ -21,8 +21,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context
 from flask.logging import default_handler
+from sqlalchemy.exc import NoInspectionAvailable
 
 # What a record may carry besides its message, in this order.
 FIELDS = ("request_id", "user_id", "method", "path", "status", "bytes", "duration_ms", "remote_addr")
@@ -52,19 +54,32 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def _identity(who: object) -> int | None:
+    """The primary key of a loaded row (from its identity, so an expired row costs no query,
+    and a session that must roll back first raises nothing), else its plain ``id``."""
+    try:
+        state = sa.inspect(who)
+    except NoInspectionAvailable:
+        found = getattr(who, "id", None)  # e.g. the API's Caller(owner id)
+        return found if isinstance(found, int) else None
+    identity = getattr(state, "identity", None)
+    return int(identity[0]) if identity else None
+
+
 def user_id() -> int | None:
     """The id of whoever this request acts for, if anyone: a token's owner, or the logged-in user.
 
     Read from what the API's auth and Flask-Login left on ``g``; never loads
-    anyone (a log line must not cost a query).
+    anything: a log line must not cost a query, nor fail in a request whose
+    transaction failed (a locked database's 503 page is still logged).
+    Flask-Login's anonymous user is no row, and has no id.
     """
     owner = g.get("api_owner")
-    if owner is not None and getattr(owner, "id", None) is not None:
-        return int(owner.id)
+    if owner is not None:
+        return _identity(owner)
     user = g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        found = getattr(user, "id", None)
-        return int(found) if found is not None else None
+    if user is not None:
+        return _identity(user)
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -102,6 +103,33 @@ class Stack:
                 last = exc
             time.sleep(1)
         raise AssertionError(f"stack not ready after {timeout}s: {last!r}")
+
+
+_RID = re.compile(r"\brid=(\S+)")
+
+
+def log_entries(log: str) -> list[dict[str, Any]]:
+    """The JSON lines of a container log (`docker logs`, or `compose logs` with its "web-1  | " prefixes)."""
+    entries = []
+    for line in log.splitlines():
+        body = line.split(" | ", 1)[1] if " | " in line and not line.startswith("{") else line
+        body = body.strip()
+        if body.startswith("{"):
+            try:
+                entries.append(json.loads(body))
+            except ValueError:
+                continue
+    return entries
+
+
+def access_request_ids(log: str) -> list[str]:
+    """The request id of every access line in a web or nginx log, JSON (the stack's default) or text."""
+    ids = [
+        str(entry["request_id"])
+        for entry in log_entries(log)
+        if entry.get("logger") in ("gunicorn.access", "nginx.access", "notes.access") and entry.get("request_id")
+    ]
+    return ids + [found.group(1) for line in log.splitlines() if (found := _RID.search(line))]
 
 
 # The API rate limits for stacks under load from one token: far above what the

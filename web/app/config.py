@@ -108,6 +108,12 @@ class BaseConfig:
     OPENAPI_REDOC_URL = "/static/vendor/redoc/redoc.standalone.js"
 
     ACCESS_LOG = True
+    # "text" (one readable line) or "json" (one object per line, for log
+    # collectors): the app's logs; gunicorn.conf.py reads LOG_FORMAT too.
+    LOG_FORMAT = "text"
+    # The port of the metrics listener (app/metrics/exposition.py): /metrics
+    # is answered on connections to it only. 0: no metrics served.
+    METRICS_PORT = 0
 
     # Who may create an account (app/accounts/rules.py): "open", "invite"
     # (a link from an administrator) or "closed". Production reads REGISTRATION.
@@ -180,6 +186,7 @@ class DevConfig(BaseConfig):
         url = env.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
+        _read_observability(self, env, default_log_format="text")
         _read_revisions(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
@@ -230,6 +237,7 @@ class ProdConfig(BaseConfig):
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
         self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
         _read_api_rate_limits(self, env)
+        _read_observability(self, env, default_log_format="json")
         _read_revisions(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
@@ -243,6 +251,21 @@ class ProdConfig(BaseConfig):
             )
         _read_two_factor(self, env, production=True)
         _read_oidc(self, env, production=True)
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _read_observability(config: BaseConfig, env: Mapping[str, str], *, default_log_format: str) -> None:
+    """LOG_FORMAT (text or json) and METRICS_PORT (0: off), checked."""
+    log_format = env.get("LOG_FORMAT", "").strip().lower() or default_log_format
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={env['LOG_FORMAT']!r}: use LOG_FORMAT=json or LOG_FORMAT=text")
+    config.LOG_FORMAT = log_format
+    port = _whole_number(env, "METRICS_PORT", 0)
+    if port > 65535:
+        raise ConfigError(f"METRICS_PORT={port} is not a TCP port; use 1-65535, or 0 for no metrics")
+    config.METRICS_PORT = port
 
 
 OIDC_REDIRECT_HINT = "register https://YOUR-SERVER/auth/oidc/callback as its redirect URI"

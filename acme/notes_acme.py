@@ -74,6 +74,9 @@ WEBROOT = Path(os.environ.get("ACME_WEBROOT_DIR", "/var/www/acme"))
 CERT_DIR = Path(os.environ.get("CERT_DIR", "/certs"))
 STATE_DIR = Path(os.environ.get("ACME_STATE_DIR", "/var/lib/acme"))
 STATUS_NAME = "acme-status.json"
+# A copy of the status for the metrics (app/metrics/status.py), in a volume
+# without the private key that the web containers may read; unset: none.
+STATUS_DIR = Path(os.environ["STATUS_DIR"]) if os.environ.get("STATUS_DIR") else None
 RUN_AS = 10001  # the web image's `app` user, who owns the certs volume
 
 
@@ -240,23 +243,38 @@ def install(cert_dir: Path, cert_pem: bytes, key_pem: bytes) -> bool:
 
 
 def write_status(
-    cert_dir: Path, settings: Settings, *, error: str | None, previous: Mapping[str, Any] | None = None
+    cert_dir: Path,
+    settings: Settings,
+    *,
+    error: str | None,
+    previous: Mapping[str, Any] | None = None,
+    copy_to: Path | None = None,
+    in_cert_dir: bool = True,
 ) -> dict[str, Any]:
-    """Record the outcome of a check and the installed certificate (STATUS_NAME)."""
+    """Record the outcome of a check and the installed certificate (STATUS_NAME), and a copy in ``copy_to``.
+
+    With ACME off the state is "off": nothing is checked, but the installed
+    certificate (self-signed or dropped in) is described all the same, so its
+    expiry is watched too.
+    """
     now = _iso(_now())
     status = {
         "domain": settings.domain,
         "directory": settings.directory,
-        "state": "error" if error else "ok",
+        "state": "off" if not settings.enabled else "error" if error else "ok",
         "error": error,
         "checked_at": now,
-        "last_success_at": (previous or {}).get("last_success_at") if error else now,
+        "last_success_at": (previous or {}).get("last_success_at") if error or not settings.enabled else now,
         "certificate": installed_certificate(cert_dir),
     }
-    try:
-        write_atomic(cert_dir / STATUS_NAME, (json.dumps(status, indent=2) + "\n").encode(), 0o644)
-    except OSError as exc:
-        log(f"warning: cannot write {cert_dir / STATUS_NAME}: {exc}")
+    text = (json.dumps(status, indent=2) + "\n").encode()
+    for directory in (cert_dir if in_cert_dir else None, copy_to):
+        if directory is None:
+            continue
+        try:
+            write_atomic(directory / STATUS_NAME, text, 0o644)
+        except OSError as exc:
+            log(f"warning: cannot write {directory / STATUS_NAME}: {exc}")
     return status
 
 
@@ -445,10 +463,10 @@ def check(
                     f"writable by uid {RUN_AS}"
                 ) from exc
         except CheckFailed as exc:
-            status = write_status(cert_dir, settings, error=str(exc), previous=previous)
+            status = write_status(cert_dir, settings, error=str(exc), previous=previous, copy_to=STATUS_DIR)
             log(f"ERROR: {exc}; nginx keeps serving {_serving(status['certificate'])}")
             return False
-    status = write_status(cert_dir, settings, error=None)
+    status = write_status(cert_dir, settings, error=None, copy_to=STATUS_DIR)
     cert = status["certificate"] or {}
     if changed:
         log(f"installed a certificate for {settings.domain} (serial {cert.get('serial')}, until "
@@ -487,16 +505,22 @@ def _drop_privileges(webroot: Path, state: Path) -> None:
     for path in (webroot / ".well-known", challenges):
         os.chown(path, RUN_AS, RUN_AS)
         path.chmod(0o755)
-    state.mkdir(parents=True, exist_ok=True)
-    os.chown(state, RUN_AS, RUN_AS)
+    for owned in (state, STATUS_DIR):
+        if owned is not None:
+            owned.mkdir(parents=True, exist_ok=True)
+            os.chown(owned, RUN_AS, RUN_AS)
     os.setgroups([])
     os.setgid(RUN_AS)
     os.setuid(RUN_AS)
 
 
-def _idle() -> None:
+def _report_while_off(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+    """ACME off: describe the installed certificate for the metrics now and every hour (it may be
+    replaced by hand), in STATUS_DIR only: TLS_CERTS may be the operator's own directory."""
     while True:
-        signal.pause()
+        if STATUS_DIR is not None:
+            write_status(CERT_DIR, settings, error=None, copy_to=STATUS_DIR, in_cert_dir=False)
+        sleep(RETRY_AFTER)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -523,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not settings.enabled:
         log("ACME=off: certificates in TLS_CERTS are used as they are (self-signed until you drop real ones in)")
         if command == "loop":
-            _idle()
+            _report_while_off(settings)
         return 0
     for warning in settings.warnings:
         log(f"warning: {warning}")

@@ -103,7 +103,14 @@ def test_the_alert_rules_are_loaded(monitored: tuple[Stack, str]) -> None:
     _, base = monitored
     groups = _prometheus().get(f"{base}/api/v1/rules", timeout=10).json()["data"]["groups"]
     alerts = {rule["name"]: rule for group in groups for rule in group["rules"] if rule["type"] == "alerting"}
-    assert {"NotesWebDown", "NotesWebAbsent", "NotesHigh5xxRate"} <= set(alerts)
+    assert {
+        "NotesWebDown",
+        "NotesWebAbsent",
+        "NotesHigh5xxRate",
+        "NotesCertificateExpiresSoon",
+        "NotesCertificateCheckFailing",
+        "NotesCertificateUnknown",
+    } <= set(alerts)
     assert all(rule["health"] in ("ok", "unknown") for rule in alerts.values()), alerts
     assert alerts["NotesWebDown"]["state"] == "inactive"  # web is up
 
@@ -142,3 +149,14 @@ def test_web_and_nginx_log_json_lines_with_the_request_id(monitored: tuple[Stack
     assert web[0]["status"] == 200 and isinstance(web[0]["duration_ms"], float)
     assert [e["logger"] for e in nginx] == ["nginx.access"], nginx
     assert nginx[0]["status"] == 200 and isinstance(nginx[0]["duration_ms"], int)
+
+
+def test_the_certificate_expiry_is_scraped_from_the_acme_service_report(monitored: tuple[Stack, str]) -> None:
+    """With ACME off the acme service still reports the self-signed certificate, a year out; the check is "ok"."""
+    _, base = monitored
+    expiry = _eventually(
+        "the certificate's expiry", lambda: _query(base, "max(notes_certificate_expiry_timestamp_seconds) - time()")
+    )
+    days_left = float(expiry[0]["value"][1]) / 86400
+    assert 300 < days_left <= 366, days_left
+    assert float(_query(base, "min(notes_certificate_check_ok)")[0]["value"][1]) == 1.0

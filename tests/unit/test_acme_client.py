@@ -468,3 +468,40 @@ def test_status_prints_the_status_file(
     capsys.readouterr()
     assert acme.main(["status"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "ok"
+
+
+def test_the_status_is_copied_for_the_metrics_where_the_private_key_is_not(tmp_path: Path) -> None:
+    certs, status = tmp_path / "certs", tmp_path / "status"
+    certs.mkdir()
+    status.mkdir()
+    cert_pem, key_pem = certificate("Pebble Intermediate")
+    acme.install(certs, cert_pem, key_pem)
+    written = acme.write_status(certs, settings_for(), error=None, copy_to=status)
+    assert json.loads((status / acme.STATUS_NAME).read_text()) == written
+    assert (certs / acme.STATUS_NAME).exists()
+    assert sorted(p.name for p in status.iterdir()) == [acme.STATUS_NAME]  # no key beside it
+
+
+def test_with_acme_off_the_installed_certificate_is_still_described_for_the_metrics(tmp_path, monkeypatch) -> None:
+    """A self-signed or dropped-in certificate expires too: reported, and the operator's directory left alone."""
+    certs, status = tmp_path / "certs", tmp_path / "status"
+    certs.mkdir()
+    status.mkdir()
+    cert_pem, key_pem = certificate("Someone's CA", days=10)
+    acme.install(certs, cert_pem, key_pem)
+    monkeypatch.setattr(acme, "CERT_DIR", certs)
+    monkeypatch.setattr(acme, "STATUS_DIR", status)
+
+    class Stop(Exception):
+        pass
+
+    def sleep(seconds: float) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        acme._report_while_off(acme.read_settings({"ACME": "off"}), sleep=sleep)
+    reported = json.loads((status / acme.STATUS_NAME).read_text())
+    assert reported["state"] == "off" and reported["error"] is None
+    assert reported["certificate"]["issuer"] == "CN=Someone's CA"
+    assert reported["certificate"]["not_after_unix"] > 0
+    assert not (certs / acme.STATUS_NAME).exists()

@@ -114,6 +114,9 @@ class BaseConfig:
     # The port of the metrics listener (app/metrics/exposition.py): /metrics
     # is answered on connections to it only. 0: no metrics served.
     METRICS_PORT = 0
+    # Where the stack's own jobs leave their state for the metrics
+    # (app/metrics/status.py): the certificate's and the backups'. "": none.
+    OPS_STATUS_DIR = ""
 
     # Who may create an account (app/accounts/rules.py): "open", "invite"
     # (a link from an administrator) or "closed". Production reads REGISTRATION.
@@ -257,7 +260,7 @@ LOG_FORMATS = ("text", "json")
 
 
 def _read_observability(config: BaseConfig, env: Mapping[str, str], *, default_log_format: str) -> None:
-    """LOG_FORMAT (text or json) and METRICS_PORT (0: off), checked."""
+    """LOG_FORMAT (text or json), METRICS_PORT (0: off) and OPS_STATUS_DIR, checked."""
     log_format = env.get("LOG_FORMAT", "").strip().lower() or default_log_format
     if log_format not in LOG_FORMATS:
         raise ConfigError(f"LOG_FORMAT={env['LOG_FORMAT']!r}: use LOG_FORMAT=json or LOG_FORMAT=text")
@@ -266,6 +269,7 @@ def _read_observability(config: BaseConfig, env: Mapping[str, str], *, default_l
     if port > 65535:
         raise ConfigError(f"METRICS_PORT={port} is not a TCP port; use 1-65535, or 0 for no metrics")
     config.METRICS_PORT = port
+    config.OPS_STATUS_DIR = env.get("OPS_STATUS_DIR", "").strip()
 
 
 OIDC_REDIRECT_HINT = "register https://YOUR-SERVER/auth/oidc/callback as its redirect URI"

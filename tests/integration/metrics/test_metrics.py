@@ -165,3 +165,30 @@ def test_the_app_port_has_no_metrics(metrics_app: Flask, environ: dict[str, Any]
 def test_without_a_metrics_port_nothing_is_served(client: FlaskClient) -> None:
     response = client.get("/metrics", environ_base={"gunicorn.socket": FakeSocket(METRICS_PORT)})
     assert response.status_code == 404
+
+
+# --- the state of the stack's jobs, from their status files -------------------
+
+
+def test_the_certificate_status_becomes_gauges(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What the acme service reports (acme/notes_acme.py) is scraped from OPS_STATUS_DIR through the metrics port."""
+    (tmp_path / "acme-status.json").write_text(
+        '{"state": "error", "error": "CA unreachable", "checked_at": "2026-11-30T12:00:00+00:00",'
+        ' "certificate": {"not_after_unix": 1798000000, "issuer": "CN=Pebble"}}'
+    )
+    app = make_app(METRICS_PORT=METRICS_PORT, OPS_STATUS_DIR=str(tmp_path))
+    with app.app_context():
+        db.create_all()
+        text = on_port(app.test_client(), METRICS_PORT, "/metrics").get_data(as_text=True)
+    assert "notes_certificate_expiry_timestamp_seconds 1.798e+09" in text
+    assert "notes_certificate_check_ok 0.0" in text
+    assert "notes_certificate_checked_timestamp_seconds 1.79604e+09" in text
+
+
+@pytest.mark.parametrize("content", [None, "not json", "[1, 2]", '{"state": "ok", "certificate": null}'])
+def test_a_missing_or_unreadable_status_gives_no_expiry(tmp_path, content) -> None:  # type: ignore[no-untyped-def]
+    """No file, or one that says nothing of a certificate: no made-up expiry, so an alert on its absence can fire."""
+    if content is not None:
+        (tmp_path / "acme-status.json").write_text(content)
+    text = exposition.render(str(tmp_path)).decode()
+    assert "notes_certificate_expiry_timestamp_seconds" not in text

@@ -23,6 +23,7 @@ from flask import Flask
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
 from . import series
+from .status import StatusFiles
 
 PATH = "/metrics"
 
@@ -36,22 +37,30 @@ def local_port(environ: dict[str, Any]) -> int | None:
         return None  # no socket (a test client), or a Unix socket: never the metrics listener
 
 
-def render() -> bytes:
-    """Every series in Prometheus' text format, summed over gunicorn's workers in multiprocess mode."""
+def render(status_dir: str = "") -> bytes:
+    """Every series in Prometheus' text format, summed over gunicorn's workers in multiprocess mode,
+    and the state of the stack's jobs from the files in ``status_dir`` (app/metrics/status.py)."""
     found = series.get()  # this worker's series exist (and read 0) even before it counted anything
     if series.multiprocess():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest(found.registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(found.registry)
+    if status_dir:
+        jobs = CollectorRegistry(auto_describe=False)
+        jobs.register(StatusFiles(status_dir))
+        body += generate_latest(jobs)
+    return body
 
 
 class MetricsListener:
     """Serve ``/metrics`` to connections made to ``port``; hand every other connection to ``app``."""
 
-    def __init__(self, app: Any, port: int) -> None:
+    def __init__(self, app: Any, port: int, status_dir: str = "") -> None:
         self.app = app
         self.port = port
+        self.status_dir = status_dir
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if local_port(environ) != self.port:
@@ -60,7 +69,7 @@ class MetricsListener:
             return _answer(start_response, "404 Not Found", b"Only /metrics here.\n", "text/plain; charset=utf-8")
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return _answer(start_response, "405 Method Not Allowed", b"GET only.\n", "text/plain; charset=utf-8")
-        body = render()
+        body = render(self.status_dir)
         return _answer(
             start_response, "200 OK", b"" if environ["REQUEST_METHOD"] == "HEAD" else body, CONTENT_TYPE_LATEST
         )
@@ -77,4 +86,6 @@ def _answer(start_response: Any, status: str, body: bytes, content_type: str) ->
 def init_app(app: Flask) -> None:
     port = int(app.config.get("METRICS_PORT") or 0)
     if port:
-        app.wsgi_app = MetricsListener(app.wsgi_app, port)  # type: ignore[method-assign]
+        app.wsgi_app = MetricsListener(  # type: ignore[method-assign]
+            app.wsgi_app, port, str(app.config.get("OPS_STATUS_DIR") or "")
+        )

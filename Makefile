@@ -67,8 +67,8 @@ test-browser-stack: $(VENV)/.dev
 
 ## lint: ruff, mypy and the import contracts of docs/architecture.md
 lint: $(VENV)/.dev
-	$(BIN)/ruff check web tests
-	$(BIN)/ruff format --check web tests
+	$(BIN)/ruff check web tests db
+	$(BIN)/ruff format --check web tests db
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
 
@@ -78,8 +78,8 @@ openapi: $(VENV)/.runtime
 
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev
-	$(BIN)/ruff format web tests
-	$(BIN)/ruff check --fix web tests
+	$(BIN)/ruff format web tests db
+	$(BIN)/ruff check --fix web tests db
 
 ## clean: remove the venv, caches and the local SQLite database
 clean:
@@ -204,7 +204,26 @@ backup:
 restore:
 	@COMPOSE="$(COMPOSE)" FILE="$(FILE)" FORCE="$(FORCE)" db/restore.sh
 
-.PHONY: chaos backup restore
+# Continuous archiving (issue 14): pgBackRest in the db image, base backups by
+# the backup service, off-site copies with restic. docs/backups.md.
+
+## backup-status: when the last good pgBackRest backup and archived WAL were; writes backups/backup-status.prom
+backup-status:
+	@COMPOSE="$(COMPOSE)" BACKUP_DIR="$(BACKUP_DIR)" PYTHON="$(PYTHON)" db/backup-status.sh
+
+## restore-pitr: restore the database to TIME='2026-11-30 14:05' (UTC) or TIME=latest from pgBackRest
+restore-pitr:
+	@COMPOSE="$(COMPOSE)" TIME="$(TIME)" PYTHON="$(PYTHON)" db/restore-pitr.sh
+
+## backup-offsite: copy the pgBackRest repository off-site now with restic (RESTIC_REPOSITORY, RESTIC_PASSWORD)
+backup-offsite:
+	@$(COMPOSE) run --rm --no-deps -T backup notes-offsite backup
+
+## restore-offsite: put the latest restic copy back into the pgBackRest repository (FORCE=1 over backups)
+restore-offsite:
+	@COMPOSE="$(COMPOSE)" FORCE="$(FORCE)" db/restore-offsite.sh
+
+.PHONY: chaos backup restore backup-status restore-pitr backup-offsite restore-offsite
 
 # ---- performance (issue 6) ---------------------------------------------------
 

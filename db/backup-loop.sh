@@ -59,7 +59,7 @@ until pgbackrest --stanza="$stanza" stanza-create; do
 done
 
 while :; do
-    if kind="$(due)"; then
+    if kind="$(due)" && [ -n "$kind" ]; then
         case "$kind" in
             full | diff)
                 log "taking a $kind backup"

@@ -82,8 +82,11 @@ else
     recovery=(--type=time "--target=$target" --target-action=promote)
 fi
 # --delta --force: rewrite only what differs, into whatever the volume holds
-# (a wrecked or an empty data directory alike).
-if ! "${compose[@]}" run --rm --no-deps -T backup pgbackrest --stanza=notes restore --delta --force "${recovery[@]}"; then
+# (a wrecked or an empty data directory alike). A database that crashed
+# leaves postmaster.pid behind, which pgBackRest takes for a running server;
+# db is stopped now, so it is stale.
+if ! "${compose[@]}" run --rm --no-deps -T backup sh -c 'rm -f "$PGDATA/postmaster.pid" && exec pgbackrest "$@"' \
+    pgbackrest --stanza=notes restore --delta --force "${recovery[@]}"; then
     fail "pgbackrest restore failed (above). The database volume is incomplete: fix the cause and run this again."
 fi
 

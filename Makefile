@@ -190,6 +190,7 @@ fuzz: $(VENV)/.dev
 BACKUP_DIR ?= backups
 CHAOS_SECONDS ?= 30
 SOAK_SECONDS ?= 600
+PITR_LOAD_SECONDS ?= 75
 
 ## chaos: fault injection, overload and a soak on throwaway stacks (CHAOS_SECONDS 30, SOAK_SECONDS 600: ~20 min); writes docs/reliability.md
 chaos: $(VENV)/.dev
@@ -223,7 +224,12 @@ backup-offsite:
 restore-offsite:
 	@COMPOSE="$(COMPOSE)" FORCE="$(FORCE)" db/restore-offsite.sh
 
-.PHONY: chaos backup restore backup-status restore-pitr backup-offsite restore-offsite
+## pitr-drill: lose a throwaway stack's database volume under load, restore with pgBackRest, count (~4 min); writes docs/reliability.md's PITR section
+pitr-drill: $(VENV)/.dev
+	TESTCONTAINERS_RYUK_DISABLED=true PITR_LOAD_SECONDS=$(PITR_LOAD_SECONDS) PITR_REPORT=docs/reliability.md \
+	  $(BIN)/pytest -m stack tests/stack/test_pitr.py tests/stack/test_offsite.py
+
+.PHONY: chaos backup restore pitr-drill backup-status restore-pitr backup-offsite restore-offsite
 
 # ---- performance (issue 6) ---------------------------------------------------
 

@@ -11,7 +11,7 @@
 #      written so far into the archive (so TIME=latest loses nothing);
 #   2. web, backup and db stop (nginx answers 502 meanwhile);
 #   3. `pgbackrest restore --delta` rewrites the data volume from the newest
-#      backup before TIME (an empty or destroyed volume is fine);
+#      backup before TIME (an intact, a damaged or a new empty volume);
 #   4. db starts and replays archived WAL up to TIME, then opens for writes
 #      on a new timeline (the old one stays in the archive);
 #   5. the whole stack starts again (migrate first, as on every `up`).
@@ -81,12 +81,14 @@ if [ "$target" = latest ]; then
 else
     recovery=(--type=time "--target=$target" --target-action=promote)
 fi
-# --delta --force: rewrite only what differs, into whatever the volume holds
-# (a wrecked or an empty data directory alike). A database that crashed
+# --delta: rewrite only the files whose checksum differs from the backup's.
+# On an empty volume pgBackRest says it cannot use --delta there (no
+# PG_VERSION) and restores everything; a volume that holds files but no
+# PG_VERSION is refused (empty it first). A database that crashed
 # leaves postmaster.pid behind, which pgBackRest takes for a running server;
 # db is stopped now, so it is stale.
 if ! "${compose[@]}" run --rm --no-deps -T backup sh -c 'rm -f "$PGDATA/postmaster.pid" && exec pgbackrest "$@"' \
-    pgbackrest --stanza=notes restore --delta --force "${recovery[@]}"; then
+    pgbackrest --stanza=notes restore --delta "${recovery[@]}"; then
     fail "pgbackrest restore failed (above). The database volume is incomplete: fix the cause and run this again."
 fi
 

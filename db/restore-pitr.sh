@@ -92,18 +92,24 @@ if ! "${compose[@]}" run --rm --no-deps -T backup sh -c 'rm -f "$PGDATA/postmast
     fail "pgbackrest restore failed (above). The database volume is incomplete: fix the cause and run this again."
 fi
 
+since="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 "${compose[@]}" up -d --no-deps db
 say "replaying archived WAL (up to ${wait_seconds} s)"
 deadline=$((SECONDS + wait_seconds))
+# Docker restarts a db that stops (restart: unless-stopped), so its log, not
+# its state, tells a recovery that cannot finish.
 while :; do
     if running db && [ "$(psql_db "SELECT pg_is_in_recovery()" 2>/dev/null)" = f ]; then
         break
     fi
-    if ! running db || [ $SECONDS -ge $deadline ]; then
-        "${compose[@]}" logs --no-color --tail 30 db >&2 || true
-        if "${compose[@]}" logs --no-color db 2>/dev/null | grep -q "recovery ended before configured recovery target was reached"; then
-            fail "the archive ends before $target: nothing written after its last archived WAL survived. Run make restore-pitr TIME=latest (or an earlier TIME)."
-        fi
+    log="$("${compose[@]}" logs --no-color --since "$since" db 2>&1 || true)"
+    if grep -q "recovery ended before configured recovery target was reached" <<<"$log"; then
+        "${compose[@]}" stop db >/dev/null 2>&1 || true
+        fail "the archive ends before $target: what was written after its last archived WAL is gone. Run make restore-pitr TIME=latest (or an earlier TIME); the stack stays stopped until then."
+    fi
+    if grep -q "PANIC\|FATAL:  could not" <<<"$log" || [ $SECONDS -ge $deadline ]; then
+        "${compose[@]}" stop db >/dev/null 2>&1 || true
+        tail -n 30 <<<"$log" >&2
         fail "the database did not come out of recovery (its log is above); the stack stays stopped"
     fi
     sleep 2

@@ -203,7 +203,7 @@ def test_lose_the_volume_restore_latest_then_a_time_in_the_middle(
     stack.wait_ready()
     rows_then = stored_rows(stack, load.tag)
     missing_before = [i for i in before if rows_then.get(i) != titles[i]]
-    present_after = [i for i in after if i in rows_then]
+    present_after = [i for i in after if rows_then.get(i) == titles[i]]
     report["middle"] = {
         "target": utc(middle),
         "written before it": len(before),
@@ -236,7 +236,8 @@ def test_lose_the_volume_restore_latest_then_a_time_in_the_middle(
         "restore took (s)": round(live_seconds, 1),
     }
     assert all(rows_now.get(i) == title for i, title in fresh.items()), report["live"]
-    assert all(i not in rows_now for i in after)  # still the rewound history
+    # Still the rewound history (ids start again from T's, so compare titles).
+    assert not [i for i in after if rows_now.get(i) == titles[i]]
 
 
 def test_retention_expires_old_full_backups(pitr_stack: Stack) -> None:
@@ -267,7 +268,9 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "- The newest write that survived was acknowledged "
         f"{latest['newest surviving write (s before the failure)']} s before the failure: "
-        "everything older was in the archive.",
+        "everything older was in the archive. What is lost is what was written since archive_timeout last "
+        f"closed a WAL segment: between 0 and about {ARCHIVE_TIMEOUT} s, depending on when the failure strikes "
+        "(a longer PITR_LOAD_SECONDS moves it; CI's 75 s lands about 17 s after a switch).",
         f"- The check: no acknowledged write older than archive_timeout ({ARCHIVE_TIMEOUT} s) + {SLACK} s "
         "(the checkpointer's wake-up and archive-push) is lost.",
     ]

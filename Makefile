@@ -224,7 +224,7 @@ backup-offsite:
 restore-offsite:
 	@COMPOSE="$(COMPOSE)" FORCE="$(FORCE)" db/restore-offsite.sh
 
-## pitr-drill: lose a throwaway stack's database volume under load, restore with pgBackRest, count (~4 min); writes docs/reliability.md's PITR section
+## pitr-drill: lose a throwaway stack's database volume under load, restore with pgBackRest, count, then the off-site path (~6 min); writes docs/reliability.md's PITR section
 pitr-drill: $(VENV)/.dev
 	TESTCONTAINERS_RYUK_DISABLED=true PITR_LOAD_SECONDS=$(PITR_LOAD_SECONDS) PITR_REPORT=docs/reliability.md \
 	  $(BIN)/pytest -m stack tests/stack/test_pitr.py tests/stack/test_offsite.py

@@ -48,14 +48,16 @@ ensure_repository() {
 case "${1:-}" in
     backup)
         ensure_repository
-        restic backup --host notes --tag pgbackrest --exclude "$staging" "$repo_dir"
-        restic forget --host notes --tag pgbackrest --prune \
+        # --retry-lock: the schedule's copy and a `make backup-offsite` from
+        # cron may meet; the second waits instead of failing.
+        restic backup --retry-lock 5m --host notes --tag pgbackrest --exclude "$staging" "$repo_dir"
+        restic forget --retry-lock 5m --host notes --tag pgbackrest --prune \
             --keep-daily "${OFFSITE_KEEP_DAILY:-14}" --keep-weekly "${OFFSITE_KEEP_WEEKLY:-8}"
         say "copied $repo_dir to $RESTIC_REPOSITORY"
         ;;
     snapshots)
         ensure_repository
-        restic snapshots --host notes --tag pgbackrest
+        restic snapshots --retry-lock 5m --host notes --tag pgbackrest
         ;;
     restore)
         set +e
@@ -72,10 +74,10 @@ case "${1:-}" in
         if [ "${held:-0}" != 0 ] && [ "${FORCE:-0}" != 1 ]; then
             fail "refusing: the repository already holds $held backups. Add FORCE=1 to lay the off-site copy over it (WAL archived since is kept)."
         fi
-        snapshot="$(restic snapshots --host notes --tag pgbackrest --latest 1 --json | jq -r '.[-1].short_id // empty')"
+        snapshot="$(restic snapshots --retry-lock 5m --host notes --tag pgbackrest --latest 1 --json | jq -r '.[-1].short_id // empty')"
         [ -n "$snapshot" ] || fail "the restic repository $RESTIC_REPOSITORY holds no snapshot of the pgBackRest repository"
         rm -rf "$staging"
-        restic restore "$snapshot" --target "$staging"
+        restic restore --retry-lock 5m "$snapshot" --target "$staging"
         # Laid over what is there: restored files win; WAL archived after the
         # snapshot (by a database that kept running) stays.
         cp -a "$staging$repo_dir/." "$repo_dir/"

@@ -50,7 +50,7 @@ def offsite_stack(compose_available: None, remote: Path) -> Iterator[Stack]:
 
 def snapshot_times(stack: Stack) -> list[float]:
     """When each restic snapshot was taken (restic writes nanoseconds; Python reads microseconds)."""
-    out = stack.compose("exec", "-T", "backup", "restic", "snapshots", "--json").stdout
+    out = stack.compose("exec", "-T", "backup", "restic", "snapshots", "--no-lock", "--json").stdout
     return [
         datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", s["time"]).replace("Z", "+00:00")).timestamp()
         for s in json.loads(out) or []
@@ -77,6 +77,11 @@ def test_a_restic_copy_rebuilds_everything_after_all_volumes_are_lost(offsite_st
     while not any(taken > diff["timestamp"]["stop"] for taken in snapshot_times(stack)):
         assert time.monotonic() < deadline, stack.logs("backup")[-3000:]
         time.sleep(3)
+    # And on demand: make backup-offsite takes a new snapshot (forget keeps one a day, the newest).
+    newest = max(snapshot_times(stack))
+    now = run_make(stack, "backup-offsite")
+    assert now.returncode == 0, now.stdout + now.stderr
+    assert max(snapshot_times(stack)) > newest
     copied = {b["label"] for b in backups(stack)}
     assert diff["label"] in copied
 

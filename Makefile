@@ -67,8 +67,8 @@ test-browser-stack: $(VENV)/.dev
 
 ## lint: ruff, mypy and the import contracts of docs/architecture.md
 lint: $(VENV)/.dev
-	$(BIN)/ruff check web tests db
-	$(BIN)/ruff format --check web tests db
+	$(BIN)/ruff check web tests acme db
+	$(BIN)/ruff format --check web tests acme db
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
 
@@ -78,8 +78,8 @@ openapi: $(VENV)/.runtime
 
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev
-	$(BIN)/ruff format web tests db
-	$(BIN)/ruff check --fix web tests db
+	$(BIN)/ruff format web tests acme db
+	$(BIN)/ruff check --fix web tests acme db
 
 ## clean: remove the venv, caches and the local SQLite database
 clean:
@@ -230,6 +230,63 @@ pitr-drill: $(VENV)/.dev
 	  $(BIN)/pytest -m stack tests/stack/test_pitr.py tests/stack/test_offsite.py
 
 .PHONY: chaos backup restore pitr-drill backup-status restore-pitr backup-offsite restore-offsite
+
+# ---- deploy to a server over SSH ---------------------------------------------
+DEPLOY_DIR ?= notes
+SSH ?= ssh
+
+# Run on the server by `make deploy` (sh, from its standard input), in
+# DEPLOY_DIR, after the release's files were unpacked into app.new: keeps
+# .env there (made once with fresh secrets, which never leave the server),
+# sets the KEY=VALUE arguments in it, swaps the release in and lets compose
+# build and start it. The volumes (the database, the certificates) belong to
+# the compose project, not to a directory, so an upgrade keeps them.
+define DEPLOY_ON_SERVER
+set -eu
+cd "$$1"; shift
+[ -d app.new ] || { echo "deploy: no release was unpacked in $$PWD/app.new" >&2; exit 1; }
+for setting in "$$@"; do
+  case "$${setting%%=*}" in
+    ''|*[!A-Z0-9_]*|[0-9]*) echo "deploy: '$$setting' is not KEY=VALUE (e.g. SERVER_NAME=notes.example.com)" >&2; exit 2;;
+  esac
+done
+command -v docker >/dev/null || { echo "deploy: Docker is not installed on this server" >&2; exit 1; }
+umask 077
+if [ ! -f .env ]; then
+  secret() { head -c "$$1" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+  sed -e "s/^SECRET_KEY=.*/SECRET_KEY=$$(secret 48)/" \
+      -e "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD=$$(secret 24)/" app.new/.env.example > .env.new
+  mv .env.new .env
+  echo "deploy: created $$PWD/.env with fresh secrets"
+fi
+for setting in "$$@"; do
+  key=$${setting%%=*}
+  { grep -v "^$$key=" .env || true; printf '%s\n' "$$setting"; } > .env.new
+  mv .env.new .env
+done
+rm -rf app.old
+if [ -d app ]; then mv app app.old; fi
+mv app.new app
+ln -s ../.env app/.env
+cd app
+if ! docker compose up -d --build --wait --remove-orphans; then
+  echo "deploy: the new release did not become healthy; the previous one's files are in $$(dirname "$$PWD")/app.old" >&2
+  exit 1
+fi
+rm -rf ../app.old
+name=$$(sed -n 's/^SERVER_NAME=//p' .env); port=$$(sed -n 's/^HTTPS_PORT=//p' .env)
+echo "deploy: Notes is running at https://$${name:-localhost}$$([ "$${port:-443}" = 443 ] || echo ":$$port")/"
+endef
+export DEPLOY_ON_SERVER
+
+## deploy: TO=user@server [SET="SERVER_NAME=notes.example.com ACME_EMAIL=..."]: upload HEAD, build and start it there; run again to upgrade
+deploy:
+	@test -n "$(TO)" || { echo "usage: make deploy TO=user@server [SET='SERVER_NAME=notes.example.com'] [DEPLOY_DIR=notes]" >&2; exit 2; }
+	@git diff --quiet HEAD -- || echo "deploy: uncommitted changes are not deployed (HEAD is)" >&2
+	git archive --format=tar HEAD | $(SSH) $(TO) 'set -e; mkdir -p $(DEPLOY_DIR); rm -rf $(DEPLOY_DIR)/app.new; mkdir $(DEPLOY_DIR)/app.new; tar -x -C $(DEPLOY_DIR)/app.new'
+	printf '%s\n' "$$DEPLOY_ON_SERVER" | $(SSH) $(TO) sh -s -- '$(DEPLOY_DIR)' $(SET)
+
+.PHONY: deploy
 
 # ---- performance (issue 6) ---------------------------------------------------
 

@@ -9,6 +9,7 @@ stack overrides the few that depend on where it runs (see .env.example).
 import json
 import multiprocessing
 import os
+import shutil
 
 
 def _int(name: str, default: int) -> int:
@@ -26,7 +27,22 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name}={value!r} is not a whole number") from None
 
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+bind = [os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")]
+# The metrics listener (app/metrics/exposition.py): a port of its own, which
+# nginx never proxies to; the app answers /metrics on it and only on it.
+# The app reads METRICS_PORT too. 0 or unset: no listener.
+_metrics_port = _int("METRICS_PORT", 0)
+if _metrics_port:
+    bind.append(f"{os.environ.get('METRICS_BIND_HOST', '0.0.0.0')}:{_metrics_port}")  # noqa: S104 - a container's interfaces
+
+# Prometheus' multiprocess mode: every worker writes its values to files in
+# this directory and a scrape adds them up. Set before the app (and so
+# prometheus_client) is loaded, which reads it at import; on tmpfs, as the
+# files are rewritten on every request. Emptied when the master starts
+# (on_starting), so a restart never adds up a previous run's counts.
+_shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+if _metrics_port and not os.environ.get("PROMETHEUS_MULTIPROC_DIR") and _shm:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(_shm, f"notes-metrics-{_metrics_port}")
 # The usual (2 x cores) + 1: a worker waiting on the database leaves a core busy.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
 # gthread by default: threads overlap database waits, and unlike sync workers
@@ -58,10 +74,16 @@ preload_app = True
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 200)
 # The heartbeat file on tmpfs: a disk-backed /tmp can stall workers under I/O.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+worker_tmp_dir = _shm
 
 # Logs go to stdout/stderr, where Docker collects (and rotates) them. The
 # request id is the X-Request-ID the app echoes, the same id nginx logs.
+# LOG_FORMAT=json (production's default, as the app's): one JSON object per
+# line, in the app's format (app/http/logs.py), the access line with the
+# request id, user id and duration.
+log_format = (os.environ.get("LOG_FORMAT") or ("json" if os.environ.get("APP_ENV") == "prod" else "text")).lower()
+if log_format not in ("json", "text"):
+    raise ValueError(f"LOG_FORMAT={log_format!r}: use 'json' or 'text'")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
@@ -74,6 +96,37 @@ def _redacting_logger():  # type: ignore[no-untyped-def]
     from gunicorn.glogging import Logger
 
     class RedactingLogger(Logger):  # type: ignore[misc]
+        def setup(self, cfg):  # type: ignore[no-untyped-def]
+            super().setup(cfg)
+            if log_format == "json":
+                from app.http.logs import JsonFormatter
+
+                for log in (self.error_log, self.access_log):
+                    for handler in log.handlers:
+                        handler.setFormatter(JsonFormatter())
+
+        def access(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+            if log_format != "json":
+                return super().access(resp, req, environ, request_time)
+            if not self.access_log_enabled:
+                return None
+            atoms = self.atoms(resp, req, environ, request_time)
+            path = atoms["U"] + (f"?{atoms['q']}" if atoms.get("q") else "")
+            status = str(atoms["s"])
+            size = atoms.get("B")
+            fields = {
+                "request_id": environ.get("notes.request_id") or atoms.get("{x-request-id}o") or None,
+                "user_id": environ.get("notes.user_id"),
+                "method": atoms["m"],
+                "path": path,
+                "status": int(status) if status.isdigit() else status,
+                "bytes": size if isinstance(size, int) else None,
+                "duration_ms": round(request_time.total_seconds() * 1000, 1),
+                "remote_addr": atoms["h"],
+            }
+            self.access_log.info('"%s %s" %s', atoms["m"], path, status, extra=fields)
+            return None
+
         def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
             # Imported here: when gunicorn reads this file the app is not importable yet.
             from app.http.requestlog import redact_secrets
@@ -112,6 +165,29 @@ def _write_problem(sock, status_int, reason, mesg):  # type: ignore[no-untyped-d
         f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Empty PROMETHEUS_MULTIPROC_DIR: a previous run's files would be added to this one's.
+
+    Once per master start (a HUP reload does not come here), before any worker
+    is forked; the preloaded app makes no series (app/metrics/series.py).
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A worker is gone (recycled by max_requests, killed on timeout): its gauges stop counting.
+
+    Its counters and histograms stay in the sum, as a counter must never go down.
+    """
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

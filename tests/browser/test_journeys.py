@@ -41,6 +41,28 @@ def test_register_write_markdown_and_see_it_rendered(page):
     expect(page.locator("#flashes")).to_have_text("Note created.")
 
 
+def test_restore_an_old_version_from_its_differences(page):
+    """Change a note, see what changed in its history, and bring the old text back as a new version."""
+    register(page)
+    url = write_note(page, "Recipe", "Bake 20 minutes.")
+    page.goto(url + "/edit")
+    page.fill("#content", "Bake 45 minutes.")
+    page.click("form.note-form button.primary")
+    expect(page.locator(".markdown")).to_contain_text("Bake 45 minutes.")
+    page.click("#history")
+    page.wait_for_url(f"**{url}/history")
+    page.get_by_role("link", name="Compare with current").first.click()
+    diff = page.locator("#diff")
+    expect(diff.locator("del, .diff-del").first).to_contain_text("20")
+    expect(diff.locator("ins, .diff-ins").first).to_contain_text("45")
+    page.get_by_role("button", name=re.compile(r"^Restore ")).click()
+    page.wait_for_url(f"**{url}")
+    expect(page.locator(".markdown")).to_contain_text("Bake 20 minutes.")
+    # History is never rewritten: the text it replaced is a version of its own now.
+    page.click("#history")
+    expect(page.locator("#revisions li")).to_have_count(2)
+
+
 def test_tag_filter_then_search_as_you_type_and_open_a_result(page):
     register(page)
     write_note(page, "Sourdough", "Feed the starter with rye flour every morning.", tags="baking")

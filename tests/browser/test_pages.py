@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,16 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     report["edit-conflict"] = _axe(page)
     shoot_to(page, f"edit-conflict-{scheme}")
 
+    # History: the other tab's save kept the version it replaced.
+    page.goto(view + "/history")
+    expect(page.locator("#revisions li")).not_to_have_count(0)
+    report["history"] = _axe(page)
+    shoot_to(page, f"history-{scheme}")
+    page.get_by_role("link", name="Compare with current").first.click()
+    expect(page.locator("#diff")).to_be_visible()
+    report["history-diff"] = _axe(page)
+    shoot_to(page, f"history-diff-{scheme}")
+
     # Two-factor login: off, the set-up with its QR code (and a wrong code),
     # the recovery codes, the login's code step, and on.
     page.goto("/account/")
@@ -212,6 +223,26 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
         page.wait_for_url("**/auth/oidc/link")
         report["sso-link"] = _axe(page)
         shoot_to(page, f"sso-link-{scheme}")
+        # An account made by single sign-on: no password, so its account
+        # page offers "Confirm with SSO", and says when it has been.
+        only_sso = f"sso-only-{scheme}-{uuid.uuid4().hex[:8]}@example.com"
+        oidc_provider.set_user(only_sso, email=only_sso, email_verified=True)
+        page.goto("/auth/login")
+        page.click("#sso-login")
+        page.fill("input[name=sub]", only_sso)
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url("**/notes/")
+        page.goto("/account/")
+        expect(page.locator("#sso-confirm")).to_be_visible()
+        report["account-without-password"] = _axe(page)
+        shoot_to(page, f"account-without-password-{scheme}")
+        page.click("#sso-confirm")
+        page.fill("input[name=sub]", only_sso)
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url("**/account/")
+        expect(page.locator("#proof-status")).to_contain_text("Confirmed with single sign-on")
+        report["account-confirmed-with-sso"] = _axe(page)
+        page.click("text=Log out")
         page.goto("/auth/register")
     page.fill("#email", "nobody@example.com")
     page.fill("#password", PASSWORD)

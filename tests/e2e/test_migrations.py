@@ -40,6 +40,7 @@ APP_TABLES = {
     "two_factor_challenges",
     "audit_events",
     "oidc_identities",
+    "note_revisions",
 }
 
 
@@ -177,6 +178,76 @@ def test_0012_session_devices_up_and_down_keep_the_sessions(fresh_database: Call
                 assert not names & {"user_agent", "ip"}
                 assert conn.execute(sa.text("SELECT token_hash FROM login_sessions")).scalars().all() == ["h1"]
             assert "uq_users_email_lower" in _schema(url)[2]
+        finally:
+            engine.dispose()
+            dispose(app)
+
+
+def test_0013_note_revisions_up_and_down_keep_the_notes(fresh_database: Callable[[], Any]) -> None:
+    """The table comes and goes on PostgreSQL; its rows go with their note, and notes survive both ways."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0012")
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
+                    )
+                )
+                for note_id in (1, 2):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
+                            " updated_at, version) VALUES (:id, 1, 't', 'c', false, false, now(), now(), 1)"
+                        ),
+                        {"id": note_id},
+                    )
+
+            _flask_db(app, "upgrade", "0013")
+            with engine.begin() as conn:
+                inspector = sa.inspect(conn)
+                fks = {
+                    fk["referred_table"]: fk["options"].get("ondelete")
+                    for fk in inspector.get_foreign_keys("note_revisions")
+                }
+                assert fks == {"notes": "CASCADE", "users": "SET NULL"}
+                indexes = {ix["name"] for ix in inspector.get_indexes("note_revisions")}
+                assert {"ix_note_revisions_note", "ix_note_revisions_last_save_at"} <= indexes
+                for note_id in (1, 2):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO note_revisions (note_id, note_version, saved_at, title, content, tags,"
+                            " author_id, client, created_at, last_save_at)"
+                            " VALUES (:id, 1, now(), 'old', 'old', '', 1, '', now(), now())"
+                        ),
+                        {"id": note_id},
+                    )
+                conn.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+                assert conn.execute(sa.text("SELECT note_id FROM note_revisions")).scalars().all() == [1]
+                conn.execute(sa.text("DELETE FROM users WHERE id = 1"))  # notes go with their owner, revisions too
+                assert conn.execute(sa.text("SELECT count(*) FROM note_revisions")).scalar() == 0
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
+                    )
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
+                        " updated_at, version) VALUES (3, 1, 'kept', 'c', false, false, now(), now(), 2)"
+                    )
+                )
+
+            _flask_db(app, "downgrade", "0012")
+            tables, revision, _ = _schema(url)
+            assert "note_revisions" not in tables and revision == "0012"
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT title FROM notes")).scalars().all() == ["kept"]
+
+            _flask_db(app, "upgrade")
+            assert "note_revisions" in _schema(url)[0]
         finally:
             engine.dispose()
             dispose(app)

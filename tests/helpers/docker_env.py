@@ -57,13 +57,15 @@ def free_subnet() -> str:
     raise RuntimeError("no free /24 left in 172.16.0.0/16 for the test stack")
 
 
-def write_stack_env(path: Path, *, http_port: int, https_port: int, image_tag: str, **extra: str) -> Path:
+def write_stack_env(
+    path: Path, *, http_port: int, https_port: int, image_tag: str, server_name: str = "localhost", **extra: str
+) -> Path:
     """Write a throwaway .env for a test stack: fresh secrets, loopback ports,
     a free frontend subnet; ``extra`` adds settings. Readable by the owner only."""
     lines = [
         f"SECRET_KEY={secrets.token_urlsafe(48)}",
         f"POSTGRES_PASSWORD={secrets.token_urlsafe(24)}",
-        "SERVER_NAME=localhost",
+        f"SERVER_NAME={server_name}",
         "HTTP_BIND=127.0.0.1",
         f"HTTP_PORT={http_port}",
         f"HTTPS_PORT={https_port}",

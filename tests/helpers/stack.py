@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -35,9 +36,12 @@ class Stack:
         https_port: int,
         ca: Path,
         overrides: tuple[Path, ...] = (),
+        root: Path = ROOT,
     ) -> None:
+        """``root``: the checkout whose compose file and build contexts are used (another release's, say)."""
         self.project = project
-        self.files = (COMPOSE_FILE, *overrides)
+        self.root = root
+        self.files = (root / COMPOSE_FILE.name, *overrides)
         self.env_file = env_file
         self.http_port = http_port
         self.https_port = https_port
@@ -52,7 +56,7 @@ class Stack:
             "-p",
             self.project,
             "--project-directory",
-            str(ROOT),
+            str(self.root),
             *(arg for path in self.files for arg in ("-f", str(path))),
             "--env-file",
             str(self.env_file),
@@ -101,19 +105,46 @@ class Stack:
         raise AssertionError(f"stack not ready after {timeout}s: {last!r}")
 
 
+_RID = re.compile(r"\brid=(\S+)")
+
+
+def log_entries(log: str) -> list[dict[str, Any]]:
+    """The JSON lines of a container log (`docker logs`, or `compose logs` with its "web-1  | " prefixes)."""
+    entries = []
+    for line in log.splitlines():
+        body = line.split(" | ", 1)[1] if " | " in line and not line.startswith("{") else line
+        body = body.strip()
+        if body.startswith("{"):
+            try:
+                entries.append(json.loads(body))
+            except ValueError:
+                continue
+    return entries
+
+
+def access_request_ids(log: str) -> list[str]:
+    """The request id of every access line in a web or nginx log, JSON (the stack's default) or text."""
+    ids = [
+        str(entry["request_id"])
+        for entry in log_entries(log)
+        if entry.get("logger") in ("gunicorn.access", "nginx.access", "notes.access") and entry.get("request_id")
+    ]
+    return ids + [found.group(1) for line in log.splitlines() if (found := _RID.search(line))]
+
+
 # The API rate limits for stacks under load from one token: far above what the
 # load sends, so the limiter's cost is measured but it never throttles.
 UNTHROTTLED = {"API_RATE_LIMIT_PER_TOKEN": "10000000", "API_RATE_LIMIT_PER_USER": "10000000"}
 
 
 @contextmanager
-def running_stack(*overrides: Path, **settings: str) -> Iterator[Stack]:
-    """A throwaway compose project on free loopback ports, built, up and ready.
+def started_stack(*overrides: Path, server_name: str = "localhost", **settings: str) -> Iterator[Stack]:
+    """A throwaway compose project on free loopback ports, built and up (`--wait`).
 
     ``overrides`` are extra compose files laid over docker-compose.yml;
     ``settings`` go into its .env. Torn down with its volumes (`down -v`)
     however the block ends; under CI or STACK_KEEP_LOGS its last logs are
-    printed first.
+    printed first. Nothing here talks to it over HTTPS: see running_stack.
     """
     workdir = Path(tempfile.mkdtemp(prefix="notes-stack-"))
     project = f"notes-stack-{uuid.uuid4().hex[:8]}"
@@ -121,21 +152,45 @@ def running_stack(*overrides: Path, **settings: str) -> Iterator[Stack]:
     env_file = workdir / "stack.env"
     # The tier signs its accounts up through the real form.
     settings = {"REGISTRATION": "open", **settings}
-    write_stack_env(env_file, http_port=http_port, https_port=https_port, image_tag="stack-test", **settings)
+    write_stack_env(
+        env_file,
+        http_port=http_port,
+        https_port=https_port,
+        image_tag="stack-test",
+        server_name=server_name,
+        **settings,
+    )
     stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem", overrides)
     try:
         stack.compose("build", timeout=UP_TIMEOUT)
         stack.up()
+        yield stack
+    finally:
+        # Every profile: a service a test started by name (its profile not
+        # named on the command line) is otherwise neither logged nor removed,
+        # and its volumes and networks stay behind with it.
+        try:
+            if os.environ.get("STACK_KEEP_LOGS") or os.environ.get("CI") == "true":
+                logs = stack.compose("--profile", "*", "logs", "--no-color", "--tail", "200", check=False)
+                print(logs.stdout[-20000:])
+        finally:
+            stack.compose(
+                "--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180
+            )
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def running_stack(*overrides: Path, **settings: str) -> Iterator[Stack]:
+    """started_stack for `localhost`, trusted through its self-signed certificate and ready.
+
+    Its client (Stack.session) verifies against the certificate copied out of
+    nginx, and /readyz answered 200 through nginx before the block starts.
+    """
+    with started_stack(*overrides, **settings) as stack:
         stack.compose("cp", "nginx:/etc/nginx/certs/fullchain.pem", stack.ca)
         stack.wait_ready()
         yield stack
-    finally:
-        try:
-            if os.environ.get("STACK_KEEP_LOGS") or os.environ.get("CI") == "true":
-                print(stack.compose("logs", "--no-color", "--tail", "200", check=False).stdout[-20000:])
-        finally:
-            stack.compose("down", "-v", "--remove-orphans", "--timeout", "30", check=False, timeout=180)
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 # --- an account with an API token, made through the real forms ---------------

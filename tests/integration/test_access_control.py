@@ -12,7 +12,8 @@ from tests.helpers.app import TEST_CONFIG
 from tests.helpers.data import PASSWORD
 
 from app import create_app
-from app.models import ApiToken, AuditEvent, Invite, Note, User, db
+from app.models import ApiToken, AuditEvent, Invite, Note, NoteRevision, User, db
+from app.notes.service import update_note
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {
@@ -46,6 +47,7 @@ SAMPLE_ARGS = {
     "action": "disable",
     "token": "rst_x",
     "identity_id": 1,
+    "revision_id": 1,
 }
 
 
@@ -96,7 +98,7 @@ def test_login_redirect_carries_the_page_to_return_to(client, user):
 def _snapshot() -> str:
     """A digest of every row the app stores, to prove nothing changed."""
     digest = hashlib.sha256()
-    for model in (User, Note, ApiToken, Invite, AuditEvent):
+    for model in (User, Note, NoteRevision, ApiToken, Invite, AuditEvent):
         for row in db.session.execute(sa.select(model.__table__)).all():
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
@@ -110,6 +112,8 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
     trashed.deleted_at = trashed.created_at
     db.session.commit()
     token, _ = factory.token(alice)
+    # A revision (id 1), so that the history pages show one.
+    update_note(live, {"content": "changed"})
     # An administrator, so that the admin pages are walked too.
     alice.is_admin = True
     db.session.commit()
@@ -121,6 +125,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
     for rule in rules:
         for note_id in (live.id, trashed.id):
             args = {"note_id": note_id, "token_id": token.id, "index": 0, "user_id": alice.id, "invite_id": 1}
+            args["revision_id"] = 1
             args["action"] = "disable"
             args["token"] = "rst_not-a-link"
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
@@ -142,6 +147,9 @@ NOTE_ROUTES = [
     ("POST", "/notes/{id}/restore"),
     ("POST", "/notes/{id}/purge"),
     ("POST", "/notes/{id}/tasks/0"),
+    ("GET", "/notes/{id}/history"),
+    ("GET", "/notes/{id}/history/diff?from=1&to=current"),
+    ("POST", "/notes/{id}/history/1/restore"),
 ]
 
 

@@ -33,7 +33,7 @@ import requests
 from tests.helpers.chaos_report import render_report
 from tests.helpers.load import WriteLoad, lost_writes, psql
 from tests.helpers.pitr import kept_section
-from tests.helpers.stack import ROOT, UNTHROTTLED, Account, Stack, running_stack
+from tests.helpers.stack import ROOT, UNTHROTTLED, Account, Stack, access_request_ids, running_stack
 
 from app.config import ProdConfig
 
@@ -468,7 +468,7 @@ def test_slow_clients_past_capacity(stack: Stack, account: Account, chaos_report
     record = base_record("slow clients past the request queue's capacity", load, stack, started)
     record["during"] = during
     web_log = stack.logs("web")
-    leaked = web_log.count(f"rid={load.tag}-slow-")
+    leaked = sum(rid.startswith(f"{load.tag}-slow-") for rid in access_request_ids(web_log))
     after = stack.session().get(stack.url("/healthz"), timeout=10)
     record.update(
         detail={

@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,27 +21,27 @@ ROOT = Path(__file__).resolve().parents[2]
 SET_BY_THE_STACK = {"GUNICORN_BIND", "FORWARDED_ALLOW_IPS"}
 
 
-def documented_gunicorn_settings() -> list[str]:
-    """The variables of the README's configuration table whose "Used by" is gunicorn."""
+def documented_settings(used_by: str) -> list[str]:
+    """The variables of the README's configuration table whose "Used by" is ``used_by``."""
     names = []
     for line in (ROOT / "README.md").read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-        if len(cells) >= 2 and cells[1] == "gunicorn":
+        if len(cells) >= 2 and cells[1] == used_by:
             names += re.findall(r"`([A-Z_]+)`", cells[0])
     return names
 
 
-def test_the_readme_documents_gunicorn_settings() -> None:
-    assert {"WEB_CONCURRENCY", "GUNICORN_MAX_REQUESTS", "GUNICORN_KEEPALIVE"} <= set(documented_gunicorn_settings())
+def documented_gunicorn_settings() -> list[str]:
+    return documented_settings("gunicorn")
 
 
-def test_every_documented_gunicorn_setting_reaches_the_web_container(compose_available: None) -> None:
-    wanted = {name: f"7{i}" for i, name in enumerate(documented_gunicorn_settings()) if name not in SET_BY_THE_STACK}
+def rendered_compose(env: dict[str, str]) -> dict[str, Any]:
+    """docker-compose.yml as compose reads it with ``env`` (and the required secrets) set."""
     env = {
         **os.environ,
-        **wanted,
         "SECRET_KEY": "compose-config-test-" + "x" * 40,
         "POSTGRES_PASSWORD": "compose-config-test-password",
+        **env,
     }
     compose = ["docker", "compose", "-f", str(ROOT / "docker-compose.yml"), "--env-file", os.devnull]
     rendered = subprocess.run(
@@ -51,10 +52,44 @@ def test_every_documented_gunicorn_setting_reaches_the_web_container(compose_ava
         timeout=60,
         check=True,
     ).stdout
-    web_env = json.loads(rendered)["services"]["web"]["environment"]
+    loaded: dict[str, Any] = json.loads(rendered)
+    return loaded
+
+
+def test_the_readme_documents_gunicorn_settings() -> None:
+    assert {"WEB_CONCURRENCY", "GUNICORN_MAX_REQUESTS", "GUNICORN_KEEPALIVE"} <= set(documented_gunicorn_settings())
+
+
+def test_every_documented_gunicorn_setting_reaches_the_web_container(compose_available: None) -> None:
+    wanted = {name: f"7{i}" for i, name in enumerate(documented_gunicorn_settings()) if name not in SET_BY_THE_STACK}
+    web_env = rendered_compose(wanted)["services"]["web"]["environment"]
 
     missing = {name: value for name, value in wanted.items() if web_env.get(name) != value}
     assert not missing, f"set in the environment but not passed to web by docker-compose.yml: {sorted(missing)}"
+
+
+def test_every_documented_acme_setting_reaches_the_acme_container(compose_available: None) -> None:
+    documented = documented_settings("acme")
+    assert {"ACME", "ACME_EMAIL", "ACME_DIRECTORY"} <= set(documented)
+    wanted = {name: f"value-{i}" for i, name in enumerate(documented)}
+    acme_env = rendered_compose(wanted)["services"]["acme"]["environment"]
+
+    missing = {name: value for name, value in wanted.items() if acme_env.get(name) != value}
+    assert not missing, f"set in the environment but not passed to acme by docker-compose.yml: {sorted(missing)}"
+
+
+def test_acme_is_off_unless_asked_for_and_nothing_holds_the_docker_socket(compose_available: None) -> None:
+    services = rendered_compose({})["services"]
+    assert services["acme"]["environment"]["ACME"] == "off"
+    mounts = [
+        (name, str(volume.get("source", "")))
+        for name, service in services.items()
+        for volume in service.get("volumes", [])
+    ]
+    assert not [mount for mount in mounts if "docker.sock" in mount[1]], mounts
+    # The ACME client reaches the CA on a network of its own, not on frontend
+    # (whose addresses gunicorn trusts for X-Forwarded-*).
+    assert set(services["acme"]["networks"]) == {"acme-egress"}
 
 
 @pytest.mark.parametrize("name", sorted(SET_BY_THE_STACK))

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 import requests
-from tests.helpers.stack import Account, Stack
+from tests.helpers.stack import Account, Stack, access_request_ids
 
 pytestmark = pytest.mark.stack
 
@@ -54,7 +54,7 @@ def test_three_web_replicas_all_serve(stack: Stack, account: Account) -> None:
                 assert response.status_code == 200, response.text[:300]
             for cid in containers:
                 out = subprocess.run(["docker", "logs", cid], capture_output=True, text=True, timeout=30).stdout
-                if f"rid={tag}-" in out:
+                if any(rid.startswith(f"{tag}-") for rid in access_request_ids(out)):
                     served.add(cid)
         assert served == set(containers), f"{len(served)} of 3 replicas served after {n} requests"
     finally:

@@ -37,6 +37,8 @@ SERVICE_MODULES = [
     "app.notes.markdown",
     "app.notes.serialize",
     "app.notes.transfer",
+    "app.notes.history",
+    "app.notes.diff",
     "app.limits.service",
     "app.limits.windows",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, redirect, url_for
 
-from . import accounts, api, db, health, http, notes
+from . import accounts, api, db, health, http, metrics, notes
 from .config import BaseConfig, TestConfig, config_for_environment
 from .extensions import csrf, login_manager, mail, migrate, sso
 from .extensions import db as database
@@ -69,6 +69,9 @@ def create_app(config: dict[str, Any] | type[BaseConfig] | BaseConfig | None = N
 
     # Cross-cutting HTTP: errors, request log, security headers.
     http.init_app(app)
+    # Prometheus metrics: counted on every request, served on METRICS_PORT
+    # only (the outermost middleware, so the public port never reaches it).
+    metrics.init_app(app)
     return app
 
 

@@ -54,6 +54,12 @@ class BaseConfig:
     NOTES_PER_PAGE = 20
     # Notes in the trash longer than this are deleted by `flask notes purge-trash`.
     TRASH_RETENTION_DAYS = 30
+    # A note's history (app/notes/history.py): saves by the same client this
+    # close together fold into one revision; revisions whose last save is
+    # older than REVISIONS_KEEP_DAYS go in `flask notes purge-trash` (None:
+    # keep them as long as their note). Dev and prod read both from the environment.
+    REVISION_FOLD_WINDOW = timedelta(minutes=2)
+    REVISIONS_KEEP_DAYS: int | None = None
     API_MAX_PAGE_SIZE = 100
     # Imports and exports read or write a whole notebook: per user, at most
     # this many in USAGE_WINDOW (app/limits/).
@@ -102,6 +108,12 @@ class BaseConfig:
     OPENAPI_REDOC_URL = "/static/vendor/redoc/redoc.standalone.js"
 
     ACCESS_LOG = True
+    # "text" (one readable line) or "json" (one object per line, for log
+    # collectors): the app's logs; gunicorn.conf.py reads LOG_FORMAT too.
+    LOG_FORMAT = "text"
+    # The port of the metrics listener (app/metrics/exposition.py): /metrics
+    # is answered on connections to it only. 0: no metrics served.
+    METRICS_PORT = 0
 
     # Who may create an account (app/accounts/rules.py): "open", "invite"
     # (a link from an administrator) or "closed". Production reads REGISTRATION.
@@ -174,6 +186,8 @@ class DevConfig(BaseConfig):
         url = env.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(url) if url else None
         _read_api_rate_limits(self, env)
+        _read_observability(self, env, default_log_format="text")
+        _read_revisions(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
         _read_two_factor(self, env)
@@ -223,6 +237,8 @@ class ProdConfig(BaseConfig):
         self.REMEMBER_COOKIE_DURATION = min(self.SESSION_ABSOLUTE_TIMEOUT, BaseConfig.REMEMBER_COOKIE_DURATION)
         self.REQUEST_QUEUE_TIMEOUT = _whole_number(env, "REQUEST_QUEUE_TIMEOUT_MS", 1000) / 1000
         _read_api_rate_limits(self, env)
+        _read_observability(self, env, default_log_format="json")
+        _read_revisions(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
@@ -235,6 +251,21 @@ class ProdConfig(BaseConfig):
             )
         _read_two_factor(self, env, production=True)
         _read_oidc(self, env, production=True)
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _read_observability(config: BaseConfig, env: Mapping[str, str], *, default_log_format: str) -> None:
+    """LOG_FORMAT (text or json) and METRICS_PORT (0: off), checked."""
+    log_format = env.get("LOG_FORMAT", "").strip().lower() or default_log_format
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={env['LOG_FORMAT']!r}: use LOG_FORMAT=json or LOG_FORMAT=text")
+    config.LOG_FORMAT = log_format
+    port = _whole_number(env, "METRICS_PORT", 0)
+    if port > 65535:
+        raise ConfigError(f"METRICS_PORT={port} is not a TCP port; use 1-65535, or 0 for no metrics")
+    config.METRICS_PORT = port
 
 
 OIDC_REDIRECT_HINT = "register https://YOUR-SERVER/auth/oidc/callback as its redirect URI"
@@ -314,6 +345,12 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+def _read_revisions(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """REVISION_FOLD_SECONDS (0: every save is a revision) and REVISIONS_KEEP_DAYS (unset: keep all)."""
+    config.REVISION_FOLD_WINDOW = timedelta(seconds=_whole_number(env, "REVISION_FOLD_SECONDS", 120))
+    config.REVISIONS_KEEP_DAYS = _positive_int(env, "REVISIONS_KEEP_DAYS", 0) or None
 
 
 def _read_mail(config: BaseConfig, env: Mapping[str, str]) -> None:

@@ -30,6 +30,7 @@ APP_TABLES = {
     "two_factor_challenges",
     "audit_events",
     "oidc_identities",
+    "note_revisions",
 }
 
 
@@ -152,3 +153,34 @@ def test_0012_adds_the_session_device_columns_and_takes_them_back_keeping_rows(f
         connection.execute(
             sa.text("INSERT INTO users (email, password_hash, created_at) VALUES ('A@X.org', 'h', '2025-01-01')")
         )
+
+
+def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file_app):
+    flask_migrate.upgrade(revision="0012")
+    note = (
+        "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at, updated_at, version)"
+        " VALUES (:id, 1, 't', 'c', 0, 0, '2025-01-01', '2025-01-01', 1)"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', '2025-01-01')")
+        )
+        connection.execute(sa.text(note), [{"id": 1}, {"id": 2}])
+
+    flask_migrate.upgrade(revision="0013")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO note_revisions (note_id, note_version, saved_at, title, content, tags, author_id,"
+                " client, created_at, last_save_at) VALUES (:id, 1, '2025-01-01', 'old', 'old', '', 1, '',"
+                " '2025-01-01', '2025-01-01')"
+            ),
+            [{"id": 1}, {"id": 2}],
+        )
+        connection.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+        assert connection.execute(sa.text("SELECT note_id FROM note_revisions")).scalars().all() == [1]
+
+    flask_migrate.downgrade(revision="0012")
+    assert "note_revisions" not in table_names()
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from .. import metrics
 from ..db.types import utcnow
 from ..extensions import db
 from .models import AuthFailure
@@ -92,11 +93,15 @@ def _limits(email: str, ip: str, device: str | None) -> list[Limit]:
 
 def retry_after(email: str, client: Client) -> int | None:
     """Seconds until a login for ``email`` from ``client`` may be tried, or None if now."""
-    return _wait(_limits(email, client.ip, device_id_for(client, email)), current_app.config["LOGIN_FAILURE_WINDOW"])
+    wait = _wait(_limits(email, client.ip, device_id_for(client, email)), current_app.config["LOGIN_FAILURE_WINDOW"])
+    if wait is not None:
+        metrics.count_throttled("login")
+    return wait
 
 
 def record_failure(email: str, client: Client) -> None:
     """Count a failed login against every limit that applies to ``client``."""
+    metrics.count_login_failure()
     _record(_limits(email, client.ip, device_id_for(client, email)))
 
 
@@ -112,7 +117,10 @@ def _reset_limits(email: str, ip: str) -> list[Limit]:
 
 def reset_retry_after(email: str, ip: str) -> int | None:
     """Seconds until another password reset for ``email`` may be asked for from ``ip``, or None if now."""
-    return _wait(_reset_limits(email, ip), current_app.config["PASSWORD_RESET_WINDOW"])
+    wait = _wait(_reset_limits(email, ip), current_app.config["PASSWORD_RESET_WINDOW"])
+    if wait is not None:
+        metrics.count_throttled("password_reset")
+    return wait
 
 
 def record_reset_request(email: str, ip: str) -> None:

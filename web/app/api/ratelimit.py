@@ -30,7 +30,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from flask import Response, current_app, g
 
+from .. import metrics
 from ..db import errors as database_errors
+from ..domain import RateLimited
 from ..limits.windows import Quota, Usage, count_call, refuse_if_exceeded
 from .blueprint import bp
 
@@ -76,7 +78,11 @@ def count_api_call(*, token_id: int | None, user_id: int) -> None:
         log.warning("API call not counted against its rate limits, the database takes no writes: %s", error.orig)
         return
     g.api_rate_usages = usages
-    refuse_if_exceeded(usages)
+    try:
+        refuse_if_exceeded(usages)
+    except RateLimited:
+        metrics.count_throttled("api")
+        raise
 
 
 @bp.after_request

@@ -1,5 +1,6 @@
 """Cross-cutting HTTP: one error handler (problem+json or a page), security headers,
-request ids and the access log, pagination cursors, load shedding.
+request ids and the access log, the log format (text or JSON lines),
+pagination cursors, load shedding.
 
 Nothing here knows a domain; domains use it.
 """
@@ -8,10 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import errors, limits, overload, requestlog, security
+from . import errors, limits, logs, overload, requestlog, security
 
 
 def init_app(app: Flask) -> None:
+    logs.init_app(app)
     errors.init_app(app)
     limits.init_app(app)
     requestlog.init_app(app)

@@ -1,4 +1,9 @@
-"""A request id for every request, and one access-log line per request."""
+"""A request id for every request, and one access-log line per request.
+
+Under gunicorn the access line is gunicorn's (web/gunicorn.conf.py); the app
+leaves it the request id and the user id in the WSGI environ
+(``notes.request_id``, ``notes.user_id``), so that line can carry both.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import uuid
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
+
+from .logs import stream_handler, user_id
 
 log = logging.getLogger("notes.access")
 
@@ -42,21 +49,34 @@ def _start() -> None:
 
 def _finish(response: Response) -> Response:
     response.headers["X-Request-ID"] = request_id()
+    # For gunicorn's access line (web/gunicorn.conf.py).
+    request.environ["notes.request_id"] = request_id()
+    request.environ["notes.user_id"] = user_id()
     # gunicorn writes the access line itself (with this header); elsewhere,
     # e.g. under the dev server, the app writes it.
     under_gunicorn = request.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn")
     if not under_gunicorn and g.get("request_started") is not None and log.isEnabledFor(logging.INFO):
         elapsed_ms = (time.perf_counter() - g.request_started) * 1000
+        # Decoded, a path could carry %0A and forge a log line; re-quote it.
+        path = redact_secrets(quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%"))
+        size = response.calculate_content_length()
         log.info(
             '%s "%s %s" %s %s %.1fms rid=%s',
             request.remote_addr or "-",
             request.method,
-            # Decoded, a path could carry %0A and forge a log line; re-quote it.
-            redact_secrets(quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%")),
+            path,
             response.status_code,
-            response.calculate_content_length() or "-",
+            size or "-",
             elapsed_ms,
             request_id(),
+            extra={
+                "remote_addr": request.remote_addr,
+                "method": request.method,
+                "path": path,
+                "status": response.status_code,
+                "bytes": size,
+                "duration_ms": round(elapsed_ms, 1),
+            },
         )
     return response
 
@@ -65,11 +85,13 @@ def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
     if app.config.get("ACCESS_LOG", True):
+        # Ours is replaced, in this app's format, by a later app (tests);
+        # a handler someone else configured is left alone.
+        for old in [h for h in log.handlers if getattr(h, "_notes", False)]:
+            log.removeHandler(old)
         if not log.handlers:
-            handler = logging.StreamHandler()
-            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-            log.addHandler(handler)
-            log.propagate = False
+            log.addHandler(stream_handler(app.config.get("LOG_FORMAT", "text"), access=True))
+        log.propagate = False
         # Always: the logger is process-wide, and an earlier app may have
         # turned it down after the handler was added.
         log.setLevel(logging.INFO)

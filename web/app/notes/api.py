@@ -1,11 +1,11 @@
 """The notes API: /api/v1/notes (list, create, read, update, trash, restore,
-delete forever), /api/v1/tags, /api/v1/export and /api/v1/import."""
+delete forever, revisions), /api/v1/tags, /api/v1/export and /api/v1/import."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, abort, g, jsonify, request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -16,6 +16,7 @@ from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idemp
 from ..extensions import api as rest_api
 from ..http.limits import body_limit
 from ..http.pagination import CursorError
+from .history import Editor, get_revision, list_revisions, session_client, token_client
 from .models import Note
 from .rules import TagError, clean_tag_list
 from .schemas import (
@@ -25,6 +26,9 @@ from .schemas import (
     NotePageSchema,
     NoteSchema,
     NoteUpdateSchema,
+    RevisionListArgs,
+    RevisionPageSchema,
+    RevisionSchema,
     TagCountSchema,
     TagListSchema,
     TagRenameSchema,
@@ -37,6 +41,7 @@ from .service import (
     list_note_rows,
     purge_note,
     restore_note,
+    restore_revision,
     search,
     trash_note,
     update_note,
@@ -124,6 +129,15 @@ def expected_version(note: Note, *, required: bool) -> int | None:
     raise EditConflict
 
 
+def api_editor() -> Editor:
+    """Who this API call saves as, and its client for folding: the token, or the browser's login session."""
+    token = g.api_token
+    if token is not None:
+        return Editor(token.owner_id, token_client(token.token_id))
+    user = api_user()
+    return Editor(user.id, session_client(user.login_sid))
+
+
 @bp.route("/notes")
 class NoteCollection(MethodView):
     # webargs ignores unknown query args by default; a typo such as ?pinend=true
@@ -203,7 +217,7 @@ class NoteItem(MethodView):
         version = expected_version(note, required=True)
         if "tags" in data:
             data = {**data, "tags": clean_tag_list(data["tags"])}
-        update_note(note, data, version)
+        update_note(note, data, version, api_editor())
         return note_response(note), 200, _etag_header(note)
 
     @bp.response(204)
@@ -245,6 +259,54 @@ def delete_forever(note_id: int) -> Any:
         abort(409, f"Move the note to the trash first (DELETE /api/v1/notes/{note_id}), then delete it forever.")
     purge_note(note, expected_version(note, required=False))
     return "", 204
+
+
+NO_REVISION = "No such note of yours, or no such revision of it"
+
+
+@bp.route("/notes/<int:note_id>/revisions", methods=["GET"])
+@bp.arguments(RevisionListArgs(), location="query", unknown=RAISE)
+@bp.response(200, RevisionPageSchema)
+@problem_response(400, "The cursor was not made by this API (pass next_cursor unchanged)")
+@problem_response(404, NO_NOTE)
+def revision_list(args: dict[str, Any], note_id: int) -> Any:
+    """List a note's revisions, newest first: each a version a save replaced.
+
+    Saves by one client (an API token, or a browser login) within 2 minutes (by default)
+    of each other fold into one revision. Follow next_cursor for more.
+    """
+    note = get_owned_note(note_id, api_owner())
+    try:
+        page = list_revisions(note, cursor=args.get("cursor"), limit=args["limit"])
+    except CursorError:
+        abort(400, "The cursor is not valid; pass the next_cursor value of the previous page unchanged.")
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@bp.route("/notes/<int:note_id>/revisions/<int:revision_id>", methods=["GET"])
+@bp.response(200, RevisionSchema)
+@problem_response(404, NO_REVISION)
+def revision_item(note_id: int, revision_id: int) -> Any:
+    """Read one revision of a note, with its content."""
+    return get_revision(get_owned_note(note_id, api_owner()), revision_id)
+
+
+@bp.route("/notes/<int:note_id>/revisions/<int:revision_id>/restore", methods=["POST"])
+@bp.response(200, NoteSchema, headers=ETAG_HEADER)
+@problem_response(404, "No such note of yours outside the trash, or no such revision of it")
+@problem_response(412, "If-Match is stale: someone else changed the note")
+@problem_response(428, "If-Match is missing")
+@bp.doc(parameters=[{**IF_MATCH, "required": True}])
+def revision_restore(note_id: int, revision_id: int) -> Any:
+    """Make a revision's title, content and tags the note's again. Requires If-Match.
+
+    A new version: the one it replaces becomes a revision, and no revision
+    is changed or removed.
+    """
+    note = get_owned_note(note_id, api_owner(), trashed=False)
+    old = get_revision(note, revision_id)
+    restore_revision(note, old, expected_version(note, required=True), api_editor())
+    return note_response(note), 200, _etag_header(note)
 
 
 @bp.route("/tags", methods=["GET"])

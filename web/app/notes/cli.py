@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .history import prune_revisions
 from .service import purge_expired_trash
 
 notes = AppGroup("notes", help="Look after notes.")
@@ -20,11 +21,22 @@ notes = AppGroup("notes", help="Look after notes.")
     default=None,
     help="Keep trashed notes this many days (default: TRASH_RETENTION_DAYS, 30).",
 )
-def purge_trash_command(days: int | None) -> None:
-    """Delete forever the notes that have been in the trash too long. Run it daily."""
+@click.option(
+    "--revision-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep revisions this many days after their last save (default: REVISIONS_KEEP_DAYS; unset keeps all).",
+)
+def purge_trash_command(days: int | None, revision_days: int | None) -> None:
+    """Delete forever the notes that have been in the trash too long, with
+    their history, and revisions older than REVISIONS_KEEP_DAYS. Run it daily."""
     keep = current_app.config["TRASH_RETENTION_DAYS"] if days is None else days
     count = purge_expired_trash(timedelta(days=keep))
     click.echo(f"Deleted {count} note{'s' if count != 1 else ''} trashed more than {keep} days ago.")
+    keep_revisions = current_app.config.get("REVISIONS_KEEP_DAYS") if revision_days is None else revision_days
+    if keep_revisions:
+        pruned = prune_revisions(timedelta(days=keep_revisions))
+        click.echo(f"Deleted {pruned} revision{'s' if pruned != 1 else ''} older than {keep_revisions} days.")
 
 
 def init_app(app: Flask) -> None:

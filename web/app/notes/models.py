@@ -94,3 +94,53 @@ class Note(Model):
 
     def __repr__(self) -> str:
         return f"<Note {self.id} {self.title!r}>"
+
+
+class NoteRevision(Model):
+    """A note as it was before a save replaced it, and that save (app.notes.history).
+
+    Rows are only ever added, or folded into (``last_save_at``), never
+    rewritten: a restore is a new save. They go with their note
+    (ON DELETE CASCADE), so purging a note purges its history.
+    """
+
+    __tablename__ = "note_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(sa.ForeignKey("notes.id", ondelete="CASCADE"))
+    # The note's version this snapshot was, and when that version was saved.
+    note_version: Mapped[int] = mapped_column(sa.Integer)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    title: Mapped[str] = mapped_column(sa.String(MAX_TITLE_LENGTH))
+    content: Mapped[str] = mapped_column(sa.Text)
+    # Tag names joined by commas, which a name cannot hold (rules.clean_tag_name).
+    tags: Mapped[str] = mapped_column(sa.Text, default="")
+    # The save that replaced it: who, from which client (history.Editor.client:
+    # a login session's or an API token's key, "" when unknown), when, and
+    # the last save of that client folded into it.
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    client: Mapped[str] = mapped_column(sa.String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_save_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When that save restored an older revision: its id (no foreign key: it may be pruned).
+    restored_from: Mapped[int | None] = mapped_column(sa.Integer, default=None)
+
+    __table_args__ = (
+        # A note's history, newest first, and its latest revision (the fold check).
+        sa.Index("ix_note_revisions_note", "note_id", "id"),
+        # Pruning by age (`flask notes purge-trash` with REVISIONS_KEEP_DAYS).
+        sa.Index("ix_note_revisions_last_save_at", "last_save_at"),
+    )
+
+    @property
+    def tag_names(self) -> list[str]:
+        return self.tags.split(",") if self.tags else []
+
+    @property
+    def via(self) -> str | None:
+        """How the replacing save came: "session" (a browser login), "token" (an API token), or None."""
+        kind = self.client.partition(":")[0]
+        return kind if kind in ("session", "token") else None
+
+    def __repr__(self) -> str:
+        return f"<NoteRevision {self.id} of note {self.note_id} v{self.note_version}>"

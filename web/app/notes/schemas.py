@@ -166,3 +166,47 @@ class TagRenameSchema(StrictSchema):
 
 class ImportResultSchema(Schema):
     imported = fields.Integer(metadata={"description": "How many notes were created"})
+
+
+class RevisionSummarySchema(Schema):
+    id = fields.Integer(metadata={"description": "The revision's id, for /revisions/{revision_id}"})
+    note_id = fields.Integer()
+    note_version = fields.Integer(metadata={"description": "The note's version this revision keeps"})
+    saved_at = fields.AwareDateTime(metadata={"description": "When that version was saved"})
+    title = fields.String()
+    tags = fields.List(fields.String(), attribute="tag_names")
+    replaced_at = fields.AwareDateTime(
+        attribute="created_at", metadata={"description": "When a save replaced that version"}
+    )
+    last_save_at = fields.AwareDateTime(
+        metadata={
+            "description": "The last save of the same client folded into this revision "
+            "(saves within 2 minutes by default)"
+        }
+    )
+    replaced_via = fields.String(
+        attribute="via",
+        allow_none=True,
+        metadata={"enum": ["session", "token", None], "description": "A browser login session or an API token"},
+    )
+    restored_from = fields.Integer(
+        allow_none=True, metadata={"description": "Set when the replacing save restored this older revision"}
+    )
+
+
+class RevisionSchema(RevisionSummarySchema):
+    content = fields.String()
+
+
+class RevisionPageSchema(Schema):
+    items = fields.List(fields.Nested(RevisionSummarySchema))
+    next_cursor = fields.String(
+        allow_none=True, metadata={"description": "Pass as ?cursor= for the next page; null on the last page"}
+    )
+
+
+class RevisionListArgs(StrictSchema):
+    cursor = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "next_cursor from the previous page"}
+    )
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

@@ -22,7 +22,8 @@ from ..db.types import is_valid_id, utcnow
 from ..domain import ConflictError, NotFoundError
 from ..extensions import db
 from ..http.pagination import decode_cursor, encode_cursor
-from .models import Note, Tag, note_tags
+from .history import Editor, Snapshot, record
+from .models import Note, NoteRevision, Tag, note_tags
 from .rules import tag_key
 from .search import SearchHit, search_notes
 from .tags import assign_tags, delete_unused_tags
@@ -279,20 +280,32 @@ def _commit_or_flush(commit: bool) -> None:
         db.session.flush()
 
 
-def update_note(note: Note, changes: dict[str, Any], expected_version: int | None = None) -> Note:
+def update_note(
+    note: Note,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    editor: Editor | None = None,
+    *,
+    restored_from: int | None = None,
+) -> Note:
     """Apply ``changes`` (fields, and ``tags`` as a list of names) and commit.
 
-    Raises EditConflict when ``expected_version`` is given and stale, or when
-    another writer commits first; the note is then left as that writer left it.
+    A change of title, content or tags keeps the note as it was as a
+    revision, or folds into the latest one (app.notes.history: ``editor`` is
+    who saves and through which client). Raises EditConflict when
+    ``expected_version`` is given and stale, or when another writer commits
+    first; the note (and its history) is then left as that writer left it.
     """
     if expected_version is not None and note.version != expected_version:
         raise EditConflict
+    before = Snapshot.of(note)
     changes = dict(changes)
     tags = changes.pop("tags", None)
     for field, value in changes.items():
         setattr(note, field, value)
     if tags is not None:
         assign_tags(note, tags)
+    record(note, before, editor, restored_from=restored_from)
     try:
         db.session.commit()
     except StaleDataError as exc:
@@ -302,6 +315,19 @@ def update_note(note: Note, changes: dict[str, Any], expected_version: int | Non
         delete_unused_tags(note.owner_id)
         db.session.commit()
     return note
+
+
+def restore_revision(
+    note: Note, revision: NoteRevision, expected_version: int | None = None, editor: Editor | None = None
+) -> Note:
+    """Make ``revision``'s title, content and tags the note's again, as a new version.
+
+    The version it replaces becomes a revision like any save's; history is
+    never rewritten. Raises EditConflict as ``update_note`` does, changing
+    nothing. Restoring what the note already holds changes nothing.
+    """
+    changes = {"title": revision.title, "content": revision.content, "tags": revision.tag_names}
+    return update_note(note, changes, expected_version, editor, restored_from=revision.id)
 
 
 def trash_note(note: Note, expected_version: int | None = None) -> Note:

@@ -1,4 +1,4 @@
-"""The notes pages: list, view, write, pin, archive, trash, tags."""
+"""The notes pages: list, view, write, pin, archive, trash, tags, history."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from flask_login import current_user, login_required
 from ..http.forms import EmptyForm
 from ..http.pagination import CursorError
 from ..http.security import is_safe_next
+from .diff import diff_html
 from .forms import NoteForm, RenameTagForm, SearchForm, TagsForm
+from .history import Editor, get_revision, list_revisions, session_client
 from .markdown import render_markdown, toggle_task
 from .models import Note
 from .rules import MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, TagError, parse_tags
@@ -23,6 +25,7 @@ from .service import (
     list_notes,
     purge_note,
     restore_note,
+    restore_revision,
     search,
     trash_note,
     update_note,
@@ -50,6 +53,11 @@ VIEWS = {
 @login_required
 def _require_login() -> None:
     """Every notes page needs a logged-in user."""
+
+
+def _editor() -> Editor:
+    """Who saves from a page: the user, through this login session (app.notes.history folds by it)."""
+    return Editor(current_user.id, session_client(current_user.login_sid))
 
 
 def _list(view: str) -> ResponseReturnValue:
@@ -148,7 +156,7 @@ def set_tags(note_id: int) -> ResponseReturnValue:
     form = TagsForm()
     if not form.validate_on_submit():
         return _view_page(note, form), 400
-    update_note(note, {"tags": parse_tags(form.tags.data or "")})
+    update_note(note, {"tags": parse_tags(form.tags.data or "")}, editor=_editor())
     flash("Tags saved.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
 
@@ -170,7 +178,7 @@ def edit(note_id: int) -> ResponseReturnValue:
         expected = None  # an old form without a version: compare nothing
     try:
         changes = {"title": form.title.data, "content": form.content.data or "", "tags": form.tag_names()}
-        update_note(note, changes, expected)
+        update_note(note, changes, expected, _editor())
     except EditConflict:
         # Keep the user's text in the form and show what the other edit saved.
         current = get_owned_note(note_id, current_user)
@@ -237,7 +245,7 @@ def toggle_task_box(note_id: int, index: int) -> ResponseReturnValue:
         content = toggle_task(note.content, index)
     except IndexError:
         abort(404, "That task is no longer in the note; reload the page.")
-    update_note(note, {"content": content}, expected)
+    update_note(note, {"content": content}, expected, _editor())
     if request.headers.get("X-Requested-With") == "fetch":
         return {"version": note.version}
     return redirect(url_for("notes.view", note_id=note.id))
@@ -269,3 +277,78 @@ def purge(note_id: int) -> ResponseReturnValue:
     purge_note(note)
     flash("Note deleted forever.", "success")
     return redirect(url_for("notes.trash"))
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a diff: a revision, or the note as it is now."""
+
+    key: str  # a revision id, or "current"
+    label: str
+    title: str
+    content: str
+    tags: str
+
+
+def _side(note: Note, key: str) -> Side:
+    if key == "current":
+        tags = ", ".join(tag.name for tag in note.tags)
+        return Side("current", f"Current (version {note.version})", note.title, note.content, tags)
+    if not key.isdigit():
+        abort(404, "No such revision of this note.")
+    revision = get_revision(note, int(key))
+    tags = ", ".join(revision.tag_names)
+    return Side(key, f"Version {revision.note_version}", revision.title, revision.content, tags)
+
+
+@bp.get("/<int:note_id>/history")
+def history(note_id: int) -> ResponseReturnValue:
+    """A note's revisions, newest first, each with a diff link and "restore this version"."""
+    note = get_owned_note(note_id, current_user)
+    try:
+        page = list_revisions(note, cursor=request.args.get("cursor") or None, limit=50)
+    except CursorError:
+        abort(400, "That page link is broken; start again from the first page.")
+    return render_template(
+        "notes/history.html",
+        note=note,
+        revisions=page.items,
+        next_cursor=page.next_cursor,
+        action_form=EmptyForm(),
+        fold_minutes=current_app.config["REVISION_FOLD_WINDOW"].total_seconds() / 60,
+    )
+
+
+@bp.get("/<int:note_id>/history/diff")
+def history_diff(note_id: int) -> ResponseReturnValue:
+    """The difference between two versions: ?from= and ?to= each a revision id or "current"."""
+    note = get_owned_note(note_id, current_user)
+    old = _side(note, request.args.get("from", "current"))
+    new = _side(note, request.args.get("to", "current"))
+    return render_template(
+        "notes/diff.html",
+        note=note,
+        old=old,
+        new=new,
+        content_diff=diff_html(old.content, new.content),
+        action_form=EmptyForm(),
+    )
+
+
+@bp.post("/<int:note_id>/history/<int:revision_id>/restore")
+def restore_version(note_id: int, revision_id: int) -> ResponseReturnValue:
+    """Make a revision the note's current text, as a new version.
+
+    The form carries the note's version it was shown with: if the note
+    changed since, this is a 409 page and nothing changes.
+    """
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    revision = get_revision(note, revision_id)
+    try:
+        expected = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "Send the note's version with the restore; reload the history page and try again.")
+    restore_revision(note, revision, expected, _editor())
+    flash(f"Version {revision.note_version} restored; the version it replaced is in the history.", "success")
+    return redirect(url_for("notes.view", note_id=note.id))

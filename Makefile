@@ -67,8 +67,8 @@ test-browser-stack: $(VENV)/.dev
 
 ## lint: ruff, mypy and the import contracts of docs/architecture.md
 lint: $(VENV)/.dev
-	$(BIN)/ruff check web tests acme
-	$(BIN)/ruff format --check web tests acme
+	$(BIN)/ruff check web tests acme db
+	$(BIN)/ruff format --check web tests acme db
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
 
@@ -78,8 +78,8 @@ openapi: $(VENV)/.runtime
 
 ## fmt: format the code with ruff
 fmt: $(VENV)/.dev
-	$(BIN)/ruff format web tests acme
-	$(BIN)/ruff check --fix web tests acme
+	$(BIN)/ruff format web tests acme db
+	$(BIN)/ruff check --fix web tests acme db
 
 ## clean: remove the venv, caches and the local SQLite database
 clean:
@@ -190,6 +190,7 @@ fuzz: $(VENV)/.dev
 BACKUP_DIR ?= backups
 CHAOS_SECONDS ?= 30
 SOAK_SECONDS ?= 600
+PITR_LOAD_SECONDS ?= 75
 
 ## chaos: fault injection, overload and a soak on throwaway stacks (CHAOS_SECONDS 30, SOAK_SECONDS 600: ~20 min); writes docs/reliability.md
 chaos: $(VENV)/.dev
@@ -204,7 +205,31 @@ backup:
 restore:
 	@COMPOSE="$(COMPOSE)" FILE="$(FILE)" FORCE="$(FORCE)" db/restore.sh
 
-.PHONY: chaos backup restore
+# Continuous archiving (issue 14): pgBackRest in the db image, base backups by
+# the backup service, off-site copies with restic. docs/backups.md.
+
+## backup-status: when the last good pgBackRest backup and archived WAL were; writes backups/backup-status.prom
+backup-status:
+	@COMPOSE="$(COMPOSE)" BACKUP_DIR="$(BACKUP_DIR)" PYTHON="$(PYTHON)" db/backup-status.sh
+
+## restore-pitr: restore the database to TIME='2026-11-30 14:05' (UTC) or TIME=latest from pgBackRest
+restore-pitr:
+	@COMPOSE="$(COMPOSE)" TIME="$(TIME)" PYTHON="$(PYTHON)" db/restore-pitr.sh
+
+## backup-offsite: copy the pgBackRest repository off-site now with restic (RESTIC_REPOSITORY, RESTIC_PASSWORD)
+backup-offsite:
+	@$(COMPOSE) run --rm --no-deps -T backup notes-offsite backup
+
+## restore-offsite: put the latest restic copy back into the pgBackRest repository (FORCE=1 over backups)
+restore-offsite:
+	@COMPOSE="$(COMPOSE)" FORCE="$(FORCE)" db/restore-offsite.sh
+
+## pitr-drill: lose a throwaway stack's database volume under load, restore with pgBackRest, count, then the off-site path (~6 min); writes docs/reliability.md's PITR section
+pitr-drill: $(VENV)/.dev
+	TESTCONTAINERS_RYUK_DISABLED=true PITR_LOAD_SECONDS=$(PITR_LOAD_SECONDS) PITR_REPORT=docs/reliability.md \
+	  $(BIN)/pytest -m stack tests/stack/test_pitr.py tests/stack/test_offsite.py
+
+.PHONY: chaos backup restore pitr-drill backup-status restore-pitr backup-offsite restore-offsite
 
 # ---- deploy to a server over SSH ---------------------------------------------
 DEPLOY_DIR ?= notes

@@ -32,6 +32,7 @@ import pytest
 import requests
 from tests.helpers.chaos_report import render_report
 from tests.helpers.load import WriteLoad, lost_writes, psql
+from tests.helpers.pitr import kept_section
 from tests.helpers.stack import ROOT, UNTHROTTLED, Account, Stack, access_request_ids, running_stack
 
 from app.config import ProdConfig
@@ -179,7 +180,9 @@ def chaos_report(request: pytest.FixtureRequest, stack: Stack) -> Iterator[dict[
     target = os.environ.get("CHAOS_REPORT")
     if target and results:
         path = Path(target) if Path(target).is_absolute() else ROOT / target
-        path.write_text(text)
+        # The point-in-time recovery section is test_pitr.py's (make pitr-drill): keep it.
+        kept = kept_section(path)
+        path.write_text(text + ("\n" + kept if kept else ""))
 
 
 # --- 1. kill -9 a gunicorn worker ----------------------------------------------

@@ -27,7 +27,7 @@ def documented_settings(used_by: str) -> list[str]:
     for line in (ROOT / "README.md").read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) >= 2 and cells[1] == used_by:
-            names += re.findall(r"`([A-Z_]+)`", cells[0])
+            names += re.findall(r"`([A-Z][A-Z0-9_]*)`", cells[0])
     return names
 
 
@@ -90,6 +90,36 @@ def test_acme_is_off_unless_asked_for_and_nothing_holds_the_docker_socket(compos
     # The ACME client reaches the CA on a network of its own, not on frontend
     # (whose addresses gunicorn trusts for X-Forwarded-*).
     assert set(services["acme"]["networks"]) == {"acme-egress"}
+
+
+def test_every_documented_backup_setting_reaches_its_container(compose_available: None) -> None:
+    both = documented_settings("db, backup")
+    documented = documented_settings("backup") + both
+    assert {"BACKUP_FULL_EVERY_HOURS", "RESTIC_PASSWORD", "PGBACKREST_REPO1_RETENTION_FULL"} <= set(documented)
+    # OFFSITE_VOLUME is a mount, not a variable: a host directory here.
+    wanted = {name: f"value-{i}" for i, name in enumerate(documented) if name != "OFFSITE_VOLUME"}
+    services = rendered_compose({**wanted, "OFFSITE_VOLUME": "/srv/notes-offsite"})["services"]
+
+    for service, names in (("backup", [n for n in documented if n in wanted]), ("db", both)):
+        env = services[service]["environment"]
+        missing = [name for name in names if env.get(name) != wanted[name]]
+        assert not missing, f"set in the environment but not passed to {service} by docker-compose.yml: {missing}"
+    mounts = {str(v.get("target")): str(v.get("source")) for v in services["backup"]["volumes"]}
+    assert mounts["/offsite"] == "/srv/notes-offsite"
+
+
+def test_postgres_archives_wal_and_the_backup_service_reaches_no_database_network(compose_available: None) -> None:
+    services = rendered_compose({})["services"]
+    command = " ".join(services["db"]["command"])
+    archiving = ("archive_mode=on", "archive_command=pgbackrest --stanza=notes archive-push %p", "archive_timeout=60")
+    for setting in archiving:
+        assert setting in command
+    # The repository and the socket directory are shared; the network is not.
+    db_volumes = {str(v.get("source")) for v in services["db"]["volumes"]}
+    backup_volumes = {str(v.get("source")) for v in services["backup"]["volumes"]}
+    assert {"pgdata", "pgbackrest", "pgrun"} <= db_volumes & backup_volumes
+    assert set(services["backup"]["networks"]) == {"offsite"}
+    assert "offsite" not in services["db"]["networks"] and "backend" not in services["backup"]["networks"]
 
 
 @pytest.mark.parametrize("name", sorted(SET_BY_THE_STACK))

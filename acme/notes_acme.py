@@ -505,10 +505,8 @@ def _drop_privileges(webroot: Path, state: Path) -> None:
     for path in (webroot / ".well-known", challenges):
         os.chown(path, RUN_AS, RUN_AS)
         path.chmod(0o755)
-    for owned in (state, STATUS_DIR):
-        if owned is not None:
-            owned.mkdir(parents=True, exist_ok=True)
-            os.chown(owned, RUN_AS, RUN_AS)
+    state.mkdir(parents=True, exist_ok=True)
+    os.chown(state, RUN_AS, RUN_AS)
     os.setgroups([])
     os.setgid(RUN_AS)
     os.setuid(RUN_AS)

@@ -47,6 +47,28 @@ due() {
           end'
 }
 
+# What the metrics read (app/metrics/status.py), when STATUS_DIR is set: the
+# newest good backups from the repository and WAL archiving from
+# pg_stat_archiver, as one JSON object, replaced whole (write, then rename).
+report() {
+    [ -n "${STATUS_DIR:-}" ] || return 0
+    info="$(pgbackrest --stanza="$stanza" --output=json info 2>/dev/null)" || info='[]'
+    archiver="$(psql -h /var/run/postgresql -U "${PGBACKREST_PG1_USER:-postgres}" -d postgres -Atq -c \
+        "SELECT json_build_object('last_archived_unix', extract(epoch FROM last_archived_time),
+                                  'failed_count', failed_count,
+                                  'last_failed_unix', extract(epoch FROM last_failed_time))
+         FROM pg_stat_archiver" 2>/dev/null)" || archiver='null'
+    printf '%s' "$info" | jq --argjson archiver "${archiver:-null}" '
+        (.[0].backup // []) as $b
+        | {checked_unix: now,
+           backups: ($b | length),
+           last_unix: ([$b[] | .timestamp.stop] | max),
+           last_full_unix: ([$b[] | select(.type == "full") | .timestamp.stop] | max),
+           wal: $archiver}' >"$STATUS_DIR/.backup-status.json.new" \
+        && mv "$STATUS_DIR/.backup-status.json.new" "$STATUS_DIR/backup-status.json" \
+        || log "cannot write $STATUS_DIR/backup-status.json"
+}
+
 log "schedule: full every ${full_hours} h, differential every ${diff_hours} h, checked every ${check_seconds} s"
 
 # The stanza (the repository's record of this cluster) is created once and
@@ -76,5 +98,6 @@ while :; do
     else
         log "cannot read the repository (pgbackrest info failed)"
     fi
+    report
     pause "$check_seconds"
 done

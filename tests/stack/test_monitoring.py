@@ -110,6 +110,9 @@ def test_the_alert_rules_are_loaded(monitored: tuple[Stack, str]) -> None:
         "NotesCertificateExpiresSoon",
         "NotesCertificateCheckFailing",
         "NotesCertificateUnknown",
+        "NotesBackupTooOld",
+        "NotesWalArchiveFailing",
+        "NotesBackupUnknown",
     } <= set(alerts)
     assert all(rule["health"] in ("ok", "unknown") for rule in alerts.values()), alerts
     assert alerts["NotesWebDown"]["state"] == "inactive"  # web is up
@@ -160,3 +163,13 @@ def test_the_certificate_expiry_is_scraped_from_the_acme_service_report(monitore
     days_left = float(expiry[0]["value"][1]) / 86400
     assert 300 < days_left <= 366, days_left
     assert float(_query(base, "min(notes_certificate_check_ok)")[0]["value"][1]) == 1.0
+
+
+def test_the_backup_age_is_scraped_from_the_backup_service_report(monitored: tuple[Stack, str]) -> None:
+    """A new stack takes its first full backup at start; the backup service reports it, web serves it."""
+    _, base = monitored
+    age = _eventually(
+        "the newest backup's age", lambda: _query(base, "time() - max(notes_backup_last_full_timestamp_seconds)")
+    )
+    assert 0 <= float(age[0]["value"][1]) < 3600
+    assert _query(base, "max(notes_backup_count) >= 1")

@@ -192,3 +192,26 @@ def test_a_missing_or_unreadable_status_gives_no_expiry(tmp_path, content) -> No
         (tmp_path / "acme-status.json").write_text(content)
     text = exposition.render(str(tmp_path)).decode()
     assert "notes_certificate_expiry_timestamp_seconds" not in text
+
+
+def test_the_backup_status_becomes_gauges(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What the backup service reports (db/backup-loop.sh); a WAL field it could not read gives no series."""
+    (tmp_path / "backup-status.json").write_text(
+        '{"checked_unix": 1796040000.5, "backups": 3, "last_unix": 1796030000, "last_full_unix": 1795000000,'
+        ' "wal": {"last_archived_unix": 1796039990.25, "failed_count": 0, "last_failed_unix": null}}'
+    )
+    text = exposition.render(str(tmp_path)).decode()
+    assert "notes_backup_count 3.0" in text
+    assert "notes_backup_last_timestamp_seconds 1.79603e+09" in text
+    assert "notes_backup_last_full_timestamp_seconds 1.795e+09" in text
+    assert "notes_backup_wal_archive_failures 0.0" in text
+    assert "notes_backup_wal_last_archived_timestamp_seconds" in text
+
+
+def test_a_repository_with_no_backup_yet_reports_no_backup_time(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "backup-status.json").write_text(
+        '{"checked_unix": 1796040000, "backups": 0, "last_unix": null, "wal": null}'
+    )
+    text = exposition.render(str(tmp_path)).decode()
+    assert "notes_backup_count 0.0" in text
+    assert "notes_backup_last_timestamp_seconds" not in text

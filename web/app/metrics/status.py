@@ -8,6 +8,8 @@ alert on the series' absence tells "never reported" from "reported old".
 
 - ``acme-status.json`` (acme/notes_acme.py): the installed certificate's expiry
   and whether the last check worked, with ACME on or off.
+- ``backup-status.json`` (db/backup-loop.sh): when the newest good base
+  backup (and full one) finished, and WAL archiving from pg_stat_archiver.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 CERTIFICATE_STATUS = "acme-status.json"
+BACKUP_STATUS = "backup-status.json"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -50,6 +53,46 @@ class StatusFiles(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from _certificate(_read(self.directory / CERTIFICATE_STATUS))
+        yield from _backup(_read(self.directory / BACKUP_STATUS))
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _gauge(name: str, documentation: str, value: object) -> Iterator[GaugeMetricFamily]:
+    """The gauge, when ``value`` is a number (none is made up for what a file does not say)."""
+    number = _number(value)
+    if number is not None:
+        yield GaugeMetricFamily(name, documentation, value=number)
+
+
+def _backup(status: dict[str, Any] | None) -> Iterator[GaugeMetricFamily]:
+    if status is None:
+        return
+    yield from _gauge(
+        "notes_backup_checked_timestamp_seconds", "When the backup service last looked", status.get("checked_unix")
+    )
+    yield from _gauge("notes_backup_count", "Good base backups in the pgBackRest repository", status.get("backups"))
+    yield from _gauge(
+        "notes_backup_last_timestamp_seconds", "When the newest good base backup finished", status.get("last_unix")
+    )
+    yield from _gauge(
+        "notes_backup_last_full_timestamp_seconds",
+        "When the newest good full base backup finished",
+        status.get("last_full_unix"),
+    )
+    wal = status.get("wal") if isinstance(status.get("wal"), dict) else {}
+    yield from _gauge(
+        "notes_backup_wal_last_archived_timestamp_seconds",
+        "When PostgreSQL last archived a WAL segment",
+        wal.get("last_archived_unix") if wal else None,
+    )
+    yield from _gauge(
+        "notes_backup_wal_archive_failures",
+        "Failed WAL archive attempts since the database started (pg_stat_archiver)",
+        wal.get("failed_count") if wal else None,
+    )
 
 
 def _certificate(status: dict[str, Any] | None) -> Iterator[GaugeMetricFamily]:

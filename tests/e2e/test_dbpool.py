@@ -88,7 +88,13 @@ def terminate(app: Flask, pid: int) -> None:
         with admin.connect() as conn:
             assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}) is True
             deadline = time.monotonic() + 10
-            while conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+            while True:
+                # A fresh look each time: a transaction reads pg_stat_activity
+                # once and keeps that snapshot (stats_fetch_consistency), so
+                # a backend still there at the first look would never leave it.
+                conn.rollback()
+                if not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+                    break
                 assert time.monotonic() < deadline, f"backend {pid} did not end"
                 time.sleep(0.05)
     finally:

@@ -102,6 +102,9 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "two_factor_challenges.created_at",
             "oidc_identities.created_at",
             "oidc_identities.last_login_at",
+            "note_revisions.created_at",
+            "note_revisions.saved_at",
+            "note_revisions.last_save_at",
         )
     }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.data import PASSWORD
-from tests.helpers.e2e import API, etag
+from tests.helpers.e2e import API, at_once, etag
 from tests.helpers.web import bearer
 
 from app.accounts.passwords import hash_password
@@ -45,32 +44,13 @@ def test_two_restores_with_the_same_if_match_one_wins_and_one_revision_is_kept(
     apps = [committed_app() for _ in range(WRITERS)]
     note_id, revision_id, secret = _seed(apps[0])
     headers = {**bearer(secret), "If-Match": etag(note_id, 2)}
+    url = f"{API}/notes/{note_id}/revisions/{revision_id}/restore"
+
+    def restore(index: int) -> int:
+        return apps[index].test_client().post(url, headers=headers).status_code
+
     # Both have read version 2 and passed the If-Match check before either UPDATEs.
-    both_read = threading.Barrier(WRITERS, timeout=15)
-
-    def wait_for_the_other_writer(mapper: Any, connection: Any, target: Note) -> None:
-        both_read.wait()
-
-    results: dict[int, int] = {}
-    errors: list[BaseException] = []
-
-    def restore(index: int) -> None:
-        try:
-            url = f"{API}/notes/{note_id}/revisions/{revision_id}/restore"
-            results[index] = apps[index].test_client().post(url, headers=headers).status_code
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-            both_read.abort()
-
-    sa.event.listen(Note, "before_update", wait_for_the_other_writer)
-    try:
-        threads = [threading.Thread(target=restore, args=(i,)) for i in range(WRITERS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        sa.event.remove(Note, "before_update", wait_for_the_other_writer)
+    results, errors = at_once(apps, restore, pause_before=lambda statement: statement.startswith("UPDATE notes"))
 
     assert not errors, errors
     assert sorted(results.values()) == [200, 412], results

@@ -101,7 +101,28 @@ def _stack(*, registration: str) -> Iterator[Served]:
     if problem:
         _unavailable(f"Docker with Compose v2 is needed for BROWSER_STACK=1 ({problem})")
     with compose_stack(registration=registration) as stack:
+        _network_settled()
         yield Served(stack.url, stack.flask, stack.mail)
+
+
+def _network_settled(quiet: float = 3.0, limit: float = 30.0) -> None:
+    """Wait until no network interface of this host has come or gone for ``quiet`` seconds.
+
+    Docker adds a veth interface for every container it starts, and Chromium
+    aborts whatever navigation is in flight when the host's interfaces change
+    (net::ERR_NETWORK_CHANGED): a journey started right after a stack came up
+    could fail for that alone. Bounded: after ``limit`` seconds it goes on.
+    """
+    net = Path("/sys/class/net")
+    if not net.is_dir():
+        return
+    deadline = time.monotonic() + limit
+    seen, since = sorted(os.listdir(net)), time.monotonic()
+    while time.monotonic() - since < quiet and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = sorted(os.listdir(net))
+        if now != seen:
+            seen, since = now, time.monotonic()
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,9 @@ RECOVERY_LIMIT = 5.0  # seconds from "database back" to the app serving again
 
 # Run inside the web container (its image has no ps, and runs as gunicorn's
 # user, so their /proc entries are readable): every gunicorn process with its
-# parent, CPU time (utime + stime), resident memory and open descriptors. The
+# parent, CPU time (utime + stime), resident memory and open descriptors other
+# than sockets (files, pipes: what leaks; sockets follow the load, bounded by
+# the database pools, checked apart, and nginx's upstream keepalive). The
 # master is the gunicorn process whose parent is not one; workers are its children.
 _GUNICORN_PROCESSES = r"""
 import json, os
@@ -59,7 +61,12 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
             fields = f.read().rsplit(")", 1)[1].split()
         with open(f"/proc/{pid}/status") as f:
             rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        fds = len(os.listdir(f"/proc/{pid}/fd"))
+        fds = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                fds += not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+            except OSError:  # closed since the listing
+                pass
     except (OSError, StopIteration):
         continue
     if int(pid) != me and "gunicorn" in cmd:
@@ -787,6 +794,10 @@ def resources(stack: Stack) -> dict[str, Any]:
 
 def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]) -> None:
     stack = lab_stack
+    # The soak measures the web tier's leaks. The backup service's first full
+    # base backup, taken when the stack starts, is an I/O and CPU burst on
+    # this 2-CPU host that the load generator shares; it is not the app's.
+    stack.compose("stop", "backup")
     account = Account(stack, f"soak-{uuid.uuid4().hex[:8]}@example.com")
     assert account.register().status_code == 302
     account.create_token()
@@ -839,6 +850,7 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
     }
     read_errors = sum(int(n) for n in dict(reads["errors"]).values())
     conns = [sample["db_connections"] for sample in samples]
+    fds = [sample["fds"] for sample in samples]
     half = len(conns) // 2
     # No worker's pool opens more than ProdConfig's pool_size + max_overflow.
     pool = ProdConfig.SQLALCHEMY_ENGINE_OPTIONS
@@ -854,7 +866,7 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
             "worker RSS at start (MiB)": list(first["workers"].values()),
             "worker RSS at end (MiB)": list(last["workers"].values()),
             "master RSS start -> end (MiB)": f"{first['master_mib']} -> {last['master_mib']}",
-            "open descriptors, all gunicorn processes, each sample": [s["fds"] for s in samples],
+            "open files and pipes (not sockets), all gunicorn processes, each sample": [s["fds"] for s in samples],
             "database connections, each sample": [s["db_connections"] for s in samples],
             "workers replaced during the soak": not same_workers,
         }
@@ -871,8 +883,11 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
                 "each worker's RSS grew by at most 10 % (or 4 MiB)",
                 same_workers and all(g <= max(4.0, first["workers"][pid] * 0.10) for pid, g in growth.items()),
             ),
-            ("open descriptors flat: the end within 20 % (or 8) of the start",
-             last["fds"] <= max(first["fds"] + 8, first["fds"] * 1.2)),
+            # Workers open some files lazily (the metrics' per-process files),
+            # so the count may level off after the warm-up; a leak keeps
+            # climbing: the second half's median against the first half's highest.
+            ("open files and pipes flat: the second half's median within 8 of the first half's highest",
+             statistics.median(fds[half:]) <= max(fds[:half]) + 8),
             # Pools open connections lazily, up to pool_size idle ones each, so
             # the count climbs while the load finds its level (in a 60 s soak
             # it may still be climbing) and then wavers with the requests in

@@ -39,6 +39,49 @@ class ConfigError(RuntimeError):
     """Raised when the environment cannot produce a safe configuration."""
 
 
+# The settings that may come from a file instead (NAME_FILE=/path), as the
+# official Docker images allow: Docker Swarm and Kubernetes hand secrets to a
+# container as files under /run/secrets, never as environment variables.
+FILE_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "ENCRYPTION_KEY", "MAIL_PASSWORD", "OIDC_CLIENT_SECRET")
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> Mapping[str, str]:
+    """``environ`` (default ``os.environ``) with each ``NAME_FILE`` of FILE_SETTINGS replaced by ``NAME``.
+
+    ``NAME`` gets the file's text without its surrounding whitespace (the
+    trailing newline an editor or ``echo`` leaves). An empty ``NAME`` or
+    ``NAME_FILE`` counts as unset, as in the official images' entrypoints.
+    Raises ConfigError when both ``NAME`` and ``NAME_FILE`` are set, when
+    the file cannot be read (naming the path and the reason) or holds nothing.
+    """
+    env = os.environ if environ is None else environ
+    resolved: dict[str, str] | None = None
+    for name in FILE_SETTINGS:
+        path = env.get(f"{name}_FILE", "")
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigError(
+                f"{name} and {name}_FILE are both set; unset one of them (on Docker Swarm, keep {name}_FILE)"
+            )
+        try:
+            with open(path, encoding="utf-8") as fh:
+                value = fh.read().strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"{name}_FILE={path!r} cannot be read ({exc.strerror or exc}); "
+                f"point it at a readable file that holds {name}, like /run/secrets/{name.lower()}"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{name}_FILE={path!r} is not UTF-8 text; write {name} into it as plain text") from exc
+        if not value:
+            raise ConfigError(f"{name}_FILE={path!r} is empty; write {name} into it")
+        if resolved is None:
+            resolved = dict(env)
+        resolved[name] = value
+    return env if resolved is None else resolved
+
+
 class BaseConfig:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
@@ -179,7 +222,7 @@ class DevConfig(BaseConfig):
     ENV_NAME = "dev"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
+        env = read_environment(environ)
         self.DEBUG = env.get("FLASK_DEBUG", "0") == "1"
         # None: the factory uses a random key kept in the instance folder, so
         # that a laptop's sessions cannot be forged with a well-known key.
@@ -226,7 +269,7 @@ class ProdConfig(BaseConfig):
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_size": 5, "max_overflow": 5}
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        env = os.environ if environ is None else environ
+        env = read_environment(environ)
         self.SECRET_KEY = validate_secret_key(env.get("SECRET_KEY"))
         self.SQLALCHEMY_DATABASE_URI = validate_database_url(env.get("DATABASE_URL"))
         hosts = env.get("TRUSTED_HOSTS", "").strip()

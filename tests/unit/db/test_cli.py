@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
@@ -56,3 +57,39 @@ def test_a_reachable_database_is_migrated_to_the_newest_revision(tmp_path: Path)
             assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) is not None
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def prod_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """APP_ENV=prod with a good SECRET_KEY and no DATABASE_URL: each test gives DATABASE_URL_FILE."""
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return monkeypatch
+
+
+def test_the_database_url_may_come_from_a_file(tmp_path: Path, prod_env: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'notes.db'}"
+    (tmp_path / "database_url").write_text(url + "\n", encoding="utf-8")
+    prod_env.setenv("DATABASE_URL_FILE", str(tmp_path / "database_url"))
+    result = create_app(None).test_cli_runner().invoke(args=["deploy", "migrate", "--attempts", "1"])
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) is not None
+    finally:
+        engine.dispose()
+
+
+def test_the_placeholder_password_in_a_database_url_file_is_refused(
+    tmp_path: Path, prod_env: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "database_url").write_text(
+        f"postgres://notes:change-me@127.0.0.1:{_closed_port()}/notes\n", encoding="utf-8"
+    )
+    prod_env.setenv("DATABASE_URL_FILE", str(tmp_path / "database_url"))
+    result = create_app(None).test_cli_runner().invoke(args=["deploy", "migrate", "--attempts", "1", "--interval", "0"])
+    assert result.exit_code == 1
+    assert "placeholder from .env.example" in result.output
+    assert "not ready" not in result.output

@@ -7,7 +7,11 @@ from the models, or cannot be undone, shows up.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +23,7 @@ from flask import Flask
 from tests.helpers.e2e import dispose, e2e_config
 
 from app import create_app
+from app.db.cli import MIGRATION_LOCK_KEY
 from app.models import db
 
 pytestmark = pytest.mark.e2e
@@ -141,6 +146,121 @@ def test_deploy_migrate_builds_a_fresh_database_and_is_a_no_op_the_second_time(
                 assert tables >= APP_TABLES
                 assert revision == _head(app)
         finally:
+            dispose(app)
+
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+REPLICAS = 4
+# Seconds between a replica's tries, for the database and for the lock: the
+# replicas, let in together, all start their migration within this much time
+# of each other, far less than a migration from empty takes.
+TRY_INTERVAL = 0.05
+
+
+def _deploy_migrate_process(url: str) -> subprocess.Popen[str]:
+    """``flask deploy migrate`` as a web replica runs it when it starts: a process of its own, in production mode."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "APP_ENV": "prod",
+        "SECRET_KEY": "k" * 48,
+        "DATABASE_URL": url,
+        "FLASK_APP": "app:create_app",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "deploy", "migrate", "--attempts", "1200", "--interval", str(TRY_INTERVAL)],
+        cwd=WEB_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _read_until(process: subprocess.Popen[str], text: str) -> str:
+    """What ``process`` printed up to and including its first line holding ``text``; fail if it ends first."""
+    assert process.stdout is not None
+    seen = []
+    for line in iter(process.stdout.readline, ""):
+        seen.append(line)
+        if text in line:
+            return "".join(seen)
+    process.wait(timeout=10)
+    raise AssertionError(f"the process ended ({process.returncode}) before printing {text!r}:\n{''.join(seen)}")
+
+
+def test_replicas_migrating_at_once_apply_each_migration_once_and_all_succeed(
+    postgres_url: str, fresh_database: Callable[[], Any]
+) -> None:
+    """Every replica of a swarm service runs `flask deploy migrate` as it starts; the advisory lock
+    lets one migrate while the others wait, then find nothing to do. Without it they race to
+    create the same tables and all but one fail on a duplicate key.
+
+    The database refuses connections until every replica has tried once, so that they all
+    start migrating together however long each took to start.
+    """
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with fresh_database() as url:
+        name = sa.make_url(url).database
+
+        def allow_connections(allowed: bool) -> None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}'))
+
+        allow_connections(False)
+        processes = [_deploy_migrate_process(url) for _ in range(REPLICAS)]
+        try:
+            early = [_read_until(process, "database not ready") for process in processes]
+            allow_connections(True)
+            outputs = [
+                before + process.communicate(timeout=120)[0] for before, process in zip(early, processes, strict=True)
+            ]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+            admin.dispose()
+        failed = [out for process, out in zip(processes, outputs, strict=True) if process.returncode != 0]
+        assert failed == [], "\n\n".join(failed)
+        # They did meet: all but the first found the lock taken and waited for it.
+        waited = [out for out in outputs if "another migration holds the lock" in out]
+        assert len(waited) >= REPLICAS - 1, "\n\n".join(outputs)
+
+        app = create_app(e2e_config(url))
+        try:
+            head = _head(app)
+        finally:
+            dispose(app)
+        tables, _, _ = _schema(url)
+        assert tables == APP_TABLES | {"alembic_version"}
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+        finally:
+            engine.dispose()
+
+
+def test_deploy_migrate_gives_up_when_another_holds_the_lock_too_long(fresh_database: Callable[[], Any]) -> None:
+    """The wait for the lock is bounded by --attempts and --interval, and says what held it up."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        holder = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with holder.connect() as conn:
+                assert conn.scalar(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                result = app.test_cli_runner().invoke(args=["deploy", "migrate", "--attempts", "3", "--interval", "0"])
+                assert result.exit_code == 1
+                assert result.output.count("another migration holds the lock") == 3
+                assert "another `flask deploy migrate` held the migration lock through 3 attempts" in result.output
+                assert _schema(url)[0] == set(), "nothing may be migrated without the lock"
+
+            # The holder's session ended, and the lock with it: now it migrates.
+            result = app.test_cli_runner().invoke(args=["deploy", "migrate", "--attempts", "1"])
+            assert result.exit_code == 0, result.output
+            assert _schema(url)[1] == _head(app)
+        finally:
+            holder.dispose()
             dispose(app)
 
 

@@ -19,6 +19,7 @@ from flask import Flask
 from app.models import db
 
 from .app import make_app
+from .schema import create_schema
 
 _ACCESS_LOG = logging.getLogger("notes.access")
 
@@ -57,10 +58,10 @@ _baselines: dict[Flask, _Baseline] = {}
 
 
 def built_once(**overrides: Any) -> Flask:
-    """A test app with its tables, ready to be lent by ``as_new``."""
+    """A test app with its tables, at the migrations' head, ready to be lent by ``as_new``."""
     app = make_app(**overrides)
     with app.app_context():
-        db.create_all()
+        create_schema()
     # A route added by one test would outlive it. Flask refuses new routes
     # once an app has served a request, so serve one now: from here on
     # add_url_rule raises, and a test that needs routes asks for fresh_app.

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from flask import Flask
 from tests.helpers.app import make_app
+from tests.helpers.schema import create_schema
 
+from app.db import schema
 from app.extensions import db
 
 
@@ -16,10 +22,152 @@ def test_healthz_is_ok_json(client):
     assert response.get_json() == {"status": "ok"}
 
 
-def test_readyz_is_ready_when_the_database_answers(client):
+def _head(app: Flask) -> str:
+    head = ScriptDirectory(app.extensions["migrate"].directory).get_current_head()
+    assert head is not None
+    return head
+
+
+def _older(app: Flask) -> str:
+    """The revision before the head: what a database not yet migrated by this release holds."""
+    older = ScriptDirectory(app.extensions["migrate"].directory).get_revision(_head(app)).down_revision
+    assert isinstance(older, str)
+    return older
+
+
+def test_readyz_is_ready_when_the_database_answers_at_the_head(app, client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ready", "database": "ok"}
+    head = _head(app)
+    assert response.get_json() == {
+        "status": "ready",
+        "database": "ok",
+        "schema": "current",
+        "revision": head,
+        "head": head,
+    }
+
+
+VERSION = sa.table("alembic_version", sa.column("version_num"))
+
+
+@pytest.fixture
+def stored_revisions(app: Flask) -> Iterator[Callable[..., None]]:
+    """Sets what alembic_version holds (or drops the table: None); the head is put back afterwards."""
+
+    def store(*revisions: str | None) -> None:
+        with db.engine.begin() as conn:
+            if revisions == (None,):
+                conn.execute(sa.text("DROP TABLE alembic_version"))
+                return
+            conn.execute(VERSION.delete())
+            for revision in revisions:
+                conn.execute(VERSION.insert().values(version_num=revision))
+
+    yield store
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    create_schema()
+
+
+def test_readyz_is_503_while_the_schema_is_an_older_revision(app, client, stored_revisions):
+    older = _older(app)
+    stored_revisions(older)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "schema": "behind",
+        "revision": older,
+        "head": _head(app),
+    }
+
+
+@pytest.mark.parametrize("stored", [(None,), ()], ids=["no version table", "empty version table"])
+def test_readyz_is_503_when_the_database_was_never_migrated(app, client, stored_revisions, stored):
+    stored_revisions(*stored)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "status": "unavailable",
+        "database": "ok",
+        "schema": "behind",
+        "revision": None,
+        "head": _head(app),
+    }
+
+
+def test_readyz_is_ready_when_a_newer_release_migrated_the_database(app, client, stored_revisions):
+    # Expand/contract migrations keep this code working on the newer schema during a rolling update.
+    stored_revisions("9999_from_a_newer_release")
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "status": "ready",
+        "database": "ok",
+        "schema": "ahead",
+        "revision": "9999_from_a_newer_release",
+        "head": _head(app),
+    }
+
+
+def test_readyz_is_503_when_any_stored_revision_is_behind(app, client, stored_revisions):
+    stored_revisions("9999_from_a_newer_release", _older(app))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["schema"] == "behind"
+
+
+def test_readyz_asks_the_database_one_statement(client):
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    client.get("/readyz")  # the first probe reads the migrations directory
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/readyz").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 1, statements
+    assert "alembic_version" in statements[0]
+
+
+def test_the_migrations_are_read_once_per_app_on_first_use_not_when_it_is_built(monkeypatch):
+    reads = []
+    real = schema.ScriptDirectory
+
+    def counting(directory):
+        reads.append(directory)
+        return real(directory)
+
+    monkeypatch.setattr(schema, "ScriptDirectory", counting)
+    app = make_app()
+    assert reads == []
+    with app.app_context():
+        create_schema()
+        client = app.test_client()
+        for _ in range(3):
+            assert client.get("/readyz").status_code == 200
+        db.session.remove()
+    assert reads == [app.extensions["migrate"].directory]
+
+
+def test_a_database_error_on_the_version_table_is_unreachable_not_behind(client, monkeypatch):
+    """A failing query on a version table that is there says nothing about the schema: it is the database."""
+    real_execute = db.session.execute
+
+    def failing(*args, **kwargs):
+        raise sa.exc.ProgrammingError("SELECT version_num", {}, Exception("permission denied"))
+
+    monkeypatch.setattr(db.session, "execute", failing)
+    response = client.get("/readyz")
+    monkeypatch.setattr(db.session, "execute", real_execute)
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ the command line is read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 import click
 import flask_migrate
@@ -50,6 +51,64 @@ def wait_for_database(
     )
 
 
+# The key of the PostgreSQL advisory lock every `flask deploy migrate` holds
+# while it migrates: b"notesmig" read as a big-endian 64-bit number, so that
+# it is easy to tell in pg_locks and unlikely to meet another program's key.
+MIGRATION_LOCK_KEY = 0x6E6F7465736D6967
+
+
+class MigrationLocked(RuntimeError):
+    """Another migration held the lock for all the attempts allowed."""
+
+
+@contextmanager
+def migration_lock(
+    url: str | sa.URL, *, attempts: int, interval: float, echo: Callable[[str], object] = click.echo
+) -> Iterator[None]:
+    """Hold the migration lock for the block, on PostgreSQL; on other databases just run it.
+
+    Every replica of the app may run `flask deploy migrate` as it starts, all
+    at once: the lock lets one of them migrate while the others wait, then
+    find nothing left to do. It is taken on a connection of its own, held
+    for the session (not a transaction, which Alembic commits), and given
+    back when the block ends, whether it raised or not. Raises MigrationLocked
+    when the lock is still held elsewhere after ``attempts`` tries
+    ``interval`` seconds apart, and SQLAlchemy's errors when the database fails.
+    """
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() != "postgresql":
+        # SQLite is one file that a single host migrates, and its writers
+        # already queue on the file's lock: replicas never share it.
+        yield
+        return
+    # AUTOCOMMIT: waiting idle inside a transaction would hold a snapshot open
+    # for the whole migration; NullPool: the lock dies with the connection.
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            try_lock = sa.text("SELECT pg_try_advisory_lock(:key)").bindparams(key=MIGRATION_LOCK_KEY)
+            for attempt in range(1, attempts + 1):
+                if connection.scalar(try_lock):
+                    break
+                echo(f"migrate: another migration holds the lock ({attempt}/{attempts})")
+                if attempt < attempts:
+                    time.sleep(interval)
+            else:
+                raise MigrationLocked(
+                    f"another `flask deploy migrate` held the migration lock through {attempts} attempts; "
+                    "let it finish and run this again, or raise --attempts or --interval for a long migration"
+                )
+            try:
+                yield
+            finally:
+                # A connection that broke took the lock with its session; the
+                # error that matters then is the block's, not this one's.
+                with suppress(sa.exc.DBAPIError):
+                    connection.execute(sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=MIGRATION_LOCK_KEY))
+    finally:
+        engine.dispose()
+
+
 deploy = AppGroup("deploy", help="What a deploy runs before the web servers start.")
 
 
@@ -57,7 +116,11 @@ deploy = AppGroup("deploy", help="What a deploy runs before the web servers star
 @click.option("--attempts", type=click.IntRange(min=1), default=30, show_default=True, help="Tries before giving up.")
 @click.option("--interval", type=click.FloatRange(min=0), default=2.0, show_default=True, help="Seconds between tries.")
 def migrate_command(attempts: int, interval: float) -> None:
-    """Refuse a placeholder database password, wait for the database, then apply every migration."""
+    """Refuse a placeholder database password, wait for the database, then apply every migration.
+
+    On PostgreSQL the migration runs under an advisory lock, so any number of
+    these started at once migrate once and all succeed.
+    """
     url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.password is not None and is_placeholder(url.password):
         raise click.ClickException(
@@ -67,7 +130,11 @@ def migrate_command(attempts: int, interval: float) -> None:
         wait_for_database(url, attempts=attempts, interval=interval)
     except DatabaseUnreachable as exc:
         raise click.ClickException(str(exc)) from exc
-    flask_migrate.upgrade()
+    try:
+        with migration_lock(url, attempts=attempts, interval=interval):
+            flask_migrate.upgrade()
+    except MigrationLocked as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def init_app(app: Flask) -> None:

@@ -288,6 +288,22 @@ deploy:
 
 .PHONY: deploy
 
+# ---- Docker Swarm (issue 15, docs/scaling.md) ------------------------------------
+
+## swarm-deploy: build, tag and deploy the stack to this engine's swarm (deploy/swarm/); run again to update
+swarm-deploy: .env
+	deploy/swarm/deploy.sh
+
+## swarm-rm: remove the swarm stack (STACK, default notes); its volumes and secrets stay
+swarm-rm:
+	docker stack rm $${STACK:-notes}
+
+## test-swarm: the Swarm tier: a single-node swarm on this machine, left when the tier ends (~6 min)
+test-swarm: $(VENV)/.dev
+	$(BIN)/pytest -m swarm tests/swarm
+
+.PHONY: swarm-deploy swarm-rm test-swarm
+
 # ---- performance (issue 6) ---------------------------------------------------
 
 ## bench: load-test a throwaway compose stack (wrk + open loop, ~20-25 min on 2 cores); writes docs/performance.{md,json}

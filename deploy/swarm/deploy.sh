@@ -1,0 +1,131 @@
+#!/bin/sh
+# make swarm-deploy: build and tag the images, create the secrets, deploy the
+# stack to the swarm this Docker engine manages, and wait until it is healthy.
+# A second run with a new NOTES_IMAGE_TAG is a rolling update. docs/scaling.md.
+#
+# Settings: ENV_FILE (default .env, the same file docker compose reads;
+# values already in the environment win), STACK (default notes),
+# NOTES_IMAGE_TAG (default the checkout's commit), SKIP_BUILD=1 to deploy
+# images already tagged, WAIT_SECONDS (default 300).
+#
+# With DATABASE_URL set, that database is used (a managed PostgreSQL) and
+# deploy/swarm/db.yml is left out; otherwise db.yml runs PostgreSQL and its
+# backups on the node labelled notes.db=true.
+set -eu
+cd "$(dirname "$0")/../.."
+here=deploy/swarm
+
+fail() { echo "swarm-deploy: $*" >&2; exit 1; }
+
+env_file="${ENV_FILE:-.env}"
+[ -f "$env_file" ] || fail "$env_file not found; run \`make .env\` (fresh secrets) or copy .env.example, then edit it"
+# KEY=VALUE lines, as docker compose reads them; the environment wins.
+while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in '' | '#'*) continue ;; esac
+    key="${line%%=*}"
+    case "$key" in
+        '' | [0-9]* | *[!A-Za-z0-9_]*) fail "$env_file: cannot read the line starting ${line%%=*}: expected KEY=VALUE" ;;
+    esac
+    eval "known=\${$key+x}"
+    # shellcheck disable=SC2154 # set by the eval above
+    [ -n "$known" ] || export "$key=${line#*=}"
+done < "$env_file"
+
+stack="${STACK:-notes}"
+export STACK="$stack"  # the stack files name their secrets after it
+tag="${NOTES_IMAGE_TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo latest)}"
+export NOTES_IMAGE_TAG="$tag"
+wait_seconds="${WAIT_SECONDS:-300}"
+
+state="$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')"
+[ "$state" = "active true" ] || fail "this Docker engine is not a swarm manager ($state); run \`docker swarm init\` (docs/scaling.md) or point DOCKER_HOST at a manager"
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    echo "swarm-deploy: building images tagged $tag"
+    docker build -q -t "notes-web:$tag" --target runtime web >/dev/null
+    docker build -q -t "notes-nginx:$tag" -f nginx/Dockerfile . >/dev/null
+    docker build -q -t "notes-db:$tag" db >/dev/null
+fi
+
+if [ -n "${DATABASE_URL:-}" ]; then
+    database_url="$DATABASE_URL"
+    files="-c $here/notes.yml"
+    echo "swarm-deploy: using the external database in DATABASE_URL; no db service"
+else
+    : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD is not set in $env_file (or set DATABASE_URL for an external database)}"
+    database_url="postgresql+psycopg://${POSTGRES_USER:-notes}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB:-notes}"
+    files="-c $here/notes.yml -c $here/db.yml"
+fi
+
+# The app's own rules judge the secrets (placeholders, length) before they
+# become Docker secrets that a crash-looping service would reveal only in its logs.
+SECRET_KEY="${SECRET_KEY:-}" DATABASE_URL="$database_url" docker run --rm --network none \
+    -e APP_ENV=prod -e SECRET_KEY -e DATABASE_URL "notes-web:$tag" \
+    python -c 'from app.config import ProdConfig; ProdConfig()' \
+    || fail "the settings in $env_file were refused (above); fix them and run again"
+case "$database_url" in
+    *:change-me@* | *:changeme@*) fail "POSTGRES_PASSWORD is the placeholder from .env.example; set a random one" ;;
+esac
+
+# A Docker secret cannot change. Each carries its value's digest as a label,
+# so a changed .env is reported instead of silently ignored.
+secret() {
+    name="$1" value="$2"
+    digest="$(printf %s "$value" | sha256sum | cut -c1-64)"
+    if existing="$(docker secret inspect --format '{{index .Spec.Labels "notes.sha256"}}' "$name" 2>/dev/null)"; then
+        [ "$existing" = "$digest" ] \
+            || fail "the secret $name differs from $env_file; to rotate it, see docs/scaling.md (\"Secrets\")"
+    else
+        printf %s "$value" | docker secret create --label "notes.sha256=$digest" "$name" - >/dev/null
+        echo "swarm-deploy: created the secret $name"
+    fi
+}
+secret "${stack}_secret_key" "$SECRET_KEY"
+secret "${stack}_database_url" "$database_url"
+[ -n "${DATABASE_URL:-}" ] || secret "${stack}_postgres_password" "$POSTGRES_PASSWORD"
+
+# Pin nginx (host-mode ports) and the database (local volumes) to this node
+# unless an operator has labelled other nodes for them.
+self="$(docker info --format '{{.Swarm.NodeID}}')"
+labels=notes.edge
+[ -n "${DATABASE_URL:-}" ] || labels="$labels notes.db"
+for label in $labels; do
+    if [ -z "$(docker node ls -q --filter "node.label=$label=true")" ]; then
+        docker node update --label-add "$label=true" "$self" >/dev/null
+        echo "swarm-deploy: labelled this node $label=true"
+    fi
+done
+
+# nginx needs a certificate before it starts: a self-signed one for
+# SERVER_NAME unless the volume holds one (web/self_signed_cert.py).
+if docker node ls -q --filter "node.label=notes.edge=true" | grep -qx "$self"; then
+    docker run --rm --network none -e "SERVER_NAME=${SERVER_NAME:-localhost}" -e CERT_DIR=/certs \
+        -v "${stack}_certs:/certs" "notes-web:$tag" python /app/self_signed_cert.py >/dev/null
+else
+    echo "swarm-deploy: nginx runs on another node; its ${stack}_certs volume must hold fullchain.pem and privkey.pem" >&2
+fi
+
+echo "swarm-deploy: deploying stack $stack ($tag)"
+# shellcheck disable=SC2086 # $files is two or four words
+docker stack deploy --prune --resolve-image never $files "$stack"
+
+# Until every web task is running and healthy, and an update (if this was
+# one) completed rather than rolled back.
+replicas="${WEB_REPLICAS:-3}"
+deadline=$(($(date +%s) + wait_seconds))
+while :; do
+    running="$(docker service ls --filter "name=${stack}_web" --format '{{.Replicas}}' | head -n1)"
+    update="$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${stack}_web")"
+    nginx="$(docker service ls --filter "name=${stack}_nginx" --format '{{.Replicas}}' | head -n1)"
+    case "$update" in
+        rollback_*) fail "the update of ${stack}_web failed and was rolled back ($update): docker service ps ${stack}_web" ;;
+        paused) fail "the update of ${stack}_web is paused: docker service ps ${stack}_web" ;;
+    esac
+    if [ "$running" = "$replicas/$replicas" ] && [ "$nginx" = "1/1" ] && { [ -z "$update" ] || [ "$update" = completed ]; }; then
+        break
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] \
+        || fail "not healthy after ${wait_seconds}s (web $running, nginx $nginx, update ${update:-none}): docker service ps ${stack}_web"
+    sleep 2
+done
+echo "swarm-deploy: $stack is up: web $running, https://${SERVER_NAME:-localhost}:${HTTPS_PORT:-443}/"

@@ -46,6 +46,18 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     docker build -q -t "notes-nginx:$tag" -f nginx/Dockerfile . >/dev/null
     docker build -q -t "notes-db:$tag" db >/dev/null
 fi
+# nginx (host-mode ports) and db (one data directory) can only be replaced
+# stop-first, with a gap. So they run under a tag made from their image's
+# content: a release that leaves them unchanged leaves them running, and only
+# web, which updates start-first, rolls.
+content_tag() {
+    docker image inspect --format '{{.Id}}' "$1:$tag" | sed 's/^sha256:/c-/' | cut -c1-14
+}
+NOTES_NGINX_TAG="$(content_tag notes-nginx)"
+NOTES_DB_TAG="$(content_tag notes-db)"
+docker tag "notes-nginx:$tag" "notes-nginx:$NOTES_NGINX_TAG"
+docker tag "notes-db:$tag" "notes-db:$NOTES_DB_TAG"
+export NOTES_NGINX_TAG NOTES_DB_TAG
 
 if [ -n "${DATABASE_URL:-}" ]; then
     database_url="$DATABASE_URL"
@@ -109,23 +121,27 @@ echo "swarm-deploy: deploying stack $stack ($tag)"
 # shellcheck disable=SC2086 # $files is two or four words
 docker stack deploy --prune --resolve-image never $files "$stack"
 
-# Until every web task is running and healthy, and an update (if this was
-# one) completed rather than rolled back.
-replicas="${WEB_REPLICAS:-3}"
+# Until every web task runs the new image and is healthy (Swarm counts a
+# task as running only once its health check passes), and an update, if this
+# was one, did not roll back.
+want="notes-web:$tag"
 deadline=$(($(date +%s) + wait_seconds))
 while :; do
-    running="$(docker service ls --filter "name=${stack}_web" --format '{{.Replicas}}' | head -n1)"
     update="$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${stack}_web")"
-    nginx="$(docker service ls --filter "name=${stack}_nginx" --format '{{.Replicas}}' | head -n1)"
     case "$update" in
         rollback_*) fail "the update of ${stack}_web failed and was rolled back ($update): docker service ps ${stack}_web" ;;
         paused) fail "the update of ${stack}_web is paused: docker service ps ${stack}_web" ;;
     esac
-    if [ "$running" = "$replicas/$replicas" ] && [ "$nginx" = "1/1" ] && { [ -z "$update" ] || [ "$update" = completed ]; }; then
+    replicas="$(docker service inspect --format '{{.Spec.Mode.Replicated.Replicas}}' "${stack}_web")"
+    tasks="$(docker service ps --filter desired-state=running --format '{{.Image}}|{{.CurrentState}}' "${stack}_web")"
+    total="$(printf '%s\n' "$tasks" | grep -c . || true)"
+    ready="$(printf '%s\n' "$tasks" | grep -c "^$want|Running" || true)"
+    nginx="$(docker service ls --filter "name=${stack}_nginx" --format '{{.Replicas}}' | head -n1)"
+    if [ "$ready" = "$replicas" ] && [ "$total" = "$replicas" ] && [ "$nginx" = "1/1" ] && [ "$update" != updating ]; then
         break
     fi
     [ "$(date +%s)" -lt "$deadline" ] \
-        || fail "not healthy after ${wait_seconds}s (web $running, nginx $nginx, update ${update:-none}): docker service ps ${stack}_web"
+        || fail "not healthy after ${wait_seconds}s (web: $ready of $replicas on $want, nginx $nginx, update ${update:-none}): docker service ps ${stack}_web"
     sleep 2
 done
-echo "swarm-deploy: $stack is up: web $running, https://${SERVER_NAME:-localhost}:${HTTPS_PORT:-443}/"
+echo "swarm-deploy: $stack is up: $replicas web tasks on $want, https://${SERVER_NAME:-localhost}:${HTTPS_PORT:-443}/"

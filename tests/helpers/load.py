@@ -204,16 +204,9 @@ def psql(stack: Stack, sql: str) -> str:
 
     Raises AssertionError (with psql's output) when the statement fails.
     """
-    return stack.compose(
-        "exec",
-        "-T",
-        "db",
-        "sh",
-        "-c",
-        'exec psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq -c "$1"',
-        "psql",
-        sql,
-    ).stdout
+    return stack.exec(
+        "db", "sh", "-c", 'exec psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -v ON_ERROR_STOP=1 -Atq -c "$1"', "psql", sql
+    )
 
 
 def stored_rows(stack: Stack, tag: str) -> dict[int, str]:

@@ -86,13 +86,20 @@ def container_started(stack: Stack, service: str) -> str:
     return out.stdout.strip()
 
 
-def write_section(path: Path, body: str) -> None:
-    """Put ``body`` between the PITR markers of ``path``, replacing what was there (or appending)."""
-    block = f"{SECTION_START}\n{body.rstrip()}\n{SECTION_END}\n"
+# Sections of docs/reliability.md that other runs than `make chaos` write:
+# their markers, each (start, end).
+SWARM_START = "<!-- swarm:start (tests/swarm, make test-swarm SWARM_REPORT=docs/reliability.md) -->"
+SWARM_END = "<!-- swarm:end -->"
+SECTIONS = ((SECTION_START, SECTION_END), (SWARM_START, SWARM_END))
+
+
+def write_section(path: Path, body: str, start: str = SECTION_START, end: str = SECTION_END) -> None:
+    """Put ``body`` between the markers ``start`` and ``end`` of ``path``, replacing what was there (or appending)."""
+    block = f"{start}\n{body.rstrip()}\n{end}\n"
     text = path.read_text() if path.exists() else ""
-    if SECTION_START in text and SECTION_END in text:
-        head, rest = text.split(SECTION_START, 1)
-        tail = rest.split(SECTION_END, 1)[1].lstrip("\n")
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + block + tail
     else:
         text = text.rstrip("\n") + "\n\n" + block
@@ -100,8 +107,11 @@ def write_section(path: Path, body: str) -> None:
 
 
 def kept_section(path: Path) -> str:
-    """The PITR block of ``path`` with its markers, or "" (for `make chaos`, which rewrites the rest)."""
+    """The PITR and Swarm blocks of ``path`` with their markers, or "" (for `make chaos`, which rewrites the rest)."""
     text = path.read_text() if path.exists() else ""
-    if SECTION_START not in text or SECTION_END not in text:
-        return ""
-    return SECTION_START + text.split(SECTION_START, 1)[1].split(SECTION_END, 1)[0] + SECTION_END + "\n"
+    kept = [
+        start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+        for start, end in SECTIONS
+        if start in text and end in text
+    ]
+    return "\n".join(kept)

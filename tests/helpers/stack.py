@@ -70,6 +70,10 @@ class Stack:
     def up(self, *extra: str) -> None:
         self.compose("up", "-d", "--wait", "--wait-timeout", str(UP_TIMEOUT), *extra, timeout=UP_TIMEOUT + 60)
 
+    def exec(self, service: str, *command: str, timeout: float = CMD_TIMEOUT) -> str:
+        """Run ``command`` in ``service``'s container; its stdout. Raises AssertionError when it fails."""
+        return self.compose("exec", "-T", service, *command, timeout=timeout).stdout
+
     def container_ids(self, service: str) -> list[str]:
         return self.compose("ps", "-q", service).stdout.split()
 

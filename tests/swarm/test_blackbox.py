@@ -1,0 +1,53 @@
+"""The stack tier's black-box checks (HTTPS, headers, register, notes, API), run through the swarm stack.
+
+Only the checks that talk to nginx from outside are taken: the others ask
+docker compose about containers, which a swarm stack does not have.
+"""
+
+from __future__ import annotations
+
+from tests.helpers.swarm import SwarmStack
+from tests.stack.test_app import (  # noqa: F401 - collected here, against this tier's `stack`
+    test_a_client_cannot_set_its_own_queue_stamp,
+    test_api_answers_carry_the_configured_rate_limits_through_nginx,
+    test_debug_pin_console_is_not_exposed,
+    test_external_urls_are_https_with_the_public_port,
+    test_oversize_body_is_refused_with_413,
+    test_register_login_note_token_and_api_listing,
+    test_unauthenticated_pages_redirect_to_login_over_https,
+)
+from tests.stack.test_edge import (  # noqa: F401
+    test_api_docs_keep_their_looser_csp_without_a_duplicate,
+    test_http_redirects_everything_to_https_with_308,
+    test_nginx_own_answers_carry_the_headers_too,
+    test_security_headers_once_each,
+    test_the_api_over_plain_http_is_refused_not_redirected,
+    test_tls_offers_http2_and_modern_protocols_only,
+    test_unknown_host_is_dropped_on_http,
+    test_unknown_host_is_refused_at_the_tls_handshake,
+    test_wrong_host_header_after_a_valid_handshake_is_not_served,
+)
+
+
+def test_secrets_reach_the_services_as_files_not_environment(stack: SwarmStack) -> None:
+    web_env = stack.exec("web", "env").splitlines()
+    assert not [line for line in web_env if line.startswith(("SECRET_KEY=", "DATABASE_URL=", "POSTGRES_PASSWORD="))]
+    assert "SECRET_KEY_FILE=/run/secrets/notes_secret_key" in web_env
+    assert "DATABASE_URL_FILE=/run/secrets/notes_database_url" in web_env
+    assert stack.exec("web", "cat", "/run/secrets/notes_secret_key") == _setting(stack, "SECRET_KEY")
+    for service in ("web", "nginx", "db", "backup"):
+        spec_env = stack.inspect(service)["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
+        assert not [e for e in spec_env if e.startswith(("SECRET_KEY=", "DATABASE_URL=", "POSTGRES_PASSWORD="))]
+
+
+def _setting(stack: SwarmStack, name: str) -> str:
+    for line in stack.env_file.read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{name} is not in {stack.env_file}")
+
+
+def test_web_runs_three_replicas_each_in_nginx_dns(stack: SwarmStack) -> None:
+    running = stack.running("web")
+    assert len(running) == 3, running
+    assert len(stack.web_addresses()) == 3

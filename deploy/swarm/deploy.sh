@@ -32,7 +32,6 @@ while IFS= read -r line || [ -n "$line" ]; do
 done < "$env_file"
 
 stack="${STACK:-notes}"
-export STACK="$stack"  # the stack files name their secrets after it
 tag="${NOTES_IMAGE_TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo latest)}"
 export NOTES_IMAGE_TAG="$tag"
 wait_seconds="${WAIT_SECONDS:-300}"
@@ -79,22 +78,22 @@ case "$database_url" in
     *:change-me@* | *:changeme@*) fail "POSTGRES_PASSWORD is the placeholder from .env.example; set a random one" ;;
 esac
 
-# A Docker secret cannot change. Each carries its value's digest as a label,
-# so a changed .env is reported instead of silently ignored.
+# A Docker secret cannot change, so each is named after its value's digest:
+# a changed .env makes a new secret, and the services roll over to it like
+# to a new image (start-first for web). Whoever can list secrets on a manager
+# can read them anyway, so the digest tells nothing new.
 secret() {
-    name="$1" value="$2"
-    digest="$(printf %s "$value" | sha256sum | cut -c1-64)"
-    if existing="$(docker secret inspect --format '{{index .Spec.Labels "notes.sha256"}}' "$name" 2>/dev/null)"; then
-        [ "$existing" = "$digest" ] \
-            || fail "the secret $name differs from $env_file; to rotate it, see docs/scaling.md (\"Secrets\")"
-    else
-        printf %s "$value" | docker secret create --label "notes.sha256=$digest" "$name" - >/dev/null
-        echo "swarm-deploy: created the secret $name"
+    variable="$1" name="$2" value="$3"
+    versioned="${name}_$(printf %s "$value" | sha256sum | cut -c1-12)"
+    if ! docker secret inspect "$versioned" >/dev/null 2>&1; then
+        printf %s "$value" | docker secret create --label "notes.stack=$stack" "$versioned" - >/dev/null
+        echo "swarm-deploy: created the secret $versioned"
     fi
+    export "$variable=$versioned"
 }
-secret "${stack}_secret_key" "$SECRET_KEY"
-secret "${stack}_database_url" "$database_url"
-[ -n "${DATABASE_URL:-}" ] || secret "${stack}_postgres_password" "$POSTGRES_PASSWORD"
+secret NOTES_SECRET_KEY_SECRET "${stack}_secret_key" "$SECRET_KEY"
+secret NOTES_DATABASE_URL_SECRET "${stack}_database_url" "$database_url"
+[ -n "${DATABASE_URL:-}" ] || secret NOTES_POSTGRES_PASSWORD_SECRET "${stack}_postgres_password" "$POSTGRES_PASSWORD"
 
 # Pin nginx (host-mode ports) and the database (local volumes) to this node
 # unless an operator has labelled other nodes for them.
@@ -143,5 +142,13 @@ while :; do
     [ "$(date +%s)" -lt "$deadline" ] \
         || fail "not healthy after ${wait_seconds}s (web: $ready of $replicas on $want, nginx $nginx, update ${update:-none}): docker service ps ${stack}_web"
     sleep 2
+done
+# Secrets an earlier .env made and nothing uses now; one still in use (a
+# task not yet replaced) refuses to go, and the next deploy tries again.
+for old in $(docker secret ls --filter "label=notes.stack=$stack" --format '{{.Name}}'); do
+    case " $NOTES_SECRET_KEY_SECRET $NOTES_DATABASE_URL_SECRET ${NOTES_POSTGRES_PASSWORD_SECRET:-} " in
+        *" $old "*) ;;
+        *) docker secret rm "$old" >/dev/null 2>&1 && echo "swarm-deploy: removed the unused secret $old" || true ;;
+    esac
 done
 echo "swarm-deploy: $stack is up: $replicas web tasks on $want, https://${SERVER_NAME:-localhost}:${HTTPS_PORT:-443}/"

@@ -5,7 +5,7 @@
 #
 # Settings: ENV_FILE (default .env, the same file docker compose reads;
 # values already in the environment win), STACK (default notes),
-# NOTES_IMAGE_TAG (default the checkout's commit), SKIP_BUILD=1 to deploy
+# NOTES_IMAGE_TAG (default, or "latest": the checkout's commit), SKIP_BUILD=1 to deploy
 # images already tagged, WAIT_SECONDS (default 300).
 #
 # With DATABASE_URL set, that database is used (a managed PostgreSQL) and
@@ -32,7 +32,14 @@ while IFS= read -r line || [ -n "$line" ]; do
 done < "$env_file"
 
 stack="${STACK:-notes}"
-tag="${NOTES_IMAGE_TAG:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo latest)}"
+# Swarm updates a service only when its spec changes, so every release needs
+# its own tag: "latest" (.env.example's, for compose) means the commit, and
+# uncommitted changes get a tag of their own each time.
+tag="${NOTES_IMAGE_TAG:-latest}"
+if [ "$tag" = latest ]; then
+    tag="$(git rev-parse --short=12 HEAD 2>/dev/null)" || fail "set NOTES_IMAGE_TAG (not in a git checkout, no commit to name the release after)"
+    git diff --quiet HEAD -- 2>/dev/null || tag="$tag-dirty-$(date +%s)"
+fi
 export NOTES_IMAGE_TAG="$tag"
 wait_seconds="${WAIT_SECONDS:-300}"
 
@@ -71,12 +78,8 @@ fi
 # The app's own rules judge the secrets (placeholders, length) before they
 # become Docker secrets that a crash-looping service would reveal only in its logs.
 SECRET_KEY="${SECRET_KEY:-}" DATABASE_URL="$database_url" docker run --rm --network none \
-    -e APP_ENV=prod -e SECRET_KEY -e DATABASE_URL "notes-web:$tag" \
-    python -c 'from app.config import ProdConfig; ProdConfig()' \
+    -e APP_ENV=prod -e SECRET_KEY -e DATABASE_URL "notes-web:$tag" flask deploy check >/dev/null \
     || fail "the settings in $env_file were refused (above); fix them and run again"
-case "$database_url" in
-    *:change-me@* | *:changeme@*) fail "POSTGRES_PASSWORD is the placeholder from .env.example; set a random one" ;;
-esac
 
 # A Docker secret cannot change, so each is named after its value's digest:
 # a changed .env makes a new secret, and the services roll over to it like
@@ -116,6 +119,15 @@ else
     echo "swarm-deploy: nginx runs on another node; its ${stack}_certs volume must hold fullchain.pem and privkey.pem" >&2
 fi
 
+# What web was before, to tell an update (which must be seen to complete)
+# from a deploy that changed nothing.
+web_spec() { docker service inspect --format '{{json .Spec}}' "${stack}_web" 2>/dev/null | sha256sum; }
+update_started() { docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.StartedAt}}{{end}}' "${stack}_web" 2>/dev/null || true; }
+existed=0
+docker service inspect "${stack}_web" >/dev/null 2>&1 && existed=1
+spec_before="$(web_spec)"
+started_before="$(update_started)"
+
 echo "swarm-deploy: deploying stack $stack ($tag)"
 # shellcheck disable=SC2086 # $files is two or four words
 docker stack deploy --prune --resolve-image never $files "$stack"
@@ -124,9 +136,13 @@ docker stack deploy --prune --resolve-image never $files "$stack"
 # task as running only once its health check passes), and an update, if this
 # was one, did not roll back.
 want="notes-web:$tag"
+updated=0
+[ "$existed" = 1 ] && [ "$(web_spec)" != "$spec_before" ] && updated=1
 deadline=$(($(date +%s) + wait_seconds))
 while :; do
     update="$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${stack}_web")"
+    # An earlier deploy's outcome (say, a rollback) is not this one's.
+    [ "$(update_started)" != "$started_before" ] || update=""
     case "$update" in
         rollback_*) fail "the update of ${stack}_web failed and was rolled back ($update): docker service ps ${stack}_web" ;;
         paused) fail "the update of ${stack}_web is paused: docker service ps ${stack}_web" ;;
@@ -136,19 +152,31 @@ while :; do
     total="$(printf '%s\n' "$tasks" | grep -c . || true)"
     ready="$(printf '%s\n' "$tasks" | grep -c "^$want|Running" || true)"
     nginx="$(docker service ls --filter "name=${stack}_nginx" --format '{{.Replicas}}' | head -n1)"
-    if [ "$ready" = "$replicas" ] && [ "$total" = "$replicas" ] && [ "$nginx" = "1/1" ] && [ "$update" != updating ]; then
+    # An update (a new image, or only a new secret) is done when Swarm says so.
+    finished=1
+    if [ "$updated" = 1 ]; then
+        [ "$update" = completed ] && [ "$(update_started)" != "$started_before" ] || finished=0
+    fi
+    if [ "$ready" = "$replicas" ] && [ "$total" = "$replicas" ] && [ "$nginx" = "1/1" ] && [ "$finished" = 1 ]; then
         break
     fi
     [ "$(date +%s)" -lt "$deadline" ] \
         || fail "not healthy after ${wait_seconds}s (web: $ready of $replicas on $want, nginx $nginx, update ${update:-none}): docker service ps ${stack}_web"
     sleep 2
 done
-# Secrets an earlier .env made and nothing uses now; one still in use (a
-# task not yet replaced) refuses to go, and the next deploy tries again.
+# Secrets an earlier .env made and nothing uses now. A replaced task still
+# draining holds its secret (DRAIN_SECONDS + the graceful timeout), so each
+# is tried for a while; one still held then waits for the next deploy.
 for old in $(docker secret ls --filter "label=notes.stack=$stack" --format '{{.Name}}'); do
     case " $NOTES_SECRET_KEY_SECRET $NOTES_DATABASE_URL_SECRET ${NOTES_POSTGRES_PASSWORD_SECRET:-} " in
-        *" $old "*) ;;
-        *) docker secret rm "$old" >/dev/null 2>&1 && echo "swarm-deploy: removed the unused secret $old" || true ;;
+        *" $old "*) continue ;;
     esac
+    tries=0
+    until docker secret rm "$old" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 30 ] || { echo "swarm-deploy: $old is still in use; the next deploy removes it" >&2; break; }
+        sleep 2
+    done
+    [ "$tries" -ge 30 ] || echo "swarm-deploy: removed the unused secret $old"
 done
 echo "swarm-deploy: $stack is up: $replicas web tasks on $want, https://${SERVER_NAME:-localhost}:${HTTPS_PORT:-443}/"

@@ -117,9 +117,19 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DATABASE_URL", "POSTGRES_"))}
 
 
+def advertise_address() -> str:
+    """Where the swarm's manager listens: Docker's default bridge, which a second
+    node running in a container (tests/swarm/test_two_nodes.py) can reach, and
+    loopback when there is no such bridge."""
+    out = docker(
+        "network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}", check=False
+    ).stdout.split()
+    return out[0] if out else "127.0.0.1"
+
+
 @contextmanager
 def single_node_swarm() -> Iterator[None]:
-    """This engine as a one-node swarm for the block, left (and its bridge removed) however the block ends.
+    """This engine as a swarm (one node, a manager) for the block, left (and its bridge removed) however the block ends.
 
     Raises AssertionError when the engine is already in a swarm: the tier
     never takes over, or leaves, a swarm it did not make.
@@ -129,7 +139,7 @@ def single_node_swarm() -> Iterator[None]:
         f"this Docker engine is already in a swarm ({state}); the Swarm tier makes and leaves its own, "
         "so run it on an engine outside any swarm (`docker swarm leave` if that one is yours to leave)"
     )
-    docker("swarm", "init", "--advertise-addr", "127.0.0.1", timeout=120)
+    docker("swarm", "init", "--advertise-addr", advertise_address(), timeout=120)
     try:
         yield
     finally:

@@ -14,50 +14,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers.docker_env import free_port
 from tests.helpers.stack import ROOT, Account, Stack
+from tests.helpers.vps import Box, running_box
 
-VPS_IMAGE = "notes-test-vps:latest"
 # The base images the project's Dockerfiles and compose file name.
 BASE_IMAGES = ("python:3.13-slim", "postgres:17", "nginx:1.26")
 DEPLOY_TIMEOUT = 900  # seconds: a cold build of every image inside the box
 
 
-class Box:
-    """The VPS in a box: how to reach it over SSH, and the loopback port of its HTTPS."""
-
-    def __init__(self, name: str, key: Path, ssh_port: int, https_port: int) -> None:
-        self.name = name
-        self.key = key
-        self.ssh_port = ssh_port
-        self.https_port = https_port
-
-    @property
-    def ssh_command(self) -> str:
-        return (
-            f"ssh -p {self.ssh_port} -i {self.key} -o BatchMode=yes -o StrictHostKeyChecking=no "
-            "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-        )
-
-    def ssh(self, command: str, *, timeout: float = 120, stdin: bytes | None = None) -> str:
-        result = subprocess.run(
-            [*self.ssh_command.split(), "root@127.0.0.1", command],
-            input=stdin,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-        assert result.returncode == 0, f"{command!r} on the box: {result.stderr.decode()[-2000:]}"
-        return result.stdout.decode()
+class DeployBox(Box):
+    """A box that `make deploy` deploys to."""
 
     def deploy(self, *settings: str) -> subprocess.CompletedProcess[str]:
         """`make deploy` from the checkout, as its README says."""
@@ -78,59 +50,12 @@ class Box:
         )
 
 
-def _docker(*args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, check=False)
-    if check:
-        assert result.returncode == 0, f"docker {' '.join(args)}: {result.stderr[-2000:]}"
-    return result
-
-
 @pytest.fixture(scope="module")
-def box() -> Iterator[Box]:
-    workdir = Path(tempfile.mkdtemp(prefix="notes-vps-"))
-    key = workdir / "id_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    _docker("build", "-t", VPS_IMAGE, str(ROOT / "tests" / "stack" / "vps"))
-    name = f"notes-vps-{uuid.uuid4().hex[:8]}"
-    ssh_port, https_port = free_port(), free_port()
-    _docker(
-        "run", "-d", "--name", name,
-        # What its own engine needs. Not --privileged: this machine is itself a
-        # container without CAP_SYS_RESOURCE, which --privileged asks for. The
-        # cgroup tree is this machine's, written under a parent of the box's own.
-        "--cap-add=ALL", "--cap-drop=SYS_RESOURCE",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-        "--security-opt", "systempaths=unconfined",
-        "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        # The box's engine keeps its images and volumes on a volume of ours:
-        # overlayfs cannot stack on the container's own overlay root.
-        "-v", f"{name}-docker:/var/lib/docker",
-        "-p", f"127.0.0.1:{ssh_port}:22", "-p", f"127.0.0.1:{https_port}:{https_port}",
-        "-e", f"AUTHORIZED_KEY={(workdir / 'id_ed25519.pub').read_text().strip()}",
-        VPS_IMAGE,
-    )  # fmt: skip
-    box = Box(name, key, ssh_port, https_port)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                box.ssh("docker info --format '{{.ServerVersion}}'", timeout=15)
-                break
-            except (AssertionError, subprocess.TimeoutExpired) as exc:
-                if time.monotonic() > deadline:
-                    logs = _docker("logs", name, check=False).stderr
-                    raise AssertionError(f"the box did not come up:\n{logs}") from exc
-                time.sleep(1)
-        # What Docker Hub would give a real server.
-        saved = subprocess.run(["docker", "save", *BASE_IMAGES], capture_output=True, check=True, timeout=300)
-        box.ssh("docker load -q", stdin=saved.stdout, timeout=300)
+def box() -> Iterator[DeployBox]:
+    # What Docker Hub would give a real server.
+    with running_box(*BASE_IMAGES) as plain:
+        box = DeployBox(plain.name, plain.key, plain.ssh_port, plain.https_port)
         yield box
-    finally:
-        if os.environ.get("CI") == "true":
-            print(_docker("exec", name, "sh", "-c", "tail -50 /var/log/dockerd.log", check=False).stdout)
-        _docker("rm", "-f", "-v", name, check=False)
-        _docker("volume", "rm", "-f", f"{name}-docker", check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _https(box: Box, workdir: Path) -> Stack:
@@ -144,7 +69,7 @@ def _https(box: Box, workdir: Path) -> Stack:
     return stack
 
 
-def test_deploy_then_upgrade_in_place_over_ssh(box: Box, tmp_path: Path) -> None:
+def test_deploy_then_upgrade_in_place_over_ssh(box: DeployBox, tmp_path: Path) -> None:
     # The box publishes its HTTPS on the loopback port of the same number, so
     # the URLs the app makes (redirects, the CSRF referrer check) are right.
     first = box.deploy("SERVER_NAME=localhost", f"HTTPS_PORT={box.https_port}", "REGISTRATION=open")
@@ -193,7 +118,7 @@ def test_deploy_without_a_host_says_how(tmp_path: Path) -> None:
     assert "usage: make deploy TO=user@server" in result.stderr
 
 
-def test_a_malformed_setting_changes_nothing_on_the_box(box: Box) -> None:
+def test_a_malformed_setting_changes_nothing_on_the_box(box: DeployBox) -> None:
     before = box.ssh("cat notes/.env 2>/dev/null || true")
     result = box.deploy("not a setting")
     assert result.returncode != 0

@@ -93,3 +93,17 @@ def test_the_placeholder_password_in_a_database_url_file_is_refused(
     assert result.exit_code == 1
     assert "placeholder from .env.example" in result.output
     assert "not ready" not in result.output
+
+
+def test_deploy_check_refuses_the_placeholder_password_and_passes_real_settings() -> None:
+    refused = (
+        _app("postgresql+psycopg://notes:change-me@127.0.0.1:1/notes")
+        .test_cli_runner()
+        .invoke(args=["deploy", "check"])
+    )
+    assert refused.exit_code == 1
+    assert "placeholder from .env.example" in refused.output
+    passed = _app(f"postgresql+psycopg://notes:a-real-random-password@127.0.0.1:{_closed_port()}/notes")
+    result = passed.test_cli_runner().invoke(args=["deploy", "check"])
+    assert result.exit_code == 0, result.output
+    assert "usable" in result.output

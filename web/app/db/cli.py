@@ -121,11 +121,7 @@ def migrate_command(attempts: int, interval: float) -> None:
     On PostgreSQL the migration runs under an advisory lock, so any number of
     these started at once migrate once and all succeed.
     """
-    url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.password is not None and is_placeholder(url.password):
-        raise click.ClickException(
-            "the database password is the placeholder from .env.example; set POSTGRES_PASSWORD to a random one in .env"
-        )
+    url = _database_url()
     try:
         wait_for_database(url, attempts=attempts, interval=interval)
     except DatabaseUnreachable as exc:
@@ -135,6 +131,28 @@ def migrate_command(attempts: int, interval: float) -> None:
             flask_migrate.upgrade()
     except MigrationLocked as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@deploy.command("check")
+def check_command() -> None:
+    """Refuse settings the app would refuse, without touching the database.
+
+    The app's configuration has already judged SECRET_KEY and the rest by the
+    time this runs (it fails to load otherwise); this adds the database
+    password. `make swarm-deploy` runs it before it makes Docker secrets.
+    """
+    _database_url()
+    click.echo("deploy check: the settings are usable")
+
+
+def _database_url() -> sa.URL:
+    """The app's database URL; ClickException when its password is .env.example's placeholder."""
+    url = sa.engine.make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.password is not None and is_placeholder(url.password):
+        raise click.ClickException(
+            "the database password is the placeholder from .env.example; set POSTGRES_PASSWORD to a random one in .env"
+        )
+    return url
 
 
 def init_app(app: Flask) -> None:

@@ -23,29 +23,43 @@ class Proc:
     fds: int  # open files and pipes, not sockets (those follow the load)
 
 
-def container_pid(container: str) -> int:
-    """The host pid of ``container``'s first process; raises CalledProcessError if it is not running."""
+def host_pid(container: str) -> int | None:
+    """The host pid of ``container``'s first process, or None when this /proc cannot show it.
+
+    Being root is not enough: the engine may run elsewhere (a remote
+    DOCKER_HOST, a VM), where its pid names some other process here. So the
+    pid counts only if its cgroup names the container. Raises
+    CalledProcessError when the container is not running.
+    """
+    if os.geteuid() != 0:  # other users' /proc/<pid>/fd is closed to us
+        return None
     out = subprocess.run(
-        ["docker", "inspect", "--format", "{{.State.Pid}}", container],
+        ["docker", "inspect", "--format", "{{.Id}} {{.State.Pid}}", container],
         capture_output=True,
         text=True,
         timeout=30,
         check=True,
-    ).stdout
-    return int(out.strip())
+    ).stdout.split()
+    full_id, pid = out[0], int(out[1])
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            return pid if full_id in f.read() else None
+    except OSError:
+        return None
 
 
-def readable() -> bool:
-    """Whether this process may read other users' /proc/<pid>/fd (root may; a developer's shell may not)."""
-    return os.geteuid() == 0
+def _parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):  # the process ended while it was read
+        return None
 
 
-def _read(pid: int) -> Proc | None:
+def _read(pid: int, parent: int) -> Proc | None:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmdline = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        with open(f"/proc/{pid}/stat") as f:
-            parent = int(f.read().rsplit(")", 1)[1].split()[1])
         with open(f"/proc/{pid}/status") as f:
             rss = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
         fds = 0
@@ -57,15 +71,41 @@ def _read(pid: int) -> Proc | None:
     return Proc(pid, parent, cmdline, rss, fds)
 
 
-def tree(root: int) -> list[Proc]:
-    """``root`` and all its descendants, as the host sees them."""
-    everything = [p for p in (_read(int(name)) for name in os.listdir("/proc") if name.isdigit()) if p]
-    children: dict[int, list[Proc]] = {}
-    for p in everything:
-        children.setdefault(p.parent, []).append(p)
-    found = [p for p in everything if p.pid == root]
-    i = 0
-    while i < len(found):
-        found.extend(children.get(found[i].pid, []))
-        i += 1
+def _children(pid: int) -> list[int] | None:
+    """``pid``'s children from /proc/<pid>/task/*/children, or None where the kernel has no such file."""
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.extend(int(child) for child in f.read().split())
+    except FileNotFoundError:
+        return None if not os.path.exists(f"/proc/{pid}/task/{pid}/children") else found
+    except OSError:  # the process ended while it was read
+        pass
     return found
+
+
+def tree(root: int) -> list[Proc]:
+    """``root`` and all its descendants, as the host sees them.
+
+    Walks down from ``root`` where the kernel lists children; otherwise reads
+    every process's parent once. Only the members are read in full.
+    """
+    members, parents = [root], {root: _parent(root) or 0}
+    index: dict[int, list[int]] | None = None
+    i = 0
+    while i < len(members):
+        pid = members[i]
+        children = _children(pid)
+        if children is None:
+            if index is None:
+                index = {}
+                for name in os.listdir("/proc"):
+                    if name.isdigit() and (parent := _parent(int(name))) is not None:
+                        index.setdefault(parent, []).append(int(name))
+            children = index.get(pid, [])
+        for child in children:
+            members.append(child)
+            parents[child] = pid
+        i += 1
+    return [p for pid in members if (p := _read(pid, parents[pid]))]

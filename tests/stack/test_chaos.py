@@ -801,31 +801,37 @@ _DB_CONNECTIONS = (
 _CLIENT_BACKEND = re.compile(r"^postgres: \S+ (\S+) (\[local\]|\S+\(\d+\)) ")
 
 
-def resources(stack: Stack) -> dict[str, Any]:
+def container_roots(stack: Stack) -> tuple[int, int] | None:
+    """The host pids of the web and db containers' first processes, when this /proc shows them (see procs.host_pid)."""
+    (web,), (db,) = stack.container_ids("web"), stack.container_ids("db")
+    web_root, db_root = procs.host_pid(web), procs.host_pid(db)
+    return None if web_root is None or db_root is None else (web_root, db_root)
+
+
+def resources(stack: Stack, roots: tuple[int, int] | None) -> dict[str, Any]:
     """RSS (MiB) and open descriptors of each gunicorn process, and the database's client connections.
 
-    Read from the host's /proc when this process may (CI runs as root), so
-    that sampling costs the measured host nothing; otherwise through
-    `docker compose exec`, whose CPU bursts can themselves delay requests.
+    Read from the host's /proc under ``roots`` (container_roots, found once
+    before the load: the docker and compose CLIs are CPU bursts too) when this
+    process can see them (CI runs as root beside the engine), so that sampling
+    costs the measured host next to nothing; otherwise through `docker compose
+    exec`, whose CPU bursts can themselves delay requests.
     """
-    if not procs.readable():
+    if roots is None:
         found = web_python(stack, _GUNICORN_PROCESSES)
         connections = int(psql(stack, _DB_CONNECTIONS).strip())
     else:
-        (web,) = stack.container_ids("web")
-        gunicorn = {p.pid: p for p in procs.tree(procs.container_pid(web)) if "gunicorn" in p.cmdline}
+        web_root, db_root = roots
+        gunicorn = {p.pid: p for p in procs.tree(web_root) if "gunicorn" in p.cmdline}
         masters = {pid: p for pid, p in gunicorn.items() if p.parent not in gunicorn}
         as_dict = {"masters": masters, "workers": {pid: p for pid, p in gunicorn.items() if p.parent in masters}}
         found = {
             kind: {str(pid): {"rss_kib": p.rss_kib, "fds": p.fds} for pid, p in group.items()}
             for kind, group in as_dict.items()
         }
-        (db,) = stack.container_ids("db")
         database = "notes"  # the stacks' POSTGRES_DB (write_stack_env leaves the default)
         connections = sum(
-            1
-            for p in procs.tree(procs.container_pid(db))
-            if (m := _CLIENT_BACKEND.match(p.cmdline)) and m.group(1) == database
+            1 for p in procs.tree(db_root) if (m := _CLIENT_BACKEND.match(p.cmdline)) and m.group(1) == database
         )
     workers = found["workers"]
     (master,) = found["masters"].values()
@@ -859,6 +865,7 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
     read_rate = maximum / 2 - write_rate
     warmup = min(30.0, SOAK_SECONDS / 6)
     samples: list[dict[str, Any]] = []
+    roots = container_roots(stack)
     with WriteLoad(
         stack, account.token, seconds=SOAK_SECONDS + 120, writers=WRITERS, per_writer_rate=write_rate / WRITERS
     ) as load:
@@ -877,10 +884,10 @@ def test_soak_at_half_the_maximum(lab_stack: Stack, chaos_report: dict[str, Any]
             time.sleep(warmup)
             every = max(5.0, (SOAK_SECONDS - warmup) / 10)
             while reader.poll() is None and time.monotonic() - started < SOAK_SECONDS + 60:
-                samples.append(resources(stack))
+                samples.append(resources(stack, roots))
                 time.sleep(min(every, max(0.5, started + SOAK_SECONDS - 2 - time.monotonic())))
                 if time.monotonic() >= started + SOAK_SECONDS - 2:
-                    samples.append(resources(stack))
+                    samples.append(resources(stack, roots))
                     break
             out, err = reader.communicate(timeout=SOAK_SECONDS + 120)
         finally:

@@ -71,6 +71,13 @@ class SwarmStack(Stack):
             raise AssertionError(f"swarm-deploy failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result.stdout + result.stderr
 
+    def setting(self, name: str) -> str:
+        """``name``'s value in the stack's env file; AssertionError when it is not there."""
+        for line in self.env_file.read_text().splitlines():
+            if line.startswith(f"{name}="):
+                return line.split("=", 1)[1]
+        raise AssertionError(f"{name} is not in {self.env_file}")
+
     def service(self, name: str) -> str:
         return f"{self.name}_{name}"
 

@@ -1,6 +1,7 @@
-"""The Swarm tier: deploy/swarm/ on a single-node swarm this tier makes, talked to over HTTPS.
+"""The Swarm tier: deploy/swarm/ on a swarm this tier makes, talked to over HTTPS.
 
-The swarm is made once per session (`docker swarm init` on loopback) and
+The swarm is made once per session (`docker swarm init`, advertised on
+Docker's bridge so that a second node can join: test_two_nodes.py) and
 left however the session ends, so the machine is as it was. An engine
 already in a swarm is refused, not taken over. Without Docker the tier is
 skipped with a message; under CI=true it fails instead, so CI can never
@@ -45,7 +46,6 @@ def swarm() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def stack(swarm: None) -> Iterator[SwarmStack]:
-    # Short enough that tasks stop quickly when scaled down or updated.
     with deployed_stack(FIRST_TAG) as deployed:
         yield deployed
 

@@ -58,10 +58,11 @@ def test_web_tasks_on_a_second_node_serve_traffic(stack: SwarmStack, account: Ac
                 time.sleep(1)
             time.sleep(4)  # nginx's upstream watch reloads with the new set
             (nginx,) = stack.container_ids("nginx")
-            since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             api = account.api()
             answers = Counter(api.get(stack.url("/api/v1/notes?limit=5"), timeout=20).status_code for _ in range(120))
-            logged = docker("logs", "--since", since, nginx).stdout + docker("logs", "--since", since, nginx).stderr
+            result = docker("logs", "--since", since, nginx)
+            logged = result.stdout + result.stderr
             served_by = Counter(
                 entry["upstream"].rsplit(":", 1)[0]
                 for line in logged.splitlines()

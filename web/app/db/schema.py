@@ -56,7 +56,8 @@ def code_revisions(app: Flask) -> CodeRevisions:
     Read lazily so that importing the app or building it reads no files a
     command may not need. Raises alembic's CommandError when the directory
     is not a migrations directory or has several heads (a merge migration is
-    missing), which `flask db upgrade` refuses too.
+    missing), which `flask db upgrade` refuses too, and RuntimeError when it
+    holds no migration at all.
     """
     found: CodeRevisions | None = app.extensions.get(_EXTENSION_KEY)
     if found is None:

@@ -90,6 +90,7 @@ class WriteLoad:
         self.max_requests_per_writer = max_requests_per_writer
         self.tag = f"chaos-{uuid.uuid4().hex[:10]}"
         self.outcomes: list[Outcome] = []
+        self.writes_begun = 0  # writes (each with its retries), not attempts
         self.acknowledged: dict[int, str] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -141,6 +142,8 @@ class WriteLoad:
             title = f"{self.tag}-{worker}-{n}"
             key = {"Idempotency-Key": uuid.uuid4().hex}
             n += 1
+            with self._lock:
+                self.writes_begun += 1
             for _ in range(MAX_ATTEMPTS):
                 started = time.monotonic()
                 note_id: int | None = None

@@ -298,7 +298,7 @@ swarm-deploy: .env
 swarm-rm:
 	docker stack rm $${STACK:-notes}
 
-## test-swarm: the Swarm tier: a single-node swarm on this machine, left when the tier ends (~6 min)
+## test-swarm: the Swarm tier: a single-node swarm on this machine, left when the tier ends (~9 min)
 test-swarm: $(VENV)/.dev
 	$(BIN)/pytest -m swarm tests/swarm
 

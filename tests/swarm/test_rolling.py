@@ -194,7 +194,7 @@ def report() -> Iterator[dict[str, dict[str, Any]]]:
         )
     lines += ["", "Answers per event:", ""]
     lines += [f"- {name}: {dict(sorted(r['answers'].items()))}" for name, r in results.items()]
-    lines += ["", "Reproduce: `make test-swarm SWARM_REPORT=docs/reliability.md` (about 6 minutes).", ""]
+    lines += ["", "Reproduce: `make test-swarm SWARM_REPORT=docs/reliability.md` (about 9 minutes).", ""]
     text = "\n".join(lines)
     print("\n" + text)
     target = os.environ.get("SWARM_REPORT")

@@ -192,7 +192,7 @@ def test_web_runs_as_non_root_without_compilers_or_tests(stack: Stack) -> None:
         "id -u; command -v gcc cc make || true; ls /app; test -e /app/tests && echo HAS-TESTS || true",
     ).stdout.split()  # fmt: skip
     assert out[0] == "10001"
-    assert sorted(out[1:]) == ["app", "gunicorn.conf.py", "migrations", "self_signed_cert.py"]
+    assert sorted(out[1:]) == ["app", "gunicorn.conf.py", "healthcheck.py", "migrations", "self_signed_cert.py"]
 
 
 def test_credential_posts_are_rate_limited_with_429(stack: Stack, account: Account) -> None:

@@ -1,0 +1,79 @@
+"""The shell scripts around the Swarm stack refuse bad input before they start anything.
+
+Their working paths run in the Swarm tier (tests/swarm); these are the
+refusals, which need no Docker.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(script: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {"PATH": os.environ["PATH"], **env}
+    return subprocess.run(
+        ["sh", str(script), *args], capture_output=True, text=True, env=clean, timeout=30, check=False
+    )
+
+
+def test_notes_serve_refuses_a_drain_that_is_not_whole_seconds() -> None:
+    result = _run(ROOT / "web" / "serve.sh", {"DRAIN_SECONDS": "6s"})
+    assert result.returncode == 2
+    assert "DRAIN_SECONDS=6s is not a whole number" in result.stderr
+
+
+def test_notes_serve_refuses_bad_migrate_attempts() -> None:
+    result = _run(ROOT / "web" / "serve.sh", {"MIGRATE_ATTEMPTS": "many"})
+    assert result.returncode == 2
+    assert "MIGRATE_ATTEMPTS=many is not a whole number" in result.stderr
+
+
+def test_db_entrypoint_refuses_a_password_given_both_ways(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("a-real-password")
+    result = _run(
+        ROOT / "db" / "entrypoint.sh",
+        {"POSTGRES_PASSWORD": "x", "POSTGRES_PASSWORD_FILE": str(secret), "PGDATA": str(tmp_path / "data")},
+        "postgres",
+    )
+    assert result.returncode == 1
+    assert "both set; unset one of them" in result.stderr
+
+
+def test_db_entrypoint_refuses_an_empty_password_file_on_first_start(tmp_path: Path) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("")
+    result = _run(
+        ROOT / "db" / "entrypoint.sh",
+        {"POSTGRES_PASSWORD_FILE": str(secret), "PGDATA": str(tmp_path / "data")},
+        "postgres",
+    )
+    assert result.returncode == 1
+    assert "is missing or empty" in result.stderr
+
+
+def test_swarm_deploy_without_an_env_file_says_how_to_make_one(tmp_path: Path) -> None:
+    result = _run(ROOT / "deploy" / "swarm" / "deploy.sh", {"ENV_FILE": str(tmp_path / "missing.env")})
+    assert result.returncode == 1
+    assert "not found; run `make .env`" in result.stderr
+
+
+def test_swarm_deploy_refuses_a_malformed_env_line_by_number_without_echoing_it(tmp_path: Path) -> None:
+    env_file = tmp_path / "bad.env"
+    env_file.write_text("SERVER_NAME=notes.example.org\nsuper-secret-value-pasted-alone\n")
+    result = _run(ROOT / "deploy" / "swarm" / "deploy.sh", {"ENV_FILE": str(env_file)})
+    assert result.returncode == 1
+    assert "line 2 is not KEY=VALUE" in result.stderr
+    assert "super-secret" not in result.stderr
+
+
+def test_swarm_deploy_keeps_the_drain_inside_the_stop_grace_period(tmp_path: Path) -> None:
+    env_file = tmp_path / "ok.env"
+    env_file.write_text("NOTES_IMAGE_TAG=v1\n")
+    result = _run(ROOT / "deploy" / "swarm" / "deploy.sh", {"ENV_FILE": str(env_file), "DRAIN_SECONDS": "30"})
+    assert result.returncode == 1
+    assert "DRAIN_SECONDS=30 leaves gunicorn too little" in result.stderr

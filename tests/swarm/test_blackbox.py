@@ -33,21 +33,22 @@ SECRETS = ("SECRET_KEY=", "DATABASE_URL=", "ENCRYPTION_KEY=", "POSTGRES_PASSWORD
 
 def test_secrets_reach_the_services_as_files_not_environment(stack: SwarmStack) -> None:
     web_env = stack.exec("web", "env").splitlines()
-    assert not [
-        line
-        for line in web_env
-        if line.startswith(("SECRET_KEY=", "DATABASE_URL=", "ENCRYPTION_KEY=", "POSTGRES_PASSWORD="))
-    ]
+    assert not [line for line in web_env if line.startswith(SECRETS)]
     assert "SECRET_KEY_FILE=/run/secrets/notes_secret_key" in web_env
     assert "DATABASE_URL_FILE=/run/secrets/notes_database_url" in web_env
     assert stack.exec("web", "cat", "/run/secrets/notes_secret_key") == stack.setting("SECRET_KEY")
     for service in ("web", "nginx", "db", "backup"):
         spec_env = stack.inspect(service)["Spec"]["TaskTemplate"]["ContainerSpec"].get("Env", [])
-        assert not [
-            e
-            for e in spec_env
-            if e.startswith(("SECRET_KEY=", "DATABASE_URL=", "ENCRYPTION_KEY=", "POSTGRES_PASSWORD="))
-        ]
+        assert not [e for e in spec_env if e.startswith(SECRETS)]
+
+
+def test_the_database_server_never_holds_its_password_in_its_environment(stack: SwarmStack) -> None:
+    # One db task so far: this server is the first start, the one that created the cluster.
+    assert len(stack.tasks("db")) == 1, stack.tasks("db")
+    assert stack.exec("db", "cat", "/proc/1/comm").strip() == "postgres"
+    server_env = stack.exec("db", "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ").splitlines()
+    assert [line for line in server_env if line.startswith("PGDATA=")], server_env
+    assert not [line for line in server_env if line.startswith((*SECRETS, "POSTGRES_PASSWORD_FILE="))]
 
 
 def test_web_runs_three_replicas_each_in_nginx_dns(stack: SwarmStack) -> None:

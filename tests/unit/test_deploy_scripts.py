@@ -56,6 +56,40 @@ def test_db_entrypoint_refuses_an_empty_password_file_on_first_start(tmp_path: P
     assert "is missing or empty" in result.stderr
 
 
+def _db_entrypoint_with_a_recording_base(tmp_path: Path, *args: str) -> list[str]:
+    """Runs db/entrypoint.sh with a password file, the base image's entrypoint replaced by one that
+    records each call: its arguments and the password variables it was given."""
+    secret = tmp_path / "pw"
+    secret.write_text("a-real-password")
+    calls = tmp_path / "calls"
+    base = tmp_path / "bin" / "docker-entrypoint.sh"
+    base.parent.mkdir()
+    record = "$* password=${POSTGRES_PASSWORD:-none} file=${POSTGRES_PASSWORD_FILE:-none}"
+    base.write_text(f'#!/bin/sh\necho "{record}" >> {calls}\n')
+    base.chmod(0o755)
+    env = {"PATH": f"{base.parent}:{os.environ['PATH']}", "POSTGRES_PASSWORD_FILE": str(secret),
+           "PGDATA": str(tmp_path / "data")}  # fmt: skip
+    result = subprocess.run(
+        ["sh", str(ROOT / "db" / "entrypoint.sh"), *args],
+        capture_output=True, text=True, env=env, timeout=30, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return calls.read_text().splitlines()
+
+
+def test_db_entrypoint_initialises_with_the_password_and_starts_the_server_without_it(tmp_path: Path) -> None:
+    assert _db_entrypoint_with_a_recording_base(tmp_path, "postgres", "-c", "archive_mode=on") == [
+        "postgres -c archive_mode=on -C data_directory password=a-real-password file=none",
+        "postgres -c archive_mode=on password=none file=none",
+    ]
+
+
+def test_db_entrypoint_leaves_the_password_out_once_the_cluster_exists(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "PG_VERSION").write_text("17\n")
+    assert _db_entrypoint_with_a_recording_base(tmp_path, "postgres") == ["postgres password=none file=none"]
+
+
 def test_swarm_deploy_without_an_env_file_says_how_to_make_one(tmp_path: Path) -> None:
     result = _run(ROOT / "deploy" / "swarm" / "deploy.sh", {"ENV_FILE": str(tmp_path / "missing.env")})
     assert result.returncode == 1

@@ -8,8 +8,8 @@
 # signal during it stops it.
 #
 # DRAIN_SECONDS: when an orchestrator stops a replica it takes it out of DNS
-# and signals it at about the same moment, but nginx follows DNS only when it
-# next reloads (nginx/docker-entrypoint.d/40-notes-upstream-watch.sh). Requests
+# and signals it at about the same moment, but nginx follows DNS only when its
+# upstream process next reloads (nginx/docker-entrypoint.d/40-notes-upstream-watch.sh). Requests
 # nginx still sends meanwhile would meet a closed port, or a keep-alive
 # connection closed under them (a 502 nginx may not retry for a POST). So on
 # SIGTERM this keeps serving DRAIN_SECONDS, then lets gunicorn finish what is in

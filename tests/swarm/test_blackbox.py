@@ -6,7 +6,7 @@ docker compose about containers, which a swarm stack does not have.
 
 from __future__ import annotations
 
-from tests.helpers.swarm import SwarmStack
+from tests.helpers.swarm import SwarmStack, docker
 from tests.stack.test_app import (  # noqa: F401 - collected here, against this tier's `stack`
     test_a_client_cannot_set_its_own_queue_stamp,
     test_api_answers_carry_the_configured_rate_limits_through_nginx,
@@ -45,8 +45,11 @@ def test_secrets_reach_the_services_as_files_not_environment(stack: SwarmStack) 
 def test_the_database_server_never_holds_its_password_in_its_environment(stack: SwarmStack) -> None:
     # One db task so far: this server is the first start, the one that created the cluster.
     assert len(stack.tasks("db")) == 1, stack.tasks("db")
-    assert stack.exec("db", "cat", "/proc/1/comm").strip() == "postgres"
-    server_env = stack.exec("db", "sh", "-c", "tr '\\0' '\\n' < /proc/1/environ").splitlines()
+    # As postgres, the server's own user: Docker gives root no CAP_SYS_PTRACE to read it.
+    db = stack.container_ids("db")[0]
+    assert docker("exec", "-u", "postgres", db, "cat", "/proc/1/comm").stdout.strip() == "postgres"
+    environ = docker("exec", "-u", "postgres", db, "cat", "/proc/1/environ").stdout
+    server_env = environ.split("\0")
     assert [line for line in server_env if line.startswith("PGDATA=")], server_env
     assert not [line for line in server_env if line.startswith((*SECRETS, "POSTGRES_PASSWORD_FILE="))]
 

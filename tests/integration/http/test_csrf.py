@@ -43,6 +43,7 @@ def test_register_without_token_creates_nobody(csrf_app):
 
 FORGED = [
     ("/notes/", {"title": "forged", "content": "x"}),
+    ("/notes/quick", {"text": "forged"}),
     ("/notes/{id}/edit", {"title": "forged", "content": "x", "version": "1"}),
     ("/notes/{id}/pin", {}),
     ("/notes/{id}/archive", {}),

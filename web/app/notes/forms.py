@@ -14,6 +14,7 @@ from .rules import (
     MAX_TAG_LENGTH,
     MAX_TAGS_PER_NOTE,
     MAX_TITLE_LENGTH,
+    QUICK_NOTE_EMPTY,
     TITLE_REQUIRED,
     TITLE_TOO_LONG,
     TagError,
@@ -52,6 +53,21 @@ class NoteForm(FlaskForm):
 
     def tag_names(self) -> list[str]:
         return parse_tags(self.tags.data or "")
+
+
+class QuickNoteForm(FlaskForm):
+    """Quick capture on the notes list: one text box (rules.split_quick_note)."""
+
+    text = TextAreaField(
+        "Quick note",
+        description="The first line becomes the title. Ctrl+Enter saves.",
+        validators=[
+            DataRequired(message=QUICK_NOTE_EMPTY),
+            Length(max=MAX_CONTENT_CHARS, message=CONTENT_TOO_LONG),
+            no_nul,
+        ],
+        render_kw={"rows": 2, "placeholder": "Jot something down…"},
+    )
 
 
 class TagsForm(FlaskForm):

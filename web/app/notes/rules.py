@@ -5,6 +5,8 @@ may hold, and the messages that say what to fix.
 
 from __future__ import annotations
 
+import re
+
 from ..text_rules import NOT_BLANK_NO_NUL_PATTERN, NUL_MESSAGE, SPACE_CLASS, has_nul, is_blank
 
 MAX_TITLE_LENGTH = 200
@@ -16,6 +18,8 @@ MAX_QUERY_LENGTH = 200
 TITLE_REQUIRED = "Give the note a title."
 TITLE_TOO_LONG = f"Keep the title to {MAX_TITLE_LENGTH} characters."
 CONTENT_TOO_LONG = f"Keep the note to {MAX_CONTENT_CHARS:,} characters."
+TITLE_OR_CONTENT_REQUIRED = "Give the note a title, or content whose first line becomes the title."
+QUICK_NOTE_EMPTY = "Write something first: the first line becomes the title."
 
 # JSON Schema for the same rules. A title: not blank, no NUL; a tag: 1-50
 # characters, no comma or NUL, not only spaces.
@@ -82,3 +86,28 @@ def clean_tag_list(names: list[str]) -> list[str]:
 def parse_tags(text: str) -> list[str]:
     """Comma-separated tag names, cleaned and without duplicates (ignoring case)."""
     return clean_tag_list([part for part in (text or "").split(",") if part.strip()])
+
+
+_HEADING_MARK = re.compile(r"^#{1,6}\s+")
+
+
+def split_quick_note(text: str) -> tuple[str, str]:
+    """A quick note's title and content from one text, as phone notes apps do.
+
+    The first non-blank line is the title (without a Markdown heading's
+    ``#``), the lines after it the content. A first line too long for a
+    title is cut at a word with "…", and then the content keeps the whole
+    text, so nothing typed is lost. Raises ValueError(QUICK_NOTE_EMPTY) when
+    ``text`` is blank.
+    """
+    stripped = text.strip()
+    if is_blank(stripped):
+        raise ValueError(QUICK_NOTE_EMPTY)
+    first, _, rest = stripped.partition("\n")
+    title = _HEADING_MARK.sub("", first).strip() or first.strip()
+    if len(title) <= MAX_TITLE_LENGTH:
+        return title, rest.strip("\r\n").rstrip()
+    cut = title[: MAX_TITLE_LENGTH - 1]
+    # A word boundary in the second half of the cut, else a hard cut.
+    space = cut.rfind(" ", MAX_TITLE_LENGTH // 2)
+    return (cut[:space] if space > 0 else cut).rstrip() + "…", stripped

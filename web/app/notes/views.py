@@ -13,11 +13,19 @@ from ..http.forms import EmptyForm
 from ..http.pagination import CursorError
 from ..http.security import is_safe_next
 from .diff import diff_html
-from .forms import NoteForm, RenameTagForm, SearchForm, TagsForm
+from .forms import NoteForm, QuickNoteForm, RenameTagForm, SearchForm, TagsForm
 from .history import Editor, get_revision, list_revisions, session_client
 from .markdown import render_markdown, toggle_task
 from .models import Note
-from .rules import MAX_QUERY_LENGTH, MAX_TAG_LENGTH, MAX_TAGS_PER_NOTE, TagError, parse_tags
+from .rules import (
+    MAX_CONTENT_CHARS,
+    MAX_QUERY_LENGTH,
+    MAX_TAG_LENGTH,
+    MAX_TAGS_PER_NOTE,
+    TagError,
+    parse_tags,
+    split_quick_note,
+)
 from .service import (
     EditConflict,
     create_note,
@@ -60,8 +68,12 @@ def _editor() -> Editor:
     return Editor(current_user.id, session_client(current_user.login_sid))
 
 
-def _list(view: str) -> ResponseReturnValue:
-    """A list view, filtered by ?tag= (repeatable) and searched by ?q=."""
+def _list(view: str, quick_form: QuickNoteForm | None = None) -> str:
+    """A list view, filtered by ?tag= (repeatable) and searched by ?q=.
+
+    The notes list (``index``) starts with the quick-capture box: ``quick_form``
+    when it comes back with an error, else an empty one.
+    """
     spec = VIEWS[view]
     tags = [t for t in request.args.getlist("tag") if t.strip()][:MAX_TAGS_PER_NOTE]
     search_form = SearchForm(request.args)
@@ -96,6 +108,7 @@ def _list(view: str) -> ResponseReturnValue:
         search_form=search_form,
         action_form=EmptyForm(),
         retention_days=current_app.config["TRASH_RETENTION_DAYS"],
+        quick_form=(quick_form or QuickNoteForm(formdata=None)) if view == "index" else None,
     )
 
 
@@ -116,17 +129,47 @@ def trash() -> ResponseReturnValue:
 
 @bp.get("/new")
 def new() -> ResponseReturnValue:
-    return render_template("notes/edit.html", form=NoteForm(formdata=None), note=None)
+    return render_template("notes/edit.html", form=NoteForm(formdata=None), note=None, preview=None)
+
+
+def _preview(form: NoteForm, note: Note | None) -> str:
+    """The edit page with the form as sent and its content rendered, saving nothing.
+
+    The "Preview" button without JavaScript; with htmx, the live preview
+    (which swaps in only its region). Content over the limit shows the
+    limit instead of a rendering.
+    """
+    content = form.content.data or ""
+    preview = render_markdown(content) if len(content) <= MAX_CONTENT_CHARS else None
+    return render_template("notes/edit.html", form=form, note=note, preview=preview, preview_too_long=preview is None)
 
 
 @bp.post("/")
 def create() -> ResponseReturnValue:
     form = NoteForm()
+    if request.form.get("preview"):
+        return _preview(form, None)
     if not form.validate_on_submit():
-        return render_template("notes/edit.html", form=form, note=None), 400
+        return render_template("notes/edit.html", form=form, note=None, preview=None), 400
     note = create_note(current_user, form.title.data or "", form.content.data or "", tags=form.tag_names())
     flash("Note created.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
+
+
+@bp.post("/quick")
+def quick() -> ResponseReturnValue:
+    """Save a note from the quick-capture box in one step, back to the list.
+
+    A blank, too long or NUL-holding text re-renders the list with the
+    reason under the box, the text kept, and a 400; nothing is saved.
+    """
+    form = QuickNoteForm()
+    if not form.validate_on_submit():
+        return _list("index", form), 400
+    title, content = split_quick_note(form.text.data or "")
+    create_note(current_user, title, content)
+    flash(f"Saved “{title}”.", "success")
+    return redirect(url_for("notes.index"))
 
 
 @bp.get("/<int:note_id>")
@@ -168,10 +211,12 @@ def edit(note_id: int) -> ResponseReturnValue:
         form = NoteForm(obj=note)
         form.tags.data = ", ".join(tag.name for tag in note.tags)
         form.version.data = str(note.version)
-        return render_template("notes/edit.html", form=form, note=note)
+        return render_template("notes/edit.html", form=form, note=note, preview=render_markdown(note.content))
     form = NoteForm()
+    if request.form.get("preview"):
+        return _preview(form, note)
     if not form.validate_on_submit():
-        return render_template("notes/edit.html", form=form, note=note), 400
+        return render_template("notes/edit.html", form=form, note=note, preview=None), 400
     try:
         expected = int(form.version.data or "")
     except ValueError:
@@ -183,7 +228,7 @@ def edit(note_id: int) -> ResponseReturnValue:
         # Keep the user's text in the form and show what the other edit saved.
         current = get_owned_note(note_id, current_user)
         form.version.data = str(current.version)
-        return render_template("notes/edit.html", form=form, note=current, conflict=current), 409
+        return render_template("notes/edit.html", form=form, note=current, conflict=current, preview=None), 409
     flash("Note saved.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
 

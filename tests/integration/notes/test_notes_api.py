@@ -54,10 +54,36 @@ def test_create_strips_the_title(client, headers):
     assert _create(client, headers, title="  \tPadded \n").get_json()["title"] == "Padded"
 
 
+def test_create_without_a_title_takes_it_from_the_first_line_as_quick_capture_does(client, headers):
+    response = _create(client, headers, content="# Groceries\n- milk\n- eggs", tags=["home"])
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["title"], body["content"], body["tags"]) == ("Groceries", "- milk\n- eggs", ["home"])
+    long_line = " ".join(["word"] * 60)
+    body = _create(client, headers, content=long_line).get_json()
+    assert body["title"].endswith("…") and len(body["title"]) <= 200
+    assert body["content"] == long_line  # nothing typed is lost
+
+
+def test_neither_title_nor_content_says_what_to_send(client, headers):
+    problem = assert_problem(_create(client, headers, pinned=True), 422)
+    assert problem["errors"]["title"] == ["Give the note a title, or content whose first line becomes the title."]
+    assert count(Note) == 0
+
+
+def test_a_title_given_is_kept_even_when_content_is_there(client, headers):
+    body = _create(client, headers, title="Mine", content="First line\nsecond").get_json()
+    assert (body["title"], body["content"]) == ("Mine", "First line\nsecond")
+
+
 def test_create_rejects_bad_fields_with_422_and_stores_nothing(client, headers, subtests):
     for body, field in [
         ({}, "title"),
-        ({"content": "no title"}, "title"),
+        ({"content": ""}, "title"),
+        ({"content": " \n\t"}, "title"),
+        ({"content": None}, "title"),
+        ({"content": "x" * 100_001}, "content"),
+        ({"content": "first line\nnul\x00here"}, "content"),
         ({"title": ""}, "title"),
         ({"title": "   "}, "title"),
         ({"title": "x" * 201}, "title"),

@@ -18,7 +18,7 @@ from ..http.limits import body_limit
 from ..http.pagination import CursorError
 from .history import Editor, get_revision, list_revisions, session_client, token_client
 from .models import Note
-from .rules import TagError, clean_tag_list
+from .rules import TITLE_PATTERN, TagError, clean_tag_list
 from .schemas import (
     ImportResultSchema,
     NoteCreateSchema,
@@ -91,10 +91,19 @@ def _etag_header(note: Note) -> dict[str, str]:
 
 
 def init_app() -> None:
-    """Describe the PATCH body in the app's OpenAPI document: an empty one is refused (422).
+    """Describe in the app's OpenAPI document what the schemas check beyond their fields:
+    a POST needs a title or content that is not blank to take one from, a PATCH at
+    least one field (else 422).
 
-    Before the API blueprint is registered, so that its operations refer to this entry.
+    Before the API blueprint is registered, so that its operations refer to these entries.
     """
+    title_or_content = {
+        "anyOf": [
+            {"required": ["title"]},
+            {"required": ["content"], "properties": {"content": {"pattern": TITLE_PATTERN}}},
+        ]
+    }
+    rest_api.spec.components.schema("NoteCreate", title_or_content, schema=NoteCreateSchema)
     rest_api.spec.components.schema("NoteUpdate", {"minProperties": 1}, schema=NoteUpdateSchema)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..api.fields import JsonBoolean, StrictSchema, checked_text
-from ..text_rules import NUL_PATTERN
+from ..text_rules import NUL_PATTERN, is_blank
 from .rules import (
     MAX_CONTENT_CHARS,
     MAX_QUERY_LENGTH,
@@ -15,10 +15,12 @@ from .rules import (
     MAX_TAGS_PER_NOTE,
     MAX_TITLE_LENGTH,
     TAG_PATTERN,
+    TITLE_OR_CONTENT_REQUIRED,
     TITLE_PATTERN,
     TagError,
     clean_tag_list,
     content_problem,
+    split_quick_note,
     title_problem,
 )
 
@@ -52,10 +54,9 @@ def _tag_rules(value: list[str]) -> None:
 _TAG_FIELD = fields.String(validate=validate.Length(min=1, max=MAX_TAG_LENGTH), metadata={"pattern": TAG_PATTERN})
 
 
-def _title(**kwargs: Any) -> fields.String:
-    return checked_text(
-        title_problem, min_length=1, max_length=MAX_TITLE_LENGTH, metadata={"pattern": TITLE_PATTERN}, **kwargs
-    )
+def _title(description: str | None = None, **kwargs: Any) -> fields.String:
+    metadata = {"pattern": TITLE_PATTERN, **({"description": description} if description else {})}
+    return checked_text(title_problem, min_length=1, max_length=MAX_TITLE_LENGTH, metadata=metadata, **kwargs)
 
 
 def _content(**kwargs: Any) -> fields.String:
@@ -64,8 +65,11 @@ def _content(**kwargs: Any) -> fields.String:
     )
 
 
-class NoteCreateSchema(StrictSchema):
-    title = _title(required=True)
+class _NoteFields(StrictSchema):
+    title = _title(
+        "Without a title, the first line of the content becomes it and the rest the content, as in quick "
+        "capture (a long first line is cut at a word and kept whole in the content)"
+    )
     content = _content(load_default="")
     pinned = JsonBoolean(load_default=False)
     archived = JsonBoolean(load_default=False)
@@ -83,7 +87,20 @@ class NoteCreateSchema(StrictSchema):
         return data
 
 
-class NoteUpdateSchema(NoteCreateSchema):
+class NoteCreateSchema(_NoteFields):
+    @pre_load
+    def _title_from_content(self, data: Any, **kwargs: Any) -> Any:
+        """No title: quick capture's rule (rules.split_quick_note) makes one from the content."""
+        if not isinstance(data, dict) or "title" in data:
+            return data
+        content = data.get("content")
+        if not isinstance(content, str) or is_blank(content):
+            raise ValidationError(TITLE_OR_CONTENT_REQUIRED, "title")
+        title, rest = split_quick_note(content)
+        return {**data, "title": title, "content": rest}
+
+
+class NoteUpdateSchema(_NoteFields):
     title = _title()
     content = _content()
     pinned = JsonBoolean()

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.helpers.browser import (
     PASSWORD,
     dialogs_after,
+    drafts,
     enrol_two_factor,
     log_in,
     mark_document,
@@ -21,6 +22,7 @@ from tests.helpers.browser import (
     same_document,
     submit_password,
     totp_code,
+    wait_for_draft,
     write_note,
 )
 
@@ -121,6 +123,75 @@ def test_search_works_as_a_plain_form_without_javascript(new_context):
     page.get_by_role("button", name="Pin “Plain”").click()
     page.wait_for_url("**/notes/")
     expect(page.locator("#flashes")).to_have_text("Note pinned.")
+
+
+def test_quick_capture_live_preview_a_draft_that_outlives_its_tab_and_ctrl_enter(new_context):
+    context = new_context()
+    page = context.new_page()
+    register(page)
+
+    # Quick capture: one box on the list, saved in place with Ctrl+Enter.
+    mark_document(page)
+    page.fill("#quick-text", "Call the plumber\nTuesday, after 10")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".note-title", has_text="Call the plumber")).to_be_visible()
+    expect(page.locator("#flashes")).to_have_text("Saved “Call the plumber”.")
+    expect(page.locator("#quick-text")).to_have_value("")
+    assert same_document(page)
+    assert drafts(page) == []  # sent: nothing kept
+
+    # The editor's preview follows the text, through the server's sanitizer.
+    page.click("a[data-key=n]")
+    page.wait_for_url("**/notes/new")
+    page.fill("#title", "Half a thought")
+    page.fill("#content", "**bold** idea <img src=x onerror=alert(1)>")
+    expect(page.locator("#preview .markdown strong")).to_have_text("bold")
+    assert page.locator("#preview img[onerror]").count() == 0
+
+    # The tab closes before a save: the text is offered back in a new one.
+    wait_for_draft(page)
+    page.close()
+    page = context.new_page()
+    page.goto("/notes/new")
+    bar = page.locator(".draft-bar")
+    expect(bar).to_contain_text("You have unsaved text here from")
+    bar.get_by_role("button", name="Restore it").click()
+    expect(page.locator("#title")).to_have_value("Half a thought")
+    expect(page.locator("#content")).to_have_value("**bold** idea <img src=x onerror=alert(1)>")
+    expect(page.locator("#preview .markdown strong")).to_have_text("bold")
+    page.locator("#content").press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/notes/\d+$"))
+    expect(page.locator(".note-header h1")).to_have_text("Half a thought")
+    page.goto("/notes/new")
+    expect(page.locator("#title")).to_be_visible()
+    expect(page.locator(".draft-bar")).to_have_count(0)
+
+    # A draft never outlives its user's session on this browser.
+    page.goto("/notes/")
+    page.fill("#quick-text", "not sent")
+    wait_for_draft(page)
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/auth/login**")
+    assert drafts(page) == []
+
+
+def test_quick_capture_and_preview_work_without_javascript(new_context):
+    page = new_context(java_script_enabled=False).new_page()
+    register(page)
+    page.fill("#quick-text", "Plain capture\nno scripts")
+    page.get_by_role("button", name="Save note").click()
+    page.wait_for_url("**/notes/")
+    expect(page.locator("#flashes")).to_have_text("Saved “Plain capture”.")
+    expect(page.locator(".note-title")).to_have_text(["Plain capture"])
+    page.goto("/notes/new")
+    page.fill("#content", "*seen* before saving")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview .markdown em")).to_have_text("seen")
+    expect(page.locator("#content")).to_have_value("*seen* before saving")
+    page.fill("#title", "Previewed")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(re.compile(r".*/notes/\d+$"))
+    expect(page.locator(".markdown em")).to_have_text("seen")
 
 
 def test_edit_pin_archive_trash_restore_and_delete_forever(page):

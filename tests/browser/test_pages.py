@@ -25,6 +25,7 @@ from tests.helpers.browser import (
     shoot_to,
     submit_password,
     totp_code,
+    wait_for_draft,
     write_note,
 )
 
@@ -158,6 +159,30 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     expect(page.locator(".conflict")).to_be_visible()
     report["edit-conflict"] = _axe(page)
     shoot_to(page, f"edit-conflict-{scheme}")
+
+    # Quick capture sent empty: the list again, the reason under the box.
+    page.goto("/notes/")
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator("#quick-text-errors")).to_contain_text("Write something first")
+    report["quick-note-error"] = _axe(page)
+    shoot_to(page, f"quick-note-error-{scheme}")
+
+    # A draft left in the editor, offered back on the next visit; the preview filled in.
+    page.goto("/notes/new")
+    page.fill("#title", "Unsent")
+    page.fill("#content", "## A plan\n\n- first *this*\n- then that")
+    expect(page.locator("#preview .markdown h2")).to_have_text("A plan")
+    wait_for_draft(page)
+    page.goto("/notes/new")
+    expect(page.locator(".draft-bar")).to_be_visible()
+    report["draft-offer"] = _axe(page)
+    shoot_to(page, f"draft-offer-{scheme}")
+    page.get_by_role("button", name="Restore it").click()
+    expect(page.locator("#preview .markdown h2")).to_have_text("A plan")
+    report["edit-preview"] = _axe(page)
+    shoot_to(page, f"edit-preview-{scheme}")
+    expect(page.locator(".draft-bar")).to_have_count(0)
+    page.evaluate("localStorage.clear()")
 
     # History: the other tab's save kept the version it replaced.
     page.goto(view + "/history")

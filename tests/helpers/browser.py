@@ -48,6 +48,19 @@ def write_note(page, title: str, content: str, tags: str = "") -> str:  # type: 
     return "/notes/" + page.url.rsplit("/", 1)[1]
 
 
+def drafts(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The unsaved drafts app.js keeps in this browser's localStorage (their keys)."""
+    return list(page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('notes-draft:'))"))
+
+
+def wait_for_draft(page, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Until app.js has kept a draft (it waits for a pause in typing); AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not drafts(page):
+        assert time.monotonic() < deadline, f"no draft kept within {timeout:g}s"
+        page.wait_for_timeout(100)
+
+
 def mark_document(page) -> None:  # type: ignore[no-untyped-def]
     """Tag the current document: if it is still there later, nothing reloaded."""
     page.evaluate("window.__sameDocument = true")

@@ -71,6 +71,116 @@
     leaveEditForm(link);
   });
 
+  // ---- drafts ---------------------------------------------------------------
+  // A form with data-draft keeps its unsaved text in this browser's
+  // localStorage, so a closed tab or a crash does not lose it: per user
+  // (another account on this browser never sees it), gone once the form is
+  // sent, discarded or DRAFT_DAYS old, and at logout.
+  const DRAFT_PREFIX = "notes-draft:";
+  const DRAFT_DAYS = 7;
+
+  function draftKey(form) {
+    const user = document.querySelector('meta[name="notes-user"]');
+    return user ? DRAFT_PREFIX + user.content + ":" + form.dataset.draft : null;
+  }
+
+  function draftFields(form) {
+    return Array.from(form.querySelectorAll("input[type=text], input:not([type]), textarea"))
+      .filter(function (el) { return el.name; });
+  }
+
+  function readDraft(key) {
+    try {
+      const draft = JSON.parse(window.localStorage.getItem(key) || "null");
+      if (draft && Date.now() - draft.at < DRAFT_DAYS * 864e5) return draft;
+      window.localStorage.removeItem(key);
+    } catch (e) { /* storage off or a broken entry: no draft */ }
+    return null;
+  }
+
+  function writeDraft(key, form) {
+    const values = {};
+    let typed = false;
+    draftFields(form).forEach(function (el) {
+      values[el.name] = el.value;
+      if (el.value !== el.defaultValue) typed = true;
+    });
+    try {
+      if (typed) window.localStorage.setItem(key, JSON.stringify({ at: Date.now(), values: values }));
+      else window.localStorage.removeItem(key);
+    } catch (e) { /* full or off: the form still works */ }
+  }
+
+  function dropDraft(key) {
+    try { window.localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
+  }
+
+  function offerDraft(form, key, draft) {
+    const differs = draftFields(form).some(function (el) {
+      return draft.values[el.name] !== undefined && draft.values[el.name] !== el.value;
+    });
+    if (!differs) return;
+    const bar = document.createElement("div");
+    bar.className = "draft-bar";
+    bar.setAttribute("role", "status");
+    const text = document.createElement("p");
+    text.textContent = "You have unsaved text here from " + new Date(draft.at).toLocaleString() + ".";
+    const restore = document.createElement("button");
+    restore.type = "button";
+    restore.textContent = "Restore it";
+    const discard = document.createElement("button");
+    discard.type = "button";
+    discard.textContent = "Discard it";
+    restore.addEventListener("click", function () {
+      draftFields(form).forEach(function (el) {
+        if (draft.values[el.name] !== undefined) {
+          el.value = draft.values[el.name];
+          el.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      });
+      bar.remove();
+      const first = draftFields(form)[0];
+      if (first) first.focus();
+    });
+    discard.addEventListener("click", function () { dropDraft(key); bar.remove(); });
+    bar.append(text, restore, discard);
+    form.prepend(bar);
+  }
+
+  function setupDrafts(root) {
+    const forms = [];
+    if (root.matches && root.matches("form[data-draft]")) forms.push(root);
+    root.querySelectorAll("form[data-draft]").forEach(function (f) { forms.push(f); });
+    forms.forEach(function (form) {
+      const key = draftKey(form);
+      if (!key || form.dataset.draftReady) return;
+      form.dataset.draftReady = "1";
+      const draft = readDraft(key);
+      if (draft) offerDraft(form, key, draft);
+      let timer = 0;
+      form.addEventListener("input", function () {
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () { writeDraft(key, form); }, 300);
+      });
+      // Sent: the server has the text now (a refusal shows it again in the form).
+      form.addEventListener("submit", function (event) {
+        const submitter = event.submitter;
+        if (submitter && submitter.name === "preview") return;
+        window.clearTimeout(timer);
+        dropDraft(key);
+      });
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches('form[action$="/auth/logout"]')) return;
+    try {
+      Object.keys(window.localStorage).forEach(function (k) {
+        if (k.indexOf(DRAFT_PREFIX) === 0) window.localStorage.removeItem(k);
+      });
+    } catch (e) { /* nothing kept */ }
+  });
+
   // ---- keyboard shortcuts -------------------------------------------------
   // n new note · / search · e edit · Esc leave a form or the search box.
   // Letters never fire while typing in a field.
@@ -79,6 +189,12 @@
   }
 
   document.addEventListener("keydown", function (event) {
+    // Ctrl+Enter (Cmd+Enter on a Mac) saves the form being typed in.
+    if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && !event.altKey && !event.isComposing) {
+      const form = event.target.closest && event.target.closest("form[data-draft]");
+      if (form) { event.preventDefault(); form.requestSubmit(); }
+      return;
+    }
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
     const target = event.target;
     if (event.key === "Escape") {
@@ -232,6 +348,7 @@
   function setup(root) {
     setupTasks(root);
     setupDirtyCheck(root);
+    setupDrafts(root);
   }
 
   document.addEventListener("htmx:load", function (event) { setup(event.target); });

@@ -194,6 +194,35 @@ def test_quick_capture_and_preview_work_without_javascript(new_context):
     expect(page.locator(".markdown em")).to_have_text("seen")
 
 
+def test_share_a_note_open_it_logged_out_then_revoke_it(new_context):
+    owner = new_context().new_page()
+    register(owner)
+    url = write_note(owner, "Trip plan", "**Day 1**: the coast")
+    owner.select_option("#share-days", "7")
+    owner.click("#make-share")
+    owner.wait_for_url(f"**{url}#shares")
+    link = owner.locator("#share-url").input_value()
+    assert "/s/shr_" in link
+    expect(owner.locator(".share-list li")).to_contain_text("works until")
+
+    visitor = new_context().new_page()  # no account, no session
+    visitor.goto(link)
+    expect(visitor.locator("h1")).to_have_text("Trip plan")
+    expect(visitor.locator(".markdown strong")).to_have_text("Day 1")
+    assert visitor.locator("form, nav, script").count() == 0
+
+    owner.reload()
+    expect(owner.locator("#share-url")).to_have_count(0)  # shown once
+    owner.on_dialog = lambda dialog: dialog.accept()
+    owner.get_by_role("button", name=re.compile(r"^Revoke the link")).click()
+    expect(owner.locator("#flashes")).to_have_text("Link revoked: it no longer opens the note.")
+    expect(owner.locator(".shares")).to_contain_text("Not shared.")
+
+    visitor.reload()
+    expect(visitor.locator("h1")).to_have_text("Not found")
+    expect(visitor.locator("main")).not_to_contain_text("Trip plan")
+
+
 def test_edit_pin_archive_trash_restore_and_delete_forever(page):
     register(page)
     first = write_note(page, "First", "one")

@@ -194,6 +194,26 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     report["history-diff"] = _axe(page)
     shoot_to(page, f"history-diff-{scheme}")
 
+    # Sharing: the note with its new link, the page a visitor sees (and the
+    # one a dead link shows), and the account's list of shared links.
+    page.goto(view)
+    page.click("#make-share")
+    link = page.locator("#share-url").input_value()
+    report["note-shared"] = _axe(page)
+    shoot_to(page, f"note-shared-{scheme}")
+    visitor = new_context(color_scheme=scheme, viewport=DESKTOP, bypass_csp=True).new_page()
+    visitor.goto(link)
+    expect(visitor.locator("h1")).to_have_text("Weekly groceries")
+    report["shared-note"] = _axe(visitor)
+    shoot_to(visitor, f"shared-note-{scheme}")
+    visitor.goto(link + "x")
+    expect(visitor.locator("h1")).to_have_text("Not found")
+    report["shared-missing"] = _axe(visitor)
+    page.goto("/notes/shares")
+    expect(page.locator(".share-table tbody tr")).to_have_count(1)
+    report["shared-links"] = _axe(page)
+    shoot_to(page, f"shared-links-{scheme}")
+
     # Two-factor login: off, the set-up with its QR code (and a wrong code),
     # the recovery codes, the login's code step, and on.
     page.goto("/account/")

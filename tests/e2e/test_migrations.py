@@ -46,6 +46,7 @@ APP_TABLES = {
     "audit_events",
     "oidc_identities",
     "note_revisions",
+    "note_shares",
 }
 
 
@@ -368,6 +369,54 @@ def test_0013_note_revisions_up_and_down_keep_the_notes(fresh_database: Callable
 
             _flask_db(app, "upgrade")
             assert "note_revisions" in _schema(url)[0]
+        finally:
+            engine.dispose()
+            dispose(app)
+
+
+def test_0014_note_shares_up_and_down_keep_the_notes(fresh_database: Callable[[], Any]) -> None:
+    """The table comes and goes on PostgreSQL; a link goes with its note, and one secret is one link."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0013")
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
+                    )
+                )
+                for note_id in (1, 2):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
+                            " updated_at, version) VALUES (:id, 1, 't', 'c', false, false, now(), now(), 1)"
+                        ),
+                        {"id": note_id},
+                    )
+
+            _flask_db(app, "upgrade", "0014")
+            share = "INSERT INTO note_shares (note_id, token_hash, created_at) VALUES (:id, :hash, now())"
+            with engine.begin() as conn:
+                fks = {
+                    fk["referred_table"]: fk["options"].get("ondelete")
+                    for fk in sa.inspect(conn).get_foreign_keys("note_shares")
+                }
+                assert fks == {"notes": "CASCADE"}
+                conn.execute(sa.text(share), [{"id": 1, "hash": "a" * 64}, {"id": 2, "hash": "b" * 64}])
+                conn.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+                assert conn.execute(sa.text("SELECT note_id FROM note_shares")).scalars().all() == [1]
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+                conn.execute(sa.text(share), {"id": 1, "hash": "a" * 64})
+
+            _flask_db(app, "downgrade", "0013")
+            tables, revision, _ = _schema(url)
+            assert "note_shares" not in tables and revision == "0013"
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
+            _flask_db(app, "upgrade")
+            assert "note_shares" in _schema(url)[0]
         finally:
             engine.dispose()
             dispose(app)

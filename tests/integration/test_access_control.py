@@ -12,8 +12,9 @@ from tests.helpers.app import TEST_CONFIG
 from tests.helpers.data import PASSWORD
 
 from app import create_app
-from app.models import ApiToken, AuditEvent, Invite, Note, NoteRevision, User, db
+from app.models import ApiToken, AuditEvent, Invite, Note, NoteRevision, NoteShare, User, db
 from app.notes.service import update_note
+from app.notes.sharing import create_share
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = {
@@ -36,6 +37,8 @@ PUBLIC_ENDPOINTS = {
     "sso.confirm",
     "api-docs.openapi_json",
     "api-docs.openapi_redoc",
+    # A share link opens its note for anyone: the link's secret is the access (tests/integration/notes/test_shares.py).
+    "shared.note",
 }
 SAMPLE_ARGS = {
     "note_id": 1,
@@ -48,6 +51,8 @@ SAMPLE_ARGS = {
     "token": "rst_x",
     "identity_id": 1,
     "revision_id": 1,
+    "share_id": 1,
+    "secret": "shr_x",
 }
 
 
@@ -98,7 +103,7 @@ def test_login_redirect_carries_the_page_to_return_to(client, user):
 def _snapshot() -> str:
     """A digest of every row the app stores, to prove nothing changed."""
     digest = hashlib.sha256()
-    for model in (User, Note, NoteRevision, ApiToken, Invite, AuditEvent):
+    for model in (User, Note, NoteRevision, NoteShare, ApiToken, Invite, AuditEvent):
         for row in db.session.execute(sa.select(model.__table__)).all():
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
@@ -112,6 +117,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
     trashed.deleted_at = trashed.created_at
     db.session.commit()
     token, _ = factory.token(alice)
+    share, secret = create_share(live)  # the shared page is walked with a link that opens it
     # A revision (id 1), so that the history pages show one.
     update_note(live, {"content": "changed"})
     # An administrator, so that the admin pages are walked too.
@@ -128,6 +134,8 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
             args["revision_id"] = 1
             args["action"] = "disable"
             args["token"] = "rst_not-a-link"
+            args["share_id"] = share.id
+            args["secret"] = secret
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             response = client.get(url)
             assert response.status_code < 500, url

@@ -195,6 +195,34 @@ def test_web_runs_as_non_root_without_compilers_or_tests(stack: Stack) -> None:
     assert sorted(out[1:]) == ["app", "gunicorn.conf.py", "healthcheck.py", "migrations", "self_signed_cert.py"]
 
 
+def test_a_share_link_through_nginx_is_private_redacted_and_rate_limited(stack: Stack, account: Account) -> None:
+    """Spends this client's share-link budget for a minute: nothing after it opens /s/."""
+    api = account.api()
+    note = api.post(stack.url("/api/v1/notes"), json={"title": "Shared through nginx", "content": "*hi*"}, timeout=10)
+    made = api.post(stack.url(f"/api/v1/notes/{note.json()['id']}/shares"), json={}, timeout=10)
+    assert made.status_code == 201, made.text
+    url = made.json()["url"]
+    assert url.startswith(stack.base + "/s/shr_"), url
+    visitor = stack.session()
+    opened = visitor.get(url, timeout=10)
+    assert opened.status_code == 200 and "<em>hi</em>" in opened.text
+    assert opened.headers["Cache-Control"] == "no-store"
+    assert opened.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert opened.headers["Referrer-Policy"] == "no-referrer"  # the app's, not nginx's default as well
+    assert "Set-Cookie" not in opened.headers
+    secret = url.rsplit("/", 1)[1]
+    statuses = []
+    for _ in range(60):
+        statuses.append(visitor.get(stack.url("/s/shr_guess" + "x" * 20), timeout=10).status_code)
+        if statuses[-1] == 429:
+            break
+    assert statuses[0] == 404 and statuses[-1] == 429, statuses
+    assert set(statuses) == {404, 429}, statuses
+    logs = stack.logs("nginx") + stack.logs("web")
+    assert "/s/shr_[redacted]" in logs
+    assert secret not in logs
+
+
 def test_credential_posts_are_rate_limited_with_429(stack: Stack, account: Account) -> None:
     """Last in this module: it spends the client's login budget for a minute."""
     statuses = []

@@ -70,3 +70,12 @@ def test_every_server_logs_in_the_format_the_stack_picks() -> None:
     logs = re.findall(r"access_log (\S+)(?: (\S+))?;", TEMPLATE)
     assert logs
     assert all(fmt == "notes_${NGINX_LOG_FORMAT}" for path, fmt in logs if path != "off")
+
+
+def test_nginx_redacts_the_same_secrets_as_the_app() -> None:
+    from app.http.requestlog import SECRET_IN_URL
+
+    nginx_kinds = re.search(r"\(\?<kind>([a-z|]+)\)_", TEMPLATE)
+    app_kinds = re.search(r"\(([a-z|]+)\)_", SECRET_IN_URL.pattern)
+    assert nginx_kinds and app_kinds
+    assert set(nginx_kinds.group(1).split("|")) == set(app_kinds.group(1).split("|"))

@@ -24,7 +24,7 @@ from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
 from .limits.models import RateEvent
-from .notes.models import Note, NoteRevision, Tag, note_tags
+from .notes.models import Note, NoteRevision, NoteShare, Tag, note_tags
 from .notes.search import is_search_object
 
 
@@ -42,6 +42,7 @@ __all__ = [
     "LoginSession",
     "Note",
     "NoteRevision",
+    "NoteShare",
     "OidcIdentity",
     "Owner",
     "PasswordReset",

@@ -31,6 +31,7 @@ APP_TABLES = {
     "audit_events",
     "oidc_identities",
     "note_revisions",
+    "note_shares",
 }
 
 
@@ -182,5 +183,32 @@ def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file
 
     flask_migrate.downgrade(revision="0012")
     assert "note_revisions" not in table_names()
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
+
+
+def test_0014_adds_note_shares_that_go_with_their_note_and_takes_them_back(file_app):
+    flask_migrate.upgrade(revision="0013")
+    note = (
+        "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at, updated_at, version)"
+        " VALUES (:id, 1, 't', 'c', 0, 0, '2025-01-01', '2025-01-01', 1)"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', '2025-01-01')")
+        )
+        connection.execute(sa.text(note), [{"id": 1}, {"id": 2}])
+
+    flask_migrate.upgrade(revision="0014")
+    share = "INSERT INTO note_shares (note_id, token_hash, created_at) VALUES (:id, :hash, '2025-01-01')"
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(share), [{"id": 1, "hash": "a" * 64}, {"id": 2, "hash": "b" * 64}])
+        connection.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+        assert connection.execute(sa.text("SELECT note_id FROM note_shares")).scalars().all() == [1]
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(sa.text(share), {"id": 1, "hash": "a" * 64})  # one secret, one link
+
+    flask_migrate.downgrade(revision="0013")
+    assert "note_shares" not in table_names()
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]

@@ -196,3 +196,10 @@ def test_assert_safe_catches_what_it_should():
             assert_safe(unsafe)
     with pytest.raises(AssertionError):
         assert_safe('<a href=" java\tscript:alert(1)">x</a>')
+
+
+def test_each_task_box_is_named_after_its_item_even_without_scripts() -> None:
+    html = str(render_markdown('- [ ] Buy "milk" <b>\n- [x] `code` done\n\n```\n- [ ] not a task\n```'))
+    assert '<input aria-label="Buy &quot;milk&quot; &lt;b&gt;" disabled="disabled" type="checkbox">' in html
+    assert '<input aria-label="code done" checked="checked" disabled="disabled" type="checkbox">' in html
+    assert html.count("<input") == 2

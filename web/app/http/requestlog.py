@@ -28,7 +28,7 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # prefixes (tests/unit/http/test_requestlog.py checks the accounts' own), so
 # logs keep the shape of a URL but never a working link. gunicorn's access
 # log (web/gunicorn.conf.py) and nginx's (its log_format) redact the same.
-SECRET_IN_URL = re.compile(r"\b(inv|rst|nt)_[A-Za-z0-9_-]+")
+SECRET_IN_URL = re.compile(r"\b(inv|rst|nt|shr)_[A-Za-z0-9_-]+")
 
 
 def redact_secrets(text: str) -> str:

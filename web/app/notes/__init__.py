@@ -4,7 +4,8 @@
 - ``models``: the tables. ``service``, ``tags``, ``search``, ``transfer``,
   ``markdown``, ``serialize``: what can be done, as functions that return
   results or raise domain errors.
-- ``views`` (pages), ``api`` (/api/v1/notes, tags, export, import),
+- ``sharing``: read-only links to a note.
+- ``views`` (pages), ``public`` (a shared note, /s/), ``api`` (/api/v1/notes, tags, shares, export, import),
   ``forms``, ``schemas``, ``cli``: the ways in.
 """
 
@@ -14,16 +15,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the notes pages, the notes API, the search objects, the excerpt filter and ``flask notes``.
+    """Register the notes pages, the shared-note page, the notes API, the search objects, the excerpt
+    filter and ``flask notes``.
 
     Imported here rather than at the top, so that importing a service module
     (``app.notes.service``) loads no view.
     """
-    from . import api, cli, search, views
+    from . import api, cli, public, search, views
     from .markdown import plain_excerpt
 
     search.init_app()
     api.init_app()
     app.register_blueprint(views.bp)
+    app.register_blueprint(public.bp)
     app.add_template_filter(plain_excerpt, "excerpt")
     cli.init_app(app)

@@ -20,7 +20,9 @@ from .history import Editor, get_revision, list_revisions, session_client, token
 from .models import Note
 from .rules import TITLE_PATTERN, TagError, clean_tag_list
 from .schemas import (
+    AccountShareListSchema,
     ImportResultSchema,
+    NewShareSchema,
     NoteCreateSchema,
     NoteListArgs,
     NotePageSchema,
@@ -29,6 +31,8 @@ from .schemas import (
     RevisionListArgs,
     RevisionPageSchema,
     RevisionSchema,
+    ShareCreateSchema,
+    ShareListSchema,
     TagCountSchema,
     TagListSchema,
     TagRenameSchema,
@@ -46,6 +50,7 @@ from .service import (
     trash_note,
     update_note,
 )
+from .sharing import create_share, note_shares, revoke_share, user_shares
 from .tags import rename_tag, tag_counts
 from .transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
 
@@ -338,6 +343,49 @@ def rename(data: dict[str, Any]) -> Any:
         abort(404, str(exc))
     count = next((c.count for c in tag_counts(user) if c.tag.id == tag.id), 0)
     return {"name": tag.name, "count": count}
+
+
+@bp.route("/notes/<int:note_id>/shares", methods=["GET"])
+@bp.response(200, ShareListSchema)
+@problem_response(404, NO_NOTE)
+def share_list(note_id: int) -> Any:
+    """List the links that open a note now (not revoked, not expired), newest first.
+
+    A link's URL is shown only when it is made: only a hash of its secret is kept.
+    """
+    return {"items": note_shares(get_owned_note(note_id, api_owner()))}
+
+
+@bp.route("/notes/<int:note_id>/shares", methods=["POST"])
+@bp.arguments(ShareCreateSchema)
+@bp.response(201, NewShareSchema)
+@problem_response(404, NO_LIVE_NOTE)
+def share_create(data: dict[str, Any], note_id: int) -> Any:
+    """Make a read-only link to a note that anyone holding it can open, without an account.
+
+    The answer's url is the link, shown this once. It stops working when
+    revoked, when it expires (days), or while the note is in the trash.
+    """
+    share, secret = create_share(get_owned_note(note_id, api_owner(), trashed=False), days=data["days"])
+    url = url_for("shared.note", secret=secret, _external=True)
+    fields = ("id", "note_id", "created_at", "expires_at", "revoked_at")
+    return {**{name: getattr(share, name) for name in fields}, "url": url}, 201
+
+
+@bp.route("/notes/<int:note_id>/shares/<int:share_id>", methods=["DELETE"])
+@bp.response(204)
+@problem_response(404, "No such note of yours, or no such link to it")
+def share_revoke(note_id: int, share_id: int) -> Any:
+    """Revoke a link: from now on it opens nothing. Revoking it again changes nothing."""
+    revoke_share(get_owned_note(note_id, api_owner()), share_id)
+    return "", 204
+
+
+@bp.route("/shares", methods=["GET"])
+@bp.response(200, AccountShareListSchema)
+def account_share_list() -> Any:
+    """List every link of yours that opens a note now, newest first, with the note's title."""
+    return {"items": user_shares(api_owner())}
 
 
 @bp.route("/export", methods=["GET"])

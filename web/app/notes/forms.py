@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..text_rules import NUL_MESSAGE, has_nul
@@ -15,6 +16,8 @@ from .rules import (
     MAX_TAGS_PER_NOTE,
     MAX_TITLE_LENGTH,
     QUICK_NOTE_EMPTY,
+    SHARE_DAYS,
+    SHARE_DAYS_PROBLEM,
     TITLE_REQUIRED,
     TITLE_TOO_LONG,
     TagError,
@@ -68,6 +71,26 @@ class QuickNoteForm(FlaskForm):
         ],
         render_kw={"rows": 2, "placeholder": "Jot something down…"},
     )
+
+
+class ShareForm(FlaskForm):
+    """Make a read-only link to a note: how long it works ("" until revoked)."""
+
+    days = SelectField(
+        "Link works",
+        choices=[
+            SelectChoice("", "until I revoke it"),
+            *(SelectChoice(str(d), f"for {d} day{'' if d == 1 else 's'}") for d in SHARE_DAYS),
+        ],
+        validate_choice=False,  # validate_days says what to fix
+    )
+
+    def lifetime(self) -> int | None:
+        return int(self.days.data) if self.days.data else None
+
+    def validate_days(self, field: SelectField) -> None:
+        if field.data and not (field.data.isdigit() and int(field.data) in SHARE_DAYS):
+            raise ValidationError(SHARE_DAYS_PROBLEM)
 
 
 class TagsForm(FlaskForm):

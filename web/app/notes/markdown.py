@@ -7,6 +7,7 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 from mdit_py_plugins.tasklists import tasklists_plugin
 
@@ -57,8 +58,23 @@ _ALLOWED_ATTRIBUTES = {
     "td": {"align"},
     "code": {"class"},
     "ol": {"start"},
-    "input": {"type", "checked", "disabled"},
+    "input": {"type", "checked", "disabled", "aria-label"},
 }
+
+
+def _label_task_boxes(tokens: list[Token]) -> list[Token]:
+    """Name each task box after its item's text (``aria-label``), so that a
+    page without scripts (a shared note, the editor's preview) is accessible too."""
+    for token in tokens:
+        children = token.children or []
+        if token.type != "inline" or not children:
+            continue
+        box = children[0]
+        if box.type == "html_inline" and "task-list-item-checkbox" in box.content:
+            text = "".join(c.content for c in children[1:] if c.type in ("text", "code_inline")).strip()
+            label = html.escape(text or "Task", quote=True)
+            box.content = box.content.replace("<input ", f'<input aria-label="{label}" ', 1)
+    return tokens
 
 
 def plain_excerpt(text: str, limit: int = 160) -> str:
@@ -72,9 +88,10 @@ def plain_excerpt(text: str, limit: int = 160) -> str:
 
 def render_markdown(text: str) -> Markup:
     """Render a note body to HTML that is safe to put in a page."""
-    html = _md.render(text or "")
+    env: dict[str, object] = {}
+    tokens = _label_task_boxes(_md.parse(text or "", env))
     clean = nh3.clean(
-        html,
+        _md.renderer.render(tokens, _md.options, env),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

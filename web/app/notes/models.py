@@ -144,3 +144,30 @@ class NoteRevision(Model):
 
     def __repr__(self) -> str:
         return f"<NoteRevision {self.id} of note {self.note_id} v{self.note_version}>"
+
+
+class NoteShare(Model):
+    """A read-only link to a note (app.notes.sharing). Only the link secret's hash is kept.
+
+    Goes with its note (ON DELETE CASCADE). Revoking keeps the row (when,
+    for the owner's list) but the link never works again.
+    """
+
+    __tablename__ = "note_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(sa.ForeignKey("notes.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    note: Mapped[Note] = relationship()
+
+    __table_args__ = (sa.Index("ix_note_shares_note", "note_id", "id"),)
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def __repr__(self) -> str:
+        return f"<NoteShare {self.id} of note {self.note_id}>"

@@ -19,6 +19,9 @@ TITLE_REQUIRED = "Give the note a title."
 TITLE_TOO_LONG = f"Keep the title to {MAX_TITLE_LENGTH} characters."
 CONTENT_TOO_LONG = f"Keep the note to {MAX_CONTENT_CHARS:,} characters."
 TITLE_OR_CONTENT_REQUIRED = "Give the note a title, or content whose first line becomes the title."
+# Lifetimes a share link may be given, in days (app.notes.sharing); none: until revoked.
+SHARE_DAYS = (1, 7, 30, 365)
+SHARE_DAYS_PROBLEM = "A link lives 1, 7, 30 or 365 days, or until you revoke it."
 QUICK_NOTE_EMPTY = "Write something first: the first line becomes the title."
 
 # JSON Schema for the same rules. A title: not blank, no NUL; a tag: 1-50

@@ -14,6 +14,8 @@ from .rules import (
     MAX_TAG_LENGTH,
     MAX_TAGS_PER_NOTE,
     MAX_TITLE_LENGTH,
+    SHARE_DAYS,
+    SHARE_DAYS_PROBLEM,
     TAG_PATTERN,
     TITLE_OR_CONTENT_REQUIRED,
     TITLE_PATTERN,
@@ -227,3 +229,39 @@ class RevisionListArgs(StrictSchema):
         validate=validate.Length(max=200), metadata={"description": "next_cursor from the previous page"}
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ShareCreateSchema(StrictSchema):
+    days = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(SHARE_DAYS, error=SHARE_DAYS_PROBLEM),
+        metadata={"description": "Days the link works; left out or null: until revoked"},
+    )
+
+
+class ShareSchema(Schema):
+    id = fields.Integer()
+    note_id = fields.Integer()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "null: until revoked"})
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class NewShareSchema(ShareSchema):
+    url = fields.String(
+        metadata={"description": "The link to hand out. Shown this once: only a hash of its secret is kept"}
+    )
+
+
+class ShareListSchema(Schema):
+    items = fields.List(fields.Nested(ShareSchema))
+
+
+class AccountShareSchema(ShareSchema):
+    note_title = fields.String(attribute="note.title")
+
+
+class AccountShareListSchema(Schema):
+    items = fields.List(fields.Nested(AccountShareSchema))

@@ -13,7 +13,7 @@ from ..http.forms import EmptyForm
 from ..http.pagination import CursorError
 from ..http.security import is_safe_next
 from .diff import diff_html
-from .forms import NoteForm, QuickNoteForm, RenameTagForm, SearchForm, TagsForm
+from .forms import NoteForm, QuickNoteForm, RenameTagForm, SearchForm, ShareForm, TagsForm
 from .history import Editor, get_revision, list_revisions, session_client
 from .markdown import render_markdown, toggle_task
 from .models import Note
@@ -38,6 +38,7 @@ from .service import (
     trash_note,
     update_note,
 )
+from .sharing import create_share, note_shares, revoke_share, user_shares
 from .tags import rename_tag, tag_counts
 
 bp = Blueprint("notes", __name__, url_prefix="/notes")
@@ -178,14 +179,50 @@ def view(note_id: int) -> ResponseReturnValue:
     return _view_page(note, TagsForm(formdata=None, tags=", ".join(tag.name for tag in note.tags)))
 
 
-def _view_page(note: Note, tags_form: TagsForm) -> str:
+def _view_page(note: Note, tags_form: TagsForm, share_form: ShareForm | None = None) -> str:
     return render_template(
         "notes/view.html",
         note=note,
         body=render_markdown(note.content),
         action_form=EmptyForm(),
         tags_form=tags_form,
+        shares=note_shares(note) if not note.in_trash else [],
+        share_form=share_form or ShareForm(formdata=None),
     )
+
+
+@bp.post("/<int:note_id>/shares")
+def share(note_id: int) -> ResponseReturnValue:
+    """Make a read-only link to a note; the page shows it once, in the flash message.
+
+    A lifetime that is not offered re-renders the note page with the reason
+    and a 400; a trashed or foreign note is a 404. Nothing is made then.
+    """
+    note = get_owned_note(note_id, current_user, trashed=False)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        tags = TagsForm(formdata=None, tags=", ".join(tag.name for tag in note.tags))
+        return _view_page(note, tags, form), 400
+    _, secret = create_share(note, days=form.lifetime())
+    flash(url_for("shared.note", secret=secret, _external=True), "share-link")
+    return redirect(url_for("notes.view", note_id=note.id) + "#shares")
+
+
+@bp.post("/<int:note_id>/shares/<int:share_id>/revoke")
+def revoke_share_view(note_id: int, share_id: int) -> ResponseReturnValue:
+    """Revoke a link: from then on it opens nothing. Another user's link is a 404."""
+    _check_form()
+    note = get_owned_note(note_id, current_user)
+    revoke_share(note, share_id)
+    flash("Link revoked: it no longer opens the note.", "success")
+    target = request.form.get("next")
+    return redirect(target if is_safe_next(target) else url_for("notes.view", note_id=note.id) + "#shares")
+
+
+@bp.get("/shares")
+def shares() -> ResponseReturnValue:
+    """Every link of the user's that opens a note now, with the note and a Revoke button."""
+    return render_template("notes/shares.html", shares=user_shares(current_user), action_form=EmptyForm())
 
 
 @bp.post("/<int:note_id>/tags")

@@ -105,6 +105,9 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "note_revisions.created_at",
             "note_revisions.saved_at",
             "note_revisions.last_save_at",
+            "note_shares.created_at",
+            "note_shares.expires_at",
+            "note_shares.revoked_at",
         )
     }
 

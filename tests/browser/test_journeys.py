@@ -25,6 +25,7 @@ from tests.helpers.browser import (
     wait_for_draft,
     write_note,
 )
+from tests.helpers.data import keep_takeout_zip
 
 pytestmark = pytest.mark.browser
 
@@ -380,7 +381,7 @@ def test_export_delete_the_account_register_again_and_import(page, tmp_path):
     page.set_input_files("input[type=file]", str(export))
     page.click("button:has-text('Import')")
     page.wait_for_url("**/notes/")
-    expect(page.locator("#flashes")).to_have_text("Imported 3 notes.")
+    expect(page.locator("#flashes")).to_have_text("Imported 3 notes from a Notes export.")
     expect(page.locator(".note-title")).to_have_text(["Beta", "Alpha"])
     expect(page.locator(".sidebar .tag-list")).to_contain_text("two")
     page.goto("/notes/archive")
@@ -389,6 +390,24 @@ def test_export_delete_the_account_register_again_and_import(page, tmp_path):
     page.locator(".note-title", has_text="Alpha").click()
     expect(page.locator(".markdown strong")).to_have_text("note")
     expect(page.locator(".note-header .tag")).to_have_text(["one"])
+
+
+def test_import_a_google_keep_takeout(page, tmp_path):
+    register(page)
+    takeout = tmp_path / "takeout.zip"
+    takeout.write_bytes(keep_takeout_zip())
+    page.goto("/account/")
+    page.set_input_files("input[type=file]", str(takeout))
+    page.click("button:has-text('Import')")
+    page.wait_for_url("**/notes/")
+    flashes = page.locator("#flashes .flash")
+    expect(flashes.first).to_have_text("Imported 1 note from Google Keep.")
+    expect(flashes.nth(1)).to_contain_text("Old.json: in Keep's trash")
+    expect(page.locator(".note.pinned .note-title")).to_have_text(["Groceries"])
+    expect(page.locator(".sidebar .tag-list")).to_contain_text("home")
+    page.locator(".note-title", has_text="Groceries").click()
+    expect(page.locator(".markdown input[type=checkbox]")).to_have_count(1)
+    expect(page.locator(".markdown li")).to_have_text("milk")
 
 
 def test_two_factor_login_with_a_code_and_with_a_recovery_code(page):

@@ -61,3 +61,19 @@ def export_archive(notes: list[dict[str, Any]], *, padding: int = 0) -> bytes:
         if padding:
             archive.writestr("notes/padding.md", "p" * padding, compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()
+
+
+def keep_takeout_zip() -> bytes:
+    """A small Google Takeout zip with Keep notes: one kept (a pinned checklist labelled "home"),
+    one in Keep's trash, and Takeout's HTML copy of the first."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "Takeout/Keep/Groceries.json",
+            '{"title": "Groceries", "listContent": [{"text": "milk", "isChecked": false}],'
+            ' "labels": [{"name": "home"}], "isPinned": true, "isArchived": false, "isTrashed": false,'
+            ' "createdTimestampUsec": 1700000000000000, "userEditedTimestampUsec": 1700000000000000}',
+        )
+        archive.writestr("Takeout/Keep/Old.json", '{"title": "Old", "textContent": "x", "isTrashed": true}')
+        archive.writestr("Takeout/Keep/Groceries.html", "<html></html>")
+    return buffer.getvalue()

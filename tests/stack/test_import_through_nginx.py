@@ -41,7 +41,7 @@ def test_an_import_over_one_mib_reaches_the_app(stack: Stack, account: Account) 
         stack.url("/api/v1/import"), data=data, headers={"Content-Type": "application/zip"}, timeout=60
     )
     assert response.status_code == 201, response.text[:300]
-    assert response.json() == {"imported": 1}
+    assert response.json() == {"imported": 1, "source": "a Notes export", "skipped": []}
 
 
 def test_other_requests_still_stop_at_one_mib(stack: Stack, account: Account) -> None:

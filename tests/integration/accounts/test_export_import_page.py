@@ -7,7 +7,7 @@ import zipfile
 from datetime import timedelta
 
 import sqlalchemy as sa
-from tests.helpers.data import PASSWORD, Factory, export_archive, exported_note
+from tests.helpers.data import PASSWORD, Factory, export_archive, exported_note, keep_takeout_zip
 from tests.helpers.web import csrf_token_from
 
 from app.models import Note, Tag, db, utcnow
@@ -38,7 +38,7 @@ def test_export_delete_account_register_import_gets_everything_back(app, client,
     assert response.status_code == 302
     (note,) = db.session.scalars(sa.select(Note)).all()
     assert (note.title, note.content) == ("Keep me", "**bold** 🌸")
-    assert "Imported 1 note." in client.get("/notes/").get_data(as_text=True)
+    assert "Imported 1 note from a Notes export." in client.get("/notes/").get_data(as_text=True)
 
 
 def test_importing_something_else_says_why_and_imports_nothing(client, logged_in):
@@ -46,14 +46,14 @@ def test_importing_something_else_says_why_and_imports_nothing(client, logged_in
         "/account/import", data={"archive": (io.BytesIO(b"not a zip"), "x.zip")}, content_type="multipart/form-data"
     )
     assert response.status_code == 400
-    assert "This is not a zip file" in response.get_data(as_text=True)
+    assert "Notes cannot read this file. Upload a Notes export (.zip)" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
 def test_importing_without_a_file_says_so(client, logged_in):
     response = client.post("/account/import", data={}, content_type="multipart/form-data")
     assert response.status_code == 400
-    assert "Choose the .zip file" in response.get_data(as_text=True)
+    assert "Choose the file to import" in response.get_data(as_text=True)
 
 
 def test_purge_trash_deletes_only_what_is_old_enough(app, factory, user):
@@ -132,3 +132,22 @@ def test_an_anonymous_upload_to_the_import_form_stops_at_the_usual_limit(csrf_ap
             "/account/import", data={"archive": (big, "x.zip")}, content_type="multipart/form-data", headers=headers
         )
         assert response.status_code == 413
+
+
+def test_importing_a_keep_takeout_says_what_came_over_and_what_was_left_out(client, logged_in):
+    response = client.post(
+        "/account/import",
+        data={"archive": (io.BytesIO(keep_takeout_zip()), "takeout.zip")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    page = client.get("/notes/").get_data(as_text=True)
+    assert "Imported 1 note from Google Keep." in page
+    assert "Left out: Old.json: in Keep&#39;s trash; 1 other Takeout file (HTML copies, media, labels)." in page
+    note = db.session.scalars(sa.select(Note)).one()
+    assert (note.title, note.content, note.pinned, [t.name for t in note.tags]) == (
+        "Groceries",
+        "- [ ] milk",
+        True,
+        ["home"],
+    )

@@ -109,7 +109,7 @@ def test_an_import_retried_imports_once(client, headers):
     first = client.post(f"{API}/import", data=archive, headers=zip_headers)
     again = client.post(f"{API}/import", data=archive, headers=zip_headers)
     assert first.status_code == again.status_code == 201
-    assert again.get_json() == first.get_json() == {"imported": 1}
+    assert again.get_json() == first.get_json() == {"imported": 1, "source": "a Notes export", "skipped": []}
     assert count(Note) == 1
 
 

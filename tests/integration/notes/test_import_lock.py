@@ -14,7 +14,7 @@ import app.notes.transfer as transfer
 
 def test_no_write_lock_is_held_while_the_archive_is_read(file_app: Flask, monkeypatch) -> None:
     path = file_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    real = transfer._read_archive
+    real = transfer._read_upload
     free: list[bool] = []
 
     def read_while_another_writer_tries(data: bytes):  # type: ignore[no-untyped-def]
@@ -29,7 +29,7 @@ def test_no_write_lock_is_held_while_the_archive_is_read(file_app: Flask, monkey
             other.close()
         return real(data)
 
-    monkeypatch.setattr(transfer, "_read_archive", read_while_another_writer_tries)
+    monkeypatch.setattr(transfer, "_read_upload", read_while_another_writer_tries)
     _, secret = Factory().token(Factory().user("alice@example.com"))
     client = file_app.test_client()
     archive = export_archive([exported_note(tags=["t"])])

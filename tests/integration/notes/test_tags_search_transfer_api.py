@@ -111,7 +111,7 @@ def test_export_then_import_round_trip(client, headers, factory):
     bob = {"Authorization": f"Bearer {bob_secret}"}
     response = client.post(f"{API}/import", data=export.data, content_type="application/zip", headers=bob)
     assert response.status_code == 201
-    assert response.json == {"imported": 1}
+    assert response.json == {"imported": 1, "source": "a Notes export", "skipped": []}
     (note,) = client.get(f"{API}/notes", headers=bob).json["items"]
     assert (note["title"], note["content"], note["tags"], note["pinned"]) == ("Ein Tag", "Käse 🧀", ["food"], True)
     assert client.get(f"{API}/export", headers=bob).data == export.data
@@ -125,8 +125,25 @@ def test_import_of_garbage_is_422_and_imports_nothing(client, headers):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
-def test_import_needs_a_zip_content_type(client, headers):
-    assert_problem(client.post(f"{API}/import", data=b"x", content_type="application/json", headers=headers), 415)
+def test_import_needs_a_content_type_it_reads(client, headers):
+    """A zip, memos' JSON or Evernote's XML; anything else is a 415 before the body is read."""
+    assert_problem(client.post(f"{API}/import", data=b"x", content_type="text/plain", headers=headers), 415)
+    assert_problem(client.post(f"{API}/import", data=b"x", content_type="application/pdf", headers=headers), 415)
+
+
+def test_import_from_memos_and_evernote_through_the_api(client, headers):
+    memos = b'{"memos": [{"content": "From memos\\nbody #work", "createTime": "2024-01-01T00:00:00Z"}]}'
+    response = client.post(f"{API}/import", data=memos, content_type="application/json", headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.json == {"imported": 1, "source": "memos", "skipped": []}
+    enex = (
+        b"<en-export><note><title>From Evernote</title>"
+        b"<content>&lt;en-note&gt;hi&lt;/en-note&gt;</content></note></en-export>"
+    )
+    response = client.post(f"{API}/import", data=enex, content_type="application/xml", headers=headers)
+    assert response.json == {"imported": 1, "source": "Evernote", "skipped": []}
+    titles = sorted(n["title"] for n in client.get(f"{API}/notes", headers=headers).json["items"])
+    assert titles == ["From Evernote", "From memos"]
 
 
 def test_import_over_the_size_limit_is_413(client, headers, monkeypatch):

@@ -117,8 +117,10 @@ def _bomb() -> bytes:
 
 
 BAD = [
-    (b"not a zip at all", "not a zip"),
-    (_zip({"notes/a.md": "x"}), "no notes.json"),
+    (b"not a zip at all", "Notes cannot read this file"),
+    (_zip({"photo.jpg": b"\xff\xd8", "doc.pdf": b"%PDF"}), "Notes cannot read this file"),
+    (_zip({"a.md": "fine", "../evil.md": "x"}), "Unsafe path"),
+    (_zip({"Keep/a.json": json.dumps({"title": "t", "textContent": "x\u0000y"})}), "Note 1: the content"),
     (_zip({"notes.json": _index([GOOD]), "../evil.md": "x"}), "Unsafe path"),
     (_zip({"notes.json": _index([GOOD]), "/etc/passwd": "x"}), "Unsafe path"),
     (_zip({"notes.json": b"\xff\xfe not utf-8"}), "not UTF-8"),
@@ -158,8 +160,15 @@ def test_a_damaged_archive_is_refused(user):
     data = bytearray(_zip({"notes.json": _index([GOOD] * 50)}))
     middle = len(data) // 3
     data[middle : middle + 40] = b"\xde\xad" * 20
-    with pytest.raises(ImportError_, match=r"damaged|not a zip|not UTF-8|not valid JSON"):
+    with pytest.raises(ImportError_, match=r"damaged|cannot read this file|not UTF-8|not valid JSON"):
         import_zip(user, bytes(data))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def test_a_markdown_zip_bomb_is_refused_too(user, monkeypatch):
+    monkeypatch.setattr("app.notes.transfer.MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+    with pytest.raises(ImportError_, match="zip bomb"):
+        import_zip(user, _zip({"a.md": "fine", "b.md": "x" * (2 * 1024 * 1024)}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 

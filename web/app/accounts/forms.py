@@ -196,7 +196,12 @@ class DeleteAccountForm(FlaskForm):
 class ImportForm(FlaskForm):
     """The notes import on the account page; the archive rules are app.notes.transfer's."""
 
-    archive = FileField("Export zip", validators=[FileRequired(message="Choose the .zip file that Export gave you.")])
+    archive = FileField(
+        "File to import",
+        description="A Notes export, a zip of Markdown files, a Google Keep Takeout zip, "
+        "a memos export (.json) or an Evernote export (.enex).",
+        validators=[FileRequired(message="Choose the file to import: an export zip, .json or .enex.")],
+    )
 
 
 class InviteForm(FlaskForm):

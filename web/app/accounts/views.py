@@ -618,7 +618,11 @@ def import_notes() -> ResponseReturnValue:
     except ImportError_ as exc:
         form.archive.errors = [str(exc)]
         return _settings(400, import_form=form)
-    flash(f"Imported {result.count} note{'s' if result.count != 1 else ''}.", "success")
+    flash(f"Imported {result.count} note{'s' if result.count != 1 else ''} from {result.source}.", "success")
+    if result.skipped:
+        shown = "; ".join(result.skipped[:10])
+        more = f"; and {len(result.skipped) - 10} more" if len(result.skipped) > 10 else ""
+        flash(f"Left out: {shown}{more}.", "info")
     return redirect(url_for("notes.index"))
 
 

@@ -406,19 +406,27 @@ def export() -> Any:
 @bp.route("/import", methods=["POST"])
 @body_limit(lambda: MAX_ARCHIVE_BYTES, bearer=True)  # a whole notebook is larger than any other request
 @idempotent
-@accepts(ZIP)
+@accepts(ZIP, "application/json", "application/xml", "text/xml")
 @bp.doc(
-    requestBody={"required": True, "content": {ZIP: {"schema": {"type": "string", "format": "binary"}}}},
+    requestBody={
+        "required": True,
+        "content": {
+            media: {"schema": {"type": "string", "format": "binary"}}
+            for media in (ZIP, "application/json", "application/xml", "text/xml")
+        },
+    },
     parameters=[IDEMPOTENCY_KEY],
 )
 @problem_response(409, IDEMPOTENCY_LOST)
 @bp.response(201, ImportResultSchema)
 @problem_response(413, "The zip is larger than 20 MiB")
-@problem_response(422, "Not a zip made by export, or a note in it breaks a limit; nothing was imported")
+@problem_response(422, "Not a format Notes reads, or a note in it breaks a limit; nothing was imported")
 def import_notes() -> Any:
-    """Recreate the notes of an export zip (sent as the raw body). All or nothing."""
+    """Add the notes of an upload (the raw body), all or nothing: a Notes export zip, a zip of
+    Markdown files (YAML front matter or #hashtags), a Google Keep Takeout zip, memos' ListMemos
+    JSON, or an Evernote .enex."""
     try:
         result = import_zip(api_owner(), request.get_data(cache=False), commit=not deferred())
     except ImportError_ as exc:
         abort(422, str(exc))
-    return {"imported": result.count}, 201
+    return {"imported": result.count, "source": result.source, "skipped": result.skipped}, 201

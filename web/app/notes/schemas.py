@@ -185,6 +185,15 @@ class TagRenameSchema(StrictSchema):
 
 class ImportResultSchema(Schema):
     imported = fields.Integer(metadata={"description": "How many notes were created"})
+    source = fields.String(
+        metadata={
+            "description": "What the upload was: a Notes export, a zip of Markdown files, Google Keep, memos, Evernote"
+        }
+    )
+    skipped = fields.List(
+        fields.String(),
+        metadata={"description": "What was left out on purpose, and why (a trashed note, an attachment)"},
+    )
 
 
 class RevisionSummarySchema(Schema):

@@ -11,6 +11,7 @@ note in one transaction: it never leaves half an import behind.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -30,6 +31,7 @@ from ..extensions import db
 from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
 from ..limits.service import check, spend
+from .importers import ImportProblem, Source, foreign_file, foreign_zip
 from .models import Note, note_tags
 from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
 from .serialize import export_record
@@ -96,15 +98,20 @@ def _entry(name: str, moment: datetime) -> zipfile.ZipInfo:
 
 @dataclass(frozen=True)
 class Imported:
+    """What an import created: how many notes, from what, and what it left out and why."""
+
     count: int
+    source: str = "a Notes export"
+    skipped: list[str] = dataclasses.field(default_factory=list)
 
 
 def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
-    """Recreate the notes of an export zip for ``user``; all of them or none.
+    """Recreate the notes of an export zip, or of another app's export
+    (app.notes.importers), for ``user``; all of them or none.
 
-    Raises ImportError_ (nothing written) for anything but a sound export:
-    not a zip, too large, a zip bomb, unsafe paths, bad encoding, or notes
-    that break the app's own limits; RateLimited once ``user`` has tried
+    Raises ImportError_ (nothing written) for anything but a sound upload:
+    no format Notes knows, too large, a zip bomb, unsafe paths, bad encoding,
+    or notes that break the app's own limits; RateLimited once ``user`` has tried
     IMPORTS_PER_WINDOW imports in USAGE_WINDOW (a refused one counts too:
     reading an archive is the costly part).
     """
@@ -116,7 +123,8 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     }
     check(**use)  # reads only: nothing is written before the archive is checked
     try:
-        records = _read_archive(data)
+        source = _read_upload(data)
+        records = source.records
         rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
     except ImportError_:
         spend(**use)  # a refused import counts too: reading the archive is the cost
@@ -143,7 +151,7 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     except Exception:
         db.session.rollback()
         raise
-    return Imported(len(rows))
+    return Imported(len(rows), source.name, source.skipped)
 
 
 def _spend(kind: str, user: Owner, limit: int, what: str) -> None:
@@ -164,13 +172,53 @@ def _link_tags(pairs: list[dict[str, int]]) -> None:
         db.session.execute(sa.insert(note_tags), pairs)
 
 
-def _read_archive(data: bytes) -> list[dict[str, Any]]:
+NOT_KNOWN = (
+    "Notes cannot read this file. Upload a Notes export (.zip), a zip of Markdown files, a Google Keep "
+    "Takeout (.zip), a memos export (.json) or an Evernote export (.enex)."
+)
+
+
+class _EntryReader:
+    """Reads a zip's entries within MAX_UNCOMPRESSED_BYTES in all, whatever their sizes claim."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def __call__(self, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
+        budget = MAX_UNCOMPRESSED_BYTES - self.total
+        try:
+            with archive.open(entry) as fh:
+                raw = fh.read(budget + 1)
+        except (RuntimeError, NotImplementedError) as exc:
+            # zipfile's words for an encrypted entry and a compression it cannot read.
+            raise ImportError_(
+                f"{entry.filename} is encrypted or compressed in a way Notes cannot read; "
+                "zip it again without a password."
+            ) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ImportError_("The archive is damaged; make it again.") from exc
+        self.total += len(raw)
+        if self.total > MAX_UNCOMPRESSED_BYTES:
+            raise ImportError_(
+                f"The archive expands to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB (a zip bomb?)."
+            )
+        return raw
+
+
+def _read_upload(data: bytes) -> Source:
+    """The notes of an upload, whichever format it is in; ImportError_ when none fits."""
     if len(data) > MAX_ARCHIVE_BYTES:
         raise ImportError_(f"The file is larger than {MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ImportError_("This is not a zip file. Upload the .zip that Export gave you.") from exc
+    except zipfile.BadZipFile:
+        try:
+            source = foreign_file(data)
+        except ImportProblem as exc:
+            raise ImportError_(str(exc)) from exc
+        if source is None:
+            raise ImportError_(NOT_KNOWN) from None
+        return _within_limit(source)
     with archive:
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
@@ -186,21 +234,23 @@ def _read_archive(data: bytes) -> list[dict[str, Any]]:
             raise ImportError_(
                 f"The archive expands to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB (a zip bomb?)."
             )
-        if INDEX_NAME not in archive.namelist():
-            raise ImportError_(f"The archive has no {INDEX_NAME}; upload a zip made by Export.")
-        # Read no more than the limit: the declared size could lie.
-        try:
-            with archive.open(INDEX_NAME) as fh:
-                raw = fh.read(MAX_UNCOMPRESSED_BYTES + 1)
-        except (RuntimeError, NotImplementedError) as exc:
-            # zipfile's words for an encrypted entry and a compression it cannot read.
-            raise ImportError_(
-                "The archive is encrypted or compressed in a way Notes cannot read; upload the zip Export gave you."
-            ) from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise ImportError_("The archive is damaged; export it again.") from exc
-        if len(raw) > MAX_UNCOMPRESSED_BYTES:
-            raise ImportError_(f"{INDEX_NAME} is too large.")
+        read = _EntryReader()
+        if INDEX_NAME in archive.namelist():
+            return _within_limit(Source("a Notes export", _export_records(read(archive, archive.getinfo(INDEX_NAME)))))
+        source = foreign_zip(archive, read)
+    if source is None:
+        raise ImportError_(NOT_KNOWN)
+    return _within_limit(source)
+
+
+def _within_limit(source: Source) -> Source:
+    if len(source.records) > MAX_NOTES:
+        raise ImportError_(f"An import can hold at most {MAX_NOTES} notes.")
+    return source
+
+
+def _export_records(raw: bytes) -> list[dict[str, Any]]:
+    """The notes of a Notes export's notes.json."""
     try:
         index = jsonbody.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -214,8 +264,6 @@ def _read_archive(data: bytes) -> list[dict[str, Any]]:
     records = index.get("notes")
     if not isinstance(records, list):
         raise ImportError_(f"{INDEX_NAME} has no list of notes.")
-    if len(records) > MAX_NOTES:
-        raise ImportError_(f"An import can hold at most {MAX_NOTES} notes.")
     return records
 
 

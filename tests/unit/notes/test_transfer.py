@@ -218,3 +218,50 @@ def test_an_encrypted_archive_is_refused_with_a_reason(user):
     with pytest.raises(ImportError_, match="encrypted"):
         import_zip(user, bytes(data))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def test_history_travels_in_notes_json_and_comes_back_whole(factory, user, notebook):
+    from app.models import NoteRevision
+    from app.notes.service import update_note
+
+    note = notebook[4]
+    update_note(note, {"content": "second text", "tags": ["quotes"]})
+    update_note(note, {"title": "Quotes, renamed"})  # folds into the revision above (same client, same minute)
+    history = db.session.scalars(sa.select(NoteRevision).where(NoteRevision.note_id == note.id)).all()
+    assert history
+    first = export_zip(user)
+    index = json.loads(zipfile.ZipFile(io.BytesIO(first)).read("notes.json"))
+    with_history = [r for r in index["notes"] if "revisions" in r]
+    assert [r["title"] for r in with_history] == ["Quotes, renamed"]
+    assert with_history[0]["revisions"][0]["content"].startswith("---\nnot: front matter")
+
+    newcomer = factory.user("newcomer@example.com")
+    import_zip(newcomer, first)
+    moved = db.session.scalars(
+        sa.select(Note).where(Note.owner_id == newcomer.id, Note.title == "Quotes, renamed")
+    ).one()
+    copied = db.session.scalars(sa.select(NoteRevision).where(NoteRevision.note_id == moved.id)).all()
+    assert [(r.note_version, r.title, r.content, r.tags, r.saved_at) for r in copied] == [
+        (r.note_version, r.title, r.content, r.tags, r.saved_at) for r in history
+    ]
+    assert all(r.author_id == newcomer.id for r in copied)
+    assert moved.version == max(r.note_version for r in copied) + 1
+    assert export_zip(newcomer) == first
+
+
+BAD_HISTORY = [
+    ("not a list", "revisions must be a list"),
+    (["x"], "revision 1 is not an object"),
+    ([{"title": "", "content": "c", "tags": [], "note_version": 1}], "revision 1: the title"),
+    ([{"title": "t", "content": "c", "tags": ["a,b"], "note_version": 1}], "commas"),
+    ([{"title": "t", "content": "c", "tags": [], "note_version": 0}], "note_version"),
+    ([{"title": "t", "content": "c", "tags": [], "note_version": True}], "note_version"),
+    ([{"title": "t", "content": "c", "tags": [], "note_version": 1, "saved_at": "then"}], "saved_at"),
+]
+
+
+@pytest.mark.parametrize(("revisions", "message"), BAD_HISTORY, ids=[m for _, m in BAD_HISTORY])
+def test_a_bad_revision_imports_nothing(user, revisions, message):
+    with pytest.raises(ImportError_, match=message):
+        import_zip(user, _zip({"notes.json": _index([GOOD, {**GOOD, "revisions": revisions}])}))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from .models import Note
+from .models import Note, NoteRevision
 
 # What an export keeps of each note, in this order (notes.json and front matter).
 EXPORT_FIELDS = ("title", "content", "tags", "pinned", "archived", "created_at", "updated_at", "deleted_at")
@@ -72,3 +72,16 @@ def export_record(note: Note) -> dict[str, Any]:
     """What an export holds of ``note``: ``note_json`` without the id, version and trashed flag."""
     full = note_dict(note)
     return {field: full[field] for field in EXPORT_FIELDS}
+
+
+def revision_record(revision: NoteRevision) -> dict[str, Any]:
+    """What an export holds of one of a note's revisions (notes.json only): its text and when."""
+    return {
+        "note_version": revision.note_version,
+        "saved_at": _iso(revision.saved_at),
+        "title": revision.title,
+        "content": revision.content,
+        "tags": revision.tag_names,
+        "created_at": _iso(revision.created_at),
+        "last_save_at": _iso(revision.last_save_at),
+    }

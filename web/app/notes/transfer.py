@@ -20,7 +20,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 import yaml
@@ -32,9 +32,9 @@ from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
 from ..limits.service import check, spend
 from .importers import ImportProblem, Source, foreign_file, foreign_zip
-from .models import Note, note_tags
+from .models import Note, NoteRevision, note_tags
 from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
-from .serialize import export_record
+from .serialize import export_record, revision_record
 from .tags import ensure_tags
 
 FORMAT = "notes-export"
@@ -72,6 +72,15 @@ def export_zip(user: User) -> bytes:
     _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
     notes = sorted(user.notes, key=lambda n: (n.created_at, n.title, n.content))
     records = [export_record(note) for note in notes]
+    # Each note's history, oldest first, in notes.json only (the Markdown files
+    # hold the notes as they are): one query for all of them.
+    history: dict[int, list[dict[str, Any]]] = {}
+    revisions = sa.select(NoteRevision).join(Note, Note.id == NoteRevision.note_id).where(Note.owner_id == user.id)
+    for revision in db.session.scalars(revisions.order_by(NoteRevision.note_id, NoteRevision.id)):
+        history.setdefault(revision.note_id, []).append(revision_record(revision))
+    for note, record in zip(notes, records, strict=True):
+        if note.id in history:
+            record["revisions"] = history[note.id]
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -137,6 +146,14 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
         spend(**use, commit=False)
         tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
         note_ids = _insert_notes(rows)
+        _set_versions(note_ids, rows)
+        _insert_revisions(
+            [
+                {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
+                for note_id, record in zip(note_ids, records, strict=True)
+                for revision in record.get("revisions") or []
+            ]
+        )
         _link_tags(
             [
                 {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
@@ -164,6 +181,31 @@ def _insert_notes(rows: list[dict[str, Any]]) -> list[int]:
         return []
     statement = sa.insert(Note).returning(Note.id, sort_by_parameter_order=True)
     return list(db.session.scalars(statement, rows))
+
+
+def _set_versions(note_ids: list[int], rows: list[dict[str, Any]]) -> None:
+    """Number the notes with a history after it (not committed). The ORM starts every new
+    note at version 1 whatever it is given (version_id_col), so this goes to the table,
+    and sets updated_at again so that its onupdate leaves the imported time alone."""
+    later = [
+        {"b_id": note_id, "b_version": row["version"], "b_updated": row["updated_at"]}
+        for note_id, row in zip(note_ids, rows, strict=True)
+        if row["version"] > 1
+    ]
+    if later:
+        table = cast(sa.Table, Note.__table__)
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(version=sa.bindparam("b_version"), updated_at=sa.bindparam("b_updated"))
+        )
+        db.session.execute(statement, later)
+
+
+def _insert_revisions(rows: list[dict[str, Any]]) -> None:
+    """Give the new notes their history (not committed), in the order it was exported."""
+    if rows:
+        db.session.execute(sa.insert(NoteRevision), rows)
 
 
 def _link_tags(pairs: list[dict[str, int]]) -> None:
@@ -313,6 +355,7 @@ def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
         record["tags"] = clean_tag_list(tags)
     except TagError as exc:
         raise ImportError_(f"Note {n}: {exc}") from exc
+    record["revisions"] = _revisions(record.get("revisions"), n)
     return {
         "owner_id": user.id,
         "title": title,
@@ -322,5 +365,46 @@ def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
         "created_at": _parse_time(record.get("created_at"), "created_at", n),
         "updated_at": _parse_time(record.get("updated_at"), "updated_at", n),
         "deleted_at": _parse_time(record.get("deleted_at"), "deleted_at", n, optional=True),
-        "version": 1,
+        # After its history: the versions its revisions were come before it.
+        "version": max((r["note_version"] for r in record["revisions"]), default=0) + 1,
     }
+
+
+def _revisions(value: Any, n: int) -> list[dict[str, Any]]:
+    """The checked revision rows of note ``n`` (none when the export has no history); ImportError_ otherwise."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ImportError_(f"Note {n}: revisions must be a list.")
+    rows = []
+    for r, revision in enumerate(value, start=1):
+        where = f"Note {n}, revision {r}"
+        if not isinstance(revision, dict):
+            raise ImportError_(f"{where} is not an object.")
+        title, content, tags = revision.get("title"), revision.get("content"), revision.get("tags")
+        if not isinstance(title, str) or not isinstance(content, str):
+            raise ImportError_(f"{where}: the title and content must be text.")
+        for field, problem in (("title", title_problem(title)), ("content", content_problem(content))):
+            if problem:
+                raise ImportError_(f"{where}: the {field} cannot be imported. {problem}")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ImportError_(f"{where}: tags must be a list of names.")
+        try:
+            names = clean_tag_list(tags)
+        except TagError as exc:
+            raise ImportError_(f"{where}: {exc}") from exc
+        version = revision.get("note_version")
+        if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version < 2**31:
+            raise ImportError_(f"{where}: note_version must be a whole number from 1.")
+        rows.append(
+            {
+                "note_version": version,
+                "saved_at": _parse_time(revision.get("saved_at"), "saved_at", n),
+                "title": title,
+                "content": content,
+                "tags": ",".join(names),
+                "created_at": _parse_time(revision.get("created_at"), "created_at", n),
+                "last_save_at": _parse_time(revision.get("last_save_at"), "last_save_at", n),
+            }
+        )
+    return rows

@@ -6,6 +6,11 @@ docker compose about containers, which a swarm stack does not have.
 
 from __future__ import annotations
 
+import http.client
+import ssl
+import time
+from urllib.parse import urlsplit
+
 from tests.helpers.swarm import SwarmStack, docker
 from tests.stack.test_app import (  # noqa: F401 - collected here, against this tier's `stack`
     test_a_client_cannot_set_its_own_queue_stamp,
@@ -58,3 +63,51 @@ def test_web_runs_three_replicas_each_in_nginx_dns(stack: SwarmStack) -> None:
     running = stack.running("web")
     assert len(running) == 3, running
     assert len(stack.web_addresses()) == 3
+
+
+def test_a_change_of_web_tasks_keeps_clients_keep_alive_connections(stack: SwarmStack) -> None:
+    """nginx follows the tasks by reloading its second, upstream process (NGINX_UPSTREAM_SPLIT=1,
+    nginx/templates/upstream/): a reload closes idle keep-alive connections, never the clients' own."""
+    base = urlsplit(stack.base)
+    conn = http.client.HTTPSConnection(
+        base.hostname or "localhost", base.port, context=ssl.create_default_context(cafile=stack.ca), timeout=10
+    )
+
+    def get() -> int:
+        conn.request("GET", "/readyz")
+        response = conn.getresponse()
+        response.read()
+        return response.status
+
+    def watcher() -> list[str]:
+        # The watcher writes to the container's stderr, which `docker service logs` passes on as its own.
+        err = docker("service", "logs", "--raw", stack.service("nginx"), timeout=60).stderr
+        return [line for line in err.splitlines() if "40-notes-upstream-watch" in line]
+
+    def reloads() -> int:
+        return sum("reloading nginx (NGINX_UPSTREAM_SPLIT=1)" in line for line in watcher())
+
+    # The Swarm stack runs the second nginx (deploy/swarm/notes.yml).
+    assert "unix:/run/nginx-upstream/notes.sock" in stack.exec("nginx", "cat", "/etc/nginx/conf.d/notes-backend.conf")
+    web = stack.service("web")
+    before = reloads()
+    assert get() == 200
+    client_socket = conn.sock
+    docker("service", "scale", "--detach", f"{web}=4", timeout=60)
+    try:
+        # A request every 2 s on the one connection while the new task starts (which can take
+        # longer than nginx's keepalive_timeout of idleness), until nginx has reloaded for it.
+        deadline = time.monotonic() + 120
+        while reloads() == before and time.monotonic() < deadline:
+            assert get() == 200
+            time.sleep(2)
+        assert reloads() > before, f"nginx did not follow the new task within 120 s: {watcher()[-5:]}"
+        time.sleep(1)  # the old upstream workers have closed their idle connections by now
+        assert get() == 200  # on the same connection: http.client would raise had nginx closed it
+        assert conn.sock is client_socket
+    finally:
+        conn.close()
+        docker("service", "scale", "--detach=false", f"{web}=3", timeout=300)
+        deadline = time.monotonic() + 60
+        while len(stack.web_addresses()) != 3 and time.monotonic() < deadline:
+            time.sleep(1)

@@ -54,7 +54,7 @@ def test_a_filled_in_line_is_one_json_object_with_the_request_id() -> None:
         "body_bytes_sent": "512",
         "notes_duration_ms": _duration_ms("0.012"),
         "remote_addr": "203.0.113.9",
-        "upstream_http_x_notes_upstream": "172.16.238.3:8000",
+        "notes_upstream_addr": "172.16.238.3:8000",
         "upstream_response_time": "0.011",
     }
     line = re.sub(r"\$(\w+)", lambda m: values[m.group(1)], _json_format())

@@ -304,6 +304,21 @@ def test_0012_session_devices_up_and_down_keep_the_sessions(fresh_database: Call
             dispose(app)
 
 
+def _user_with_two_notes(engine: sa.Engine) -> None:
+    """User 1 with notes 1 and 2, written with SQL as any revision's schema takes them."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())")
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
+                " updated_at, version) VALUES (:id, 1, 't', 'c', false, false, now(), now(), 1)"
+            ),
+            [{"id": 1}, {"id": 2}],
+        )
+
+
 def test_0013_note_revisions_up_and_down_keep_the_notes(fresh_database: Callable[[], Any]) -> None:
     """The table comes and goes on PostgreSQL; its rows go with their note, and notes survive both ways."""
     with fresh_database() as url:
@@ -311,20 +326,7 @@ def test_0013_note_revisions_up_and_down_keep_the_notes(fresh_database: Callable
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         try:
             _flask_db(app, "upgrade", "0012")
-            with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
-                    )
-                )
-                for note_id in (1, 2):
-                    conn.execute(
-                        sa.text(
-                            "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
-                            " updated_at, version) VALUES (:id, 1, 't', 'c', false, false, now(), now(), 1)"
-                        ),
-                        {"id": note_id},
-                    )
+            _user_with_two_notes(engine)
 
             _flask_db(app, "upgrade", "0013")
             with engine.begin() as conn:
@@ -381,20 +383,7 @@ def test_0014_note_shares_up_and_down_keep_the_notes(fresh_database: Callable[[]
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         try:
             _flask_db(app, "upgrade", "0013")
-            with engine.begin() as conn:
-                conn.execute(
-                    sa.text(
-                        "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', now())"
-                    )
-                )
-                for note_id in (1, 2):
-                    conn.execute(
-                        sa.text(
-                            "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at,"
-                            " updated_at, version) VALUES (:id, 1, 't', 'c', false, false, now(), now(), 1)"
-                        ),
-                        {"id": note_id},
-                    )
+            _user_with_two_notes(engine)
 
             _flask_db(app, "upgrade", "0014")
             share = "INSERT INTO note_shares (note_id, token_hash, created_at) VALUES (:id, :hash, now())"

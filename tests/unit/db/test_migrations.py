@@ -156,8 +156,8 @@ def test_0012_adds_the_session_device_columns_and_takes_them_back_keeping_rows(f
         )
 
 
-def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file_app):
-    flask_migrate.upgrade(revision="0012")
+def _user_with_two_notes() -> None:
+    """User 1 with notes 1 and 2, written with SQL as any revision's schema takes them."""
     note = (
         "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at, updated_at, version)"
         " VALUES (:id, 1, 't', 'c', 0, 0, '2025-01-01', '2025-01-01', 1)"
@@ -167,6 +167,11 @@ def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file
             sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', '2025-01-01')")
         )
         connection.execute(sa.text(note), [{"id": 1}, {"id": 2}])
+
+
+def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file_app):
+    flask_migrate.upgrade(revision="0012")
+    _user_with_two_notes()
 
     flask_migrate.upgrade(revision="0013")
     with db.engine.begin() as connection:
@@ -189,15 +194,7 @@ def test_0013_adds_note_revisions_that_go_with_their_note_and_takes_it_back(file
 
 def test_0014_adds_note_shares_that_go_with_their_note_and_takes_them_back(file_app):
     flask_migrate.upgrade(revision="0013")
-    note = (
-        "INSERT INTO notes (id, owner_id, title, content, pinned, archived, created_at, updated_at, version)"
-        " VALUES (:id, 1, 't', 'c', 0, 0, '2025-01-01', '2025-01-01', 1)"
-    )
-    with db.engine.begin() as connection:
-        connection.execute(
-            sa.text("INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@x.org', 'h', '2025-01-01')")
-        )
-        connection.execute(sa.text(note), [{"id": 1}, {"id": 2}])
+    _user_with_two_notes()
 
     flask_migrate.upgrade(revision="0014")
     share = "INSERT INTO note_shares (note_id, token_hash, created_at) VALUES (:id, :hash, '2025-01-01')"

@@ -42,6 +42,9 @@ CONF
         > /etc/nginx/conf.d/notes-backend.conf
     printf 'proxy_pass http://notes_backend/upstream-health;\n' > /etc/nginx/notes/health.conf
     mkdir -p /run/nginx-upstream
+    # A socket left by a killed run (a restarted container keeps /run) would
+    # make the bind fail; nothing listens on it now.
+    rm -f /run/nginx-upstream/notes.sock
     nginx -c "$inner" -t -q || exit 1
     nginx -c "$inner" || exit 1
     reload() { nginx -c "$inner" -s reload; }
@@ -65,6 +68,7 @@ inner_running() {
     while sleep "$interval"; do
         if [ "$split" = 1 ] && ! inner_running; then
             echo "40-notes-upstream-watch: the upstream nginx is not running; starting it" >&2
+            rm -f /run/nginx-upstream/notes.sock
             nginx -c "$inner" && last="$(addresses)"
             continue
         fi

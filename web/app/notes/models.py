@@ -166,8 +166,5 @@ class NoteShare(Model):
 
     __table_args__ = (sa.Index("ix_note_shares_note", "note_id", "id"),)
 
-    def active(self, now: datetime) -> bool:
-        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
     def __repr__(self) -> str:
         return f"<NoteShare {self.id} of note {self.note_id}>"

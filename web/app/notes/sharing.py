@@ -62,29 +62,35 @@ def create_share(note: Note, *, days: int | None = None) -> tuple[NoteShare, str
     return share, secret
 
 
+def _opens() -> sa.ColumnElement[bool]:
+    """What makes a link open its note now: not revoked, not expired, the note not in the trash.
+
+    Every query here joins Note; the one place this rule is written.
+    """
+    return sa.and_(
+        NoteShare.revoked_at.is_(None),
+        sa.or_(NoteShare.expires_at.is_(None), NoteShare.expires_at > utcnow()),
+        Note.deleted_at.is_(None),
+    )
+
+
 def note_shares(note: Note) -> list[NoteShare]:
-    """The links to ``note`` that still open it, newest first."""
-    now = utcnow()
-    rows = db.session.scalars(
+    """The links to ``note`` that open it now, newest first."""
+    statement = (
         sa.select(NoteShare)
-        .where(NoteShare.note_id == note.id, NoteShare.revoked_at.is_(None))
+        .join(Note, Note.id == NoteShare.note_id)
+        .where(NoteShare.note_id == note.id, _opens())
         .order_by(NoteShare.id.desc())
     )
-    return [share for share in rows if share.active(now)]
+    return list(db.session.scalars(statement))
 
 
 def user_shares(user: Owner) -> list[NoteShare]:
     """Every link of ``user``'s that opens a note now (not revoked, not expired, note not in the trash)."""
-    now = utcnow()
     rows = db.session.scalars(
         sa.select(NoteShare)
         .join(Note, Note.id == NoteShare.note_id)
-        .where(
-            Note.owner_id == user.id,
-            Note.deleted_at.is_(None),
-            NoteShare.revoked_at.is_(None),
-            sa.or_(NoteShare.expires_at.is_(None), NoteShare.expires_at > now),
-        )
+        .where(Note.owner_id == user.id, _opens())
         .options(contains_eager(NoteShare.note))
         .order_by(NoteShare.id.desc())
     )
@@ -116,12 +122,11 @@ def shared_note(secret: str | None) -> Note:
     """
     if not secret or not secret.startswith(SHARE_PREFIX) or len(secret) > _MAX_SECRET:
         raise ShareNotFound("No such link.")
-    row = db.session.execute(
-        sa.select(NoteShare, Note).join(Note, Note.id == NoteShare.note_id).where(NoteShare.token_hash == _hash(secret))
-    ).first()
-    if row is None:
-        raise ShareNotFound("No such link.")
-    share, note = row
-    if not share.active(utcnow()) or note.in_trash:
+    note = db.session.scalar(
+        sa.select(Note)
+        .join(NoteShare, Note.id == NoteShare.note_id)
+        .where(NoteShare.token_hash == _hash(secret), _opens())
+    )
+    if note is None:
         raise ShareNotFound("No such link.")
     return note

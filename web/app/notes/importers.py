@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
@@ -38,6 +39,10 @@ _HEADING = re.compile(r"\A#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
 # (so "# Heading" is not one), up to a space or punctuation that ends a sentence.
 _HASHTAG = re.compile(r"(?:(?<=\s)|^)#(\w[\w/-]*)", re.M)
 _KEEP_NOTE = re.compile(r"(?:^|/)Keep/[^/]+\.json$")
+
+
+# Reads one zip entry within the import's limits (transfer._EntryReader); raises when it cannot.
+EntryReader = Callable[[zipfile.ZipFile, zipfile.ZipInfo], bytes]
 
 
 class ImportProblem(ValueError):
@@ -127,10 +132,10 @@ def _note(
     )
 
 
-def _text(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, read: Any) -> str | None:
+def _text(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, read: EntryReader) -> str | None:
     """An entry's text (UTF-8, a BOM dropped), or None when it is not UTF-8."""
     try:
-        return str(read(archive, entry).decode("utf-8-sig"))
+        return read(archive, entry).decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
 
@@ -146,7 +151,7 @@ def _tag_list(value: Any) -> list[str]:
     return []
 
 
-def read_markdown_zip(archive: zipfile.ZipFile, read: Any) -> Source:
+def read_markdown_zip(archive: zipfile.ZipFile, read: EntryReader) -> Source:
     """Each .md, .markdown or .txt file is a note. Its YAML front matter may give title, tags,
     pinned, archived, created and updated; else the title is the first line's heading or the file
     name, the tags the text's #hashtags, and the times the file's."""
@@ -211,7 +216,7 @@ def _usec(value: Any) -> datetime | None:
         return None
 
 
-def read_keep(archive: zipfile.ZipFile, read: Any) -> Source:
+def read_keep(archive: zipfile.ZipFile, read: EntryReader) -> Source:
     """Takeout's Keep/*.json, one note each: title, text or checklist, labels, pinned, archived
     and times. Notes in Keep's trash and attachments are left out (named in skipped)."""
     source = Source("Google Keep")
@@ -354,7 +359,7 @@ def read_enex(data: bytes) -> Source:
     return source
 
 
-def foreign_zip(archive: zipfile.ZipFile, read: Any) -> Source | None:
+def foreign_zip(archive: zipfile.ZipFile, read: EntryReader) -> Source | None:
     """The reader for a zip that is not a Notes export, or None when no reader knows it."""
     names = archive.namelist()
     if any(_KEEP_NOTE.search(name) for name in names):

@@ -47,6 +47,7 @@ APP_TABLES = {
     "oidc_identities",
     "note_revisions",
     "note_shares",
+    "note_attachments",
 }
 
 
@@ -406,6 +407,46 @@ def test_0014_note_shares_up_and_down_keep_the_notes(fresh_database: Callable[[]
                 assert conn.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
             _flask_db(app, "upgrade")
             assert "note_shares" in _schema(url)[0]
+        finally:
+            engine.dispose()
+            dispose(app)
+
+
+def test_0015_note_attachments_up_and_down_keep_the_notes(fresh_database: Callable[[], Any]) -> None:
+    """The table comes and goes on PostgreSQL; a file's row goes with its note and its owner."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0014")
+            _user_with_two_notes(engine)
+
+            _flask_db(app, "upgrade", "0015")
+            row = (
+                "INSERT INTO note_attachments (note_id, owner_id, key, filename, content_type, size, sha256, created_at) "
+                "VALUES (:id, 1, :key, 'a.png', 'image/png', 3, :sha, now())"
+            )
+            with engine.begin() as conn:
+                fks = {
+                    fk["referred_table"]: fk["options"].get("ondelete")
+                    for fk in sa.inspect(conn).get_foreign_keys("note_attachments")
+                }
+                assert fks == {"notes": "CASCADE", "users": "CASCADE"}
+                conn.execute(
+                    sa.text(row), [{"id": 1, "key": "k1", "sha": "a" * 64}, {"id": 2, "key": "k2", "sha": "a" * 64}]
+                )
+                conn.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+                assert conn.execute(sa.text("SELECT key FROM note_attachments")).scalars().all() == ["k1"]
+            with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+                conn.execute(sa.text(row), {"id": 1, "key": "k1", "sha": "b" * 64})
+
+            _flask_db(app, "downgrade", "0014")
+            tables, revision, _ = _schema(url)
+            assert "note_attachments" not in tables and revision == "0014"
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
+            _flask_db(app, "upgrade")
+            assert "note_attachments" in _schema(url)[0]
         finally:
             engine.dispose()
             dispose(app)

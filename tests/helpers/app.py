@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 
 from flask import Flask, g, has_app_context
@@ -36,6 +37,8 @@ class FreshRequestClient(FlaskClient):
 
 def make_app(**overrides: Any) -> Flask:
     """A test app (the tutorial's test dict plus ``overrides``) with the fresh-``g`` client."""
+    # Each test app keeps attachment files in a directory of its own, never the instance folder.
+    overrides.setdefault("ATTACHMENTS_DIR", tempfile.mkdtemp(prefix="notes-test-attachments-"))
     app = create_app({**TEST_CONFIG, **overrides})
     app.test_client_class = FreshRequestClient
     return app

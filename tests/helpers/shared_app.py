@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -87,6 +88,8 @@ def as_new(app: Flask) -> Iterator[Flask]:
         try:
             db.session.remove()
             _empty_tables()
+            # And the attachment files those rows named.
+            shutil.rmtree(app.config["ATTACHMENTS_DIR"], ignore_errors=True)
         finally:
             context.pop()
             _baselines[app].restore(app)

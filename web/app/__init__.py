@@ -89,6 +89,8 @@ def _configure(app: Flask, config: dict[str, Any] | type[BaseConfig] | BaseConfi
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "notes.db")
+    if not app.config.get("ATTACHMENTS_DIR"):
+        app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = db.pool.engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     )

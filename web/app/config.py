@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -103,6 +104,14 @@ class BaseConfig:
     # keep them as long as their note). Dev and prod read both from the environment.
     REVISION_FOLD_WINDOW = timedelta(minutes=2)
     REVISIONS_KEEP_DAYS: int | None = None
+    # Attachments (app/notes/attachments.py): where their bytes live (None: the
+    # instance folder's attachments/), the largest file, and what one user may
+    # hold in all. With ATTACHMENTS_ACCEL_REDIRECT (the stack: nginx's internal
+    # location) the app checks who may read a file and nginx sends it.
+    ATTACHMENTS_DIR: str | None = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_QUOTA_BYTES = 100 * 1024 * 1024
+    ATTACHMENTS_ACCEL_REDIRECT = ""
     API_MAX_PAGE_SIZE = 100
     # Imports and exports read or write a whole notebook: per user, at most
     # this many in USAGE_WINDOW (app/limits/).
@@ -234,6 +243,7 @@ class DevConfig(BaseConfig):
         _read_api_rate_limits(self, env)
         _read_observability(self, env, default_log_format="text")
         _read_revisions(self, env)
+        _read_attachments(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
         _read_two_factor(self, env)
@@ -285,6 +295,7 @@ class ProdConfig(BaseConfig):
         _read_api_rate_limits(self, env)
         _read_observability(self, env, default_log_format="json")
         _read_revisions(self, env)
+        _read_attachments(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
@@ -392,6 +403,28 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
     """Set the API rate limits from ``env`` where given; ConfigError for one that is not a whole number above zero."""
     for name in API_RATE_LIMIT_SETTINGS:
         setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+
+
+def _read_attachments(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """ATTACHMENTS_DIR, ATTACHMENT_MAX_MB, ATTACHMENT_QUOTA_MB and ATTACHMENTS_ACCEL_REDIRECT; ConfigError for a bad one."""
+    config.ATTACHMENTS_DIR = env.get("ATTACHMENTS_DIR", "").strip() or None
+    mib = 1024 * 1024
+    config.ATTACHMENT_MAX_BYTES = _positive_int(env, "ATTACHMENT_MAX_MB", BaseConfig.ATTACHMENT_MAX_BYTES // mib) * mib
+    config.ATTACHMENT_QUOTA_BYTES = (
+        _positive_int(env, "ATTACHMENT_QUOTA_MB", BaseConfig.ATTACHMENT_QUOTA_BYTES // mib) * mib
+    )
+    if config.ATTACHMENT_QUOTA_BYTES < config.ATTACHMENT_MAX_BYTES:
+        raise ConfigError(
+            "ATTACHMENT_QUOTA_MB is below ATTACHMENT_MAX_MB, so no file of the largest size would fit; "
+            "raise ATTACHMENT_QUOTA_MB or lower ATTACHMENT_MAX_MB"
+        )
+    accel = env.get("ATTACHMENTS_ACCEL_REDIRECT", "").strip()
+    if accel and not re.fullmatch(r"/[A-Za-z0-9_/-]*/", accel):
+        raise ConfigError(
+            f"ATTACHMENTS_ACCEL_REDIRECT={accel!r} is not an nginx location path; "
+            "set it like ATTACHMENTS_ACCEL_REDIRECT=/_attachments/ (slashes at both ends), or leave it empty"
+        )
+    config.ATTACHMENTS_ACCEL_REDIRECT = accel
 
 
 def _read_revisions(config: BaseConfig, env: Mapping[str, str]) -> None:

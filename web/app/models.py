@@ -24,7 +24,7 @@ from .db.types import UTCDateTime, render_alembic_type, utcnow
 from .extensions import db
 from .http.idempotency import IdempotencyRecord
 from .limits.models import RateEvent
-from .notes.models import Note, NoteRevision, NoteShare, Tag, note_tags
+from .notes.models import Attachment, Note, NoteRevision, NoteShare, Tag, note_tags
 from .notes.search import is_search_object
 
 
@@ -35,6 +35,7 @@ def include_in_autogenerate(obj: object, name: str | None, type_: str, reflected
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "AuthFailure",
     "IdempotencyRecord",

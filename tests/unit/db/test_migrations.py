@@ -209,3 +209,27 @@ def test_0014_adds_note_shares_that_go_with_their_note_and_takes_them_back(file_
     assert "note_shares" not in table_names()
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
+
+
+def test_0015_adds_note_attachments_that_go_with_their_note_and_takes_them_back(file_app):
+    flask_migrate.upgrade(revision="0014")
+    _user_with_two_notes()
+
+    flask_migrate.upgrade(revision="0015")
+    row = (
+        "INSERT INTO note_attachments (note_id, owner_id, key, filename, content_type, size, sha256, created_at) "
+        "VALUES (:id, 1, :key, 'a.png', 'image/png', 3, :sha, '2025-01-01')"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(row), [{"id": 1, "key": "k1", "sha": "a" * 64}, {"id": 2, "key": "k2", "sha": "a" * 64}]
+        )
+        connection.execute(sa.text("DELETE FROM notes WHERE id = 2"))
+        assert connection.execute(sa.text("SELECT key FROM note_attachments")).scalars().all() == ["k1"]
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as connection:
+        connection.execute(sa.text(row), {"id": 1, "key": "k1", "sha": "b" * 64})  # one key, one file
+
+    flask_migrate.downgrade(revision="0014")
+    assert "note_attachments" not in table_names()
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]

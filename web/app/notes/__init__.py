@@ -4,7 +4,8 @@
 - ``models``: the tables. ``service``, ``tags``, ``search``, ``transfer``,
   ``markdown``, ``serialize``: what can be done, as functions that return
   results or raise domain errors.
-- ``sharing``: read-only links to a note.
+- ``sharing``: read-only links to a note. ``attachments``: files added to a note,
+  kept in ``storage``.
 - ``views`` (pages), ``public`` (a shared note, /s/), ``api`` (/api/v1/notes, tags, shares, export, import),
   ``forms``, ``schemas``, ``cli``: the ways in.
 """
@@ -21,12 +22,16 @@ def init_app(app: Flask) -> None:
     Imported here rather than at the top, so that importing a service module
     (``app.notes.service``) loads no view.
     """
-    from . import api, cli, public, search, views
+    from . import api, attachments, cli, public, search, views
     from .markdown import plain_excerpt
+    from .rules import INLINE_IMAGE_TYPES
 
     search.init_app()
+    attachments.init_app(app)
     api.init_app()
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
     app.add_template_filter(plain_excerpt, "excerpt")
+    app.add_template_global(attachments.markdown_reference, "markdown_reference")
+    app.add_template_global(INLINE_IMAGE_TYPES, "inline_types")
     cli.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -77,6 +78,30 @@ def _label_task_boxes(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+ATTACHMENT_SCHEME = "attachment:"
+
+
+def _link_attachments(tokens: list[Token], file_url: Callable[[str], str] | None) -> list[Token]:
+    """Point ``attachment:KEY`` images and links at ``file_url(KEY)``, the page's way to the file.
+
+    Without ``file_url`` (or for a reference that names no key) they point
+    nowhere: the image shows its alt text, the link its words.
+    """
+    for token in tokens:
+        for child in token.children or []:
+            attribute = "src" if child.type == "image" else "href" if child.type == "link_open" else None
+            if attribute is None:
+                continue
+            target = str(child.attrGet(attribute) or "")
+            if target.startswith(ATTACHMENT_SCHEME):
+                key = target[len(ATTACHMENT_SCHEME) :]
+                if file_url and key:
+                    child.attrSet(attribute, file_url(key))
+                else:
+                    del child.attrs[attribute]
+    return tokens
+
+
 def plain_excerpt(text: str, limit: int = 160) -> str:
     """The first ``limit`` characters of a note's text, without Markdown syntax."""
     # Render, then keep only the text: list markers, emphasis and table
@@ -86,10 +111,14 @@ def plain_excerpt(text: str, limit: int = 160) -> str:
     return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
-def render_markdown(text: str) -> Markup:
-    """Render a note body to HTML that is safe to put in a page."""
+def render_markdown(text: str, file_url: Callable[[str], str] | None = None) -> Markup:
+    """Render a note body to HTML that is safe to put in a page.
+
+    ``file_url(key)`` is where the page finds the note's file ``key``
+    (``![photo](attachment:KEY)``); the caller has checked who may see them.
+    """
     env: dict[str, object] = {}
-    tokens = _label_task_boxes(_md.parse(text or "", env))
+    tokens = _link_attachments(_label_task_boxes(_md.parse(text or "", env)), file_url)
     clean = nh3.clean(
         _md.renderer.render(tokens, _md.options, env),
         tags=_ALLOWED_TAGS,

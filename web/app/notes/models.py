@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.types import UTCDateTime, utcnow
 from ..extensions import Model, db
-from .rules import MAX_TAG_LENGTH, MAX_TITLE_LENGTH
+from .rules import MAX_FILENAME_LENGTH, MAX_TAG_LENGTH, MAX_TITLE_LENGTH
 
 if TYPE_CHECKING:
     from ..accounts.models import User
@@ -168,3 +168,36 @@ class NoteShare(Model):
 
     def __repr__(self) -> str:
         return f"<NoteShare {self.id} of note {self.note_id}>"
+
+
+class Attachment(Model):
+    """A file added to a note (app.notes.attachments). Its bytes live in the
+    attachment storage under ``key``; the row is what the app knows of them.
+
+    ``key`` is random, the file's name in storage and in its URL; the name the
+    client gave is kept only to offer it back on download. ``content_type``
+    was found from the bytes, never taken from the client. Rows go with their
+    note (ON DELETE CASCADE); the stored bytes go when the deleting
+    transaction commits (attachments.py).
+    """
+
+    __tablename__ = "note_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(sa.ForeignKey("notes.id", ondelete="CASCADE"))
+    # The note's owner, kept here so a user's quota is one indexed sum.
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(MAX_FILENAME_LENGTH))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.Index("ix_note_attachments_note", "note_id", "id"),
+        sa.Index("ix_note_attachments_owner", "owner_id"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.key} of note {self.note_id}>"

@@ -9,8 +9,10 @@ secret).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, render_template
+from flask import Blueprint, Response, current_app, make_response, render_template, url_for
 
+from .attachments import AttachmentNotFound, get_attachment
+from .downloads import send_attachment
 from .markdown import render_markdown
 from .sharing import ShareNotFound, shared_note
 
@@ -31,7 +33,21 @@ def note(secret: str) -> Response:
     except ShareNotFound:
         response = make_response(render_template("notes/shared_missing.html"), 404)
     else:
-        page = render_template("notes/shared.html", note=shared, body=render_markdown(shared.content))
-        response = make_response(page)
+        body = render_markdown(shared.content, lambda key: url_for("shared.file", secret=secret, key=key))
+        response = make_response(render_template("notes/shared.html", note=shared, body=body))
+    response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+@bp.get("/<secret>/files/<key>")
+def file(secret: str, key: str) -> Response:
+    """A file of the note ``secret`` opens, as the owner would get it but never cached;
+    the same plain 404 as the page when the link or the file opens nothing."""
+    try:
+        response = send_attachment(get_attachment(shared_note(secret), key), cache_control="no-store")
+    except (ShareNotFound, AttachmentNotFound, FileNotFoundError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            current_app.logger.error("attachment %s has a row but no stored file", key)
+        response = make_response(render_template("notes/shared_missing.html"), 404)
     response.headers.update(PRIVATE_HEADERS)
     return response

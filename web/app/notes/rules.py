@@ -23,6 +23,31 @@ TITLE_OR_CONTENT_REQUIRED = "Give the note a title, or content whose first line 
 SHARE_DAYS = (1, 7, 30, 365)
 SHARE_DAYS_PROBLEM = "A link lives 1, 7, 30 or 365 days, or until you revoke it."
 QUICK_NOTE_EMPTY = "Write something first: the first line becomes the title."
+# Attachments (app.notes.attachments): the name a file came with is kept, cut to this.
+MAX_FILENAME_LENGTH = 255
+# Image types a browser may show inline: raster formats only. SVG can hold
+# scripts, so it is always a download, whatever it claims to be.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def mebibytes(size: int) -> str:
+    """``size`` bytes as people read it in a message: "10 MiB", "1.5 MiB", "512 KiB"."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale or unit == "KiB":
+            amount = size / scale
+            return f"{amount:.0f} {unit}" if amount == int(amount) or amount >= 100 else f"{amount:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def attachment_too_large(limit: int) -> str:
+    return f"The file is larger than {mebibytes(limit)}; attach a smaller one."
+
+
+def attachment_over_quota(quota: int, used: int) -> str:
+    return (
+        f"This file would take your attachments past {mebibytes(quota)} "
+        f"({mebibytes(used)} used); delete some attachments first."
+    )
 
 # JSON Schema for the same rules. A title: not blank, no NUL; a tag: 1-50
 # characters, no comma or NUL, not only spaces.

@@ -22,8 +22,9 @@ from ..db.types import is_valid_id, utcnow
 from ..domain import ConflictError, NotFoundError
 from ..extensions import db
 from ..http.pagination import decode_cursor, encode_cursor
+from .attachments import forget_files
 from .history import Editor, Snapshot, record
-from .models import Note, NoteRevision, Tag, note_tags
+from .models import Attachment, Note, NoteRevision, Tag, note_tags
 from .rules import tag_key
 from .search import SearchHit, search_notes
 from .tags import assign_tags, delete_unused_tags
@@ -355,12 +356,14 @@ def purge_note(note: Note, expected_version: int | None = None) -> None:
 def purge_expired_trash(older_than: timedelta, *, now: datetime | None = None) -> int:
     """Delete forever every note (of every user) trashed longer than ``older_than`` ago.
 
-    Returns how many; tags left without notes go too. Meant for a schedule
+    Returns how many; tags left without notes go too, and their files' bytes. Meant for a schedule
     (`flask notes purge-trash`), so it commits in one transaction.
     """
     cutoff = (now or utcnow()) - older_than
     expired = Note.deleted_at.is_not(None) & (Note.deleted_at < cutoff)
     owner_ids = db.session.scalars(sa.select(Note.owner_id).where(expired).distinct()).all()
+    # A bulk delete the session hooks cannot see: name the files it takes with it.
+    forget_files(db.session.scalars(sa.select(Attachment.key).join(Note, Note.id == Attachment.note_id).where(expired)))
     result = db.session.execute(sa.delete(Note).where(expired))
     for owner_id in owner_ids:
         delete_unused_tags(owner_id)

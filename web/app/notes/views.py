@@ -1,24 +1,36 @@
-"""The notes pages: list, view, write, pin, archive, trash, tags, history."""
+"""The notes pages: list, view, write, pin, archive, trash, tags, history, files."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from ..http.forms import EmptyForm
+from ..http.limits import body_limit
 from ..http.pagination import CursorError
 from ..http.security import is_safe_next
+from .attachments import (
+    AttachmentError,
+    add_attachment,
+    delete_attachment,
+    get_owned_attachment,
+    markdown_reference,
+    note_attachments,
+    used_bytes,
+)
 from .diff import diff_html
+from .downloads import send_attachment
 from .forms import NoteForm, QuickNoteForm, RenameTagForm, SearchForm, ShareForm, TagsForm
 from .history import Editor, get_revision, list_revisions, session_client
 from .markdown import render_markdown, toggle_task
 from .models import Note
 from .rules import (
     MAX_CONTENT_CHARS,
+    mebibytes,
     MAX_QUERY_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS_PER_NOTE,
@@ -128,9 +140,37 @@ def trash() -> ResponseReturnValue:
     return _list("trash")
 
 
+def file_url(key: str) -> str:
+    """Where the owner's pages find the file ``key`` (``attachment:KEY`` in a note)."""
+    return url_for("notes.file", key=key)
+
+
+def _edit_page(form: NoteForm, note: Note | None, **context: Any) -> str:
+    """The editor, with the note's files and the upload form when the note exists."""
+    return render_template(
+        "notes/edit.html",
+        form=form,
+        note=note,
+        files=note_attachments(note) if note else [],
+        upload_form=EmptyForm(),
+        **_quota(),
+        **context,
+    )
+
+
+def _quota() -> dict[str, Any]:
+    config = current_app.config
+    return {
+        "quota": mebibytes(config["ATTACHMENT_QUOTA_BYTES"]),
+        "quota_used": mebibytes(used_bytes(current_user.id)),
+        "max_file": mebibytes(config["ATTACHMENT_MAX_BYTES"]),
+        "max_file_bytes": config["ATTACHMENT_MAX_BYTES"],
+    }
+
+
 @bp.get("/new")
 def new() -> ResponseReturnValue:
-    return render_template("notes/edit.html", form=NoteForm(formdata=None), note=None, preview=None)
+    return _edit_page(NoteForm(formdata=None), None, preview=None)
 
 
 def _preview(form: NoteForm, note: Note | None) -> str:
@@ -141,8 +181,8 @@ def _preview(form: NoteForm, note: Note | None) -> str:
     limit instead of a rendering.
     """
     content = form.content.data or ""
-    preview = render_markdown(content) if len(content) <= MAX_CONTENT_CHARS else None
-    return render_template("notes/edit.html", form=form, note=note, preview=preview, preview_too_long=preview is None)
+    preview = render_markdown(content, file_url) if len(content) <= MAX_CONTENT_CHARS else None
+    return _edit_page(form, note, preview=preview, preview_too_long=preview is None)
 
 
 @bp.post("/")
@@ -151,7 +191,7 @@ def create() -> ResponseReturnValue:
     if request.form.get("preview"):
         return _preview(form, None)
     if not form.validate_on_submit():
-        return render_template("notes/edit.html", form=form, note=None, preview=None), 400
+        return _edit_page(form, None, preview=None), 400
     note = create_note(current_user, form.title.data or "", form.content.data or "", tags=form.tag_names())
     flash("Note created.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
@@ -183,7 +223,8 @@ def _view_page(note: Note, tags_form: TagsForm, share_form: ShareForm | None = N
     return render_template(
         "notes/view.html",
         note=note,
-        body=render_markdown(note.content),
+        body=render_markdown(note.content, file_url),
+        files=note_attachments(note),
         action_form=EmptyForm(),
         tags_form=tags_form,
         shares=note_shares(note) if not note.in_trash else [],
@@ -248,12 +289,12 @@ def edit(note_id: int) -> ResponseReturnValue:
         form = NoteForm(obj=note)
         form.tags.data = ", ".join(tag.name for tag in note.tags)
         form.version.data = str(note.version)
-        return render_template("notes/edit.html", form=form, note=note, preview=render_markdown(note.content))
+        return _edit_page(form, note, preview=render_markdown(note.content, file_url))
     form = NoteForm()
     if request.form.get("preview"):
         return _preview(form, note)
     if not form.validate_on_submit():
-        return render_template("notes/edit.html", form=form, note=note, preview=None), 400
+        return _edit_page(form, note, preview=None), 400
     try:
         expected = int(form.version.data or "")
     except ValueError:
@@ -265,7 +306,7 @@ def edit(note_id: int) -> ResponseReturnValue:
         # Keep the user's text in the form and show what the other edit saved.
         current = get_owned_note(note_id, current_user)
         form.version.data = str(current.version)
-        return render_template("notes/edit.html", form=form, note=current, conflict=current, preview=None), 409
+        return _edit_page(form, current, conflict=current, preview=None), 409
     flash("Note saved.", "success")
     return redirect(url_for("notes.view", note_id=note.id))
 
@@ -331,6 +372,74 @@ def toggle_task_box(note_id: int, index: int) -> ResponseReturnValue:
     if request.headers.get("X-Requested-With") == "fetch":
         return {"version": note.version}
     return redirect(url_for("notes.view", note_id=note.id))
+
+
+# Room for the multipart framing around the file itself.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+@bp.post("/<int:note_id>/files")
+@body_limit(lambda: int(current_app.config["ATTACHMENT_MAX_BYTES"]) + _UPLOAD_OVERHEAD)
+def upload(note_id: int) -> ResponseReturnValue:
+    """Attach the uploaded ``file`` to a note: back to the editor, or JSON for the editor's script.
+
+    A missing, empty, too large or over-quota file is a 400/413 with the
+    reason (the editor again, or a problem for the script); nothing is kept.
+    A trashed or foreign note is a 404.
+    """
+    _check_form()
+    note = get_owned_note(note_id, current_user, trashed=False)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise AttachmentError("Choose a file to attach.", 400)
+        limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+        attachment = add_attachment(note, upload.filename, upload.stream.read(limit + 1))
+    except AttachmentError as exc:
+        if _wants_json():
+            abort(exc.status, str(exc))
+        flash(str(exc), "error")
+        form = NoteForm(obj=note)
+        form.tags.data = ", ".join(tag.name for tag in note.tags)
+        form.version.data = str(note.version)
+        return _edit_page(form, note, preview=render_markdown(note.content, file_url)), exc.status
+    if _wants_json():
+        body = {
+            "key": attachment.key,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "markdown": markdown_reference(attachment),
+            "url": file_url(attachment.key),
+        }
+        return jsonify(body), 201
+    flash(f"Attached “{attachment.filename}”: put {markdown_reference(attachment)} in the note to show it.", "success")
+    return redirect(url_for("notes.edit", note_id=note.id) + "#files")
+
+
+@bp.post("/<int:note_id>/files/<key>/delete")
+def delete_file(note_id: int, key: str) -> ResponseReturnValue:
+    """Delete a note's file for good. Another user's note or file is a 404."""
+    _check_form()
+    note = get_owned_note(note_id, current_user)
+    delete_attachment(note, key)
+    flash("File deleted.", "success")
+    return redirect(url_for("notes.edit", note_id=note.id) + "#files")
+
+
+@bp.get("/files/<key>")
+def file(key: str) -> ResponseReturnValue:
+    """A file of one of the user's notes: an image inline, anything else as a download. Another's is a 404."""
+    attachment = get_owned_attachment(current_user, key)
+    try:
+        return send_attachment(attachment)
+    except FileNotFoundError:
+        current_app.logger.error("attachment %s has a row but no stored file", attachment.key)
+        abort(404, "The file is missing from storage; ask the administrator to restore it from a backup.")
 
 
 @bp.get("/tags")

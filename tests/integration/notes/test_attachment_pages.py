@@ -135,7 +135,7 @@ def test_the_quota_counts_every_file_of_the_user_and_refuses_past_it(app, client
     refused = upload(client, second.id, b"b" * (1024 * 1024 + 1), "b.bin", headers=JSON)
     assert refused.status_code == 413
     assert refused.get_json()["detail"] == (
-        "This file would take your attachments past 3 MiB (2 MiB used); delete some attachments first."
+        "That would take your attachments past 3 MiB (2 MiB used); delete some attachments first."
     )
     assert len(stored_files(app)) == 1
     # Another user's files do not count against this one.

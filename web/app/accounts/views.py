@@ -30,7 +30,7 @@ from ..extensions import login_manager
 from ..http.forms import EmptyForm
 from ..http.limits import body_limit
 from ..http.security import is_safe_next
-from ..notes.transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
+from ..notes.transfer import ImportError_, archive_limit, export_zip, import_zip
 from . import audit, twofactor
 from .forms import (
     ChangePasswordForm,
@@ -608,13 +608,13 @@ def export() -> ResponseReturnValue:
 
 @account.post("/import")
 @login_required
-@body_limit(lambda: MAX_ARCHIVE_BYTES)  # the one form that uploads a whole notebook
+@body_limit(archive_limit)  # the one form that uploads a whole notebook
 def import_notes() -> ResponseReturnValue:
     form = ImportForm()
     if not form.validate_on_submit():
         return _settings(400, import_form=form)
     try:
-        result = import_zip(current_user, form.archive.data.read(MAX_ARCHIVE_BYTES + 1))
+        result = import_zip(current_user, form.archive.data.read(archive_limit() + 1))
     except ImportError_ as exc:
         form.archive.errors = [str(exc)]
         return _settings(400, import_form=form)

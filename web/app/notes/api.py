@@ -1,11 +1,11 @@
 """The notes API: /api/v1/notes (list, create, read, update, trash, restore,
-delete forever, revisions), /api/v1/tags, /api/v1/export and /api/v1/import."""
+delete forever, revisions, shares, attachments), /api/v1/tags, /api/v1/export and /api/v1/import."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, g, jsonify, request, url_for
+from flask import Response, abort, current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -16,11 +16,22 @@ from ..api.idempotency import IDEMPOTENCY_KEY, IDEMPOTENCY_LOST, deferred, idemp
 from ..extensions import api as rest_api
 from ..http.limits import body_limit
 from ..http.pagination import CursorError
+from .attachments import (
+    AttachmentError,
+    add_attachment,
+    delete_attachment,
+    get_attachment,
+    markdown_reference,
+    note_attachments,
+)
+from .downloads import send_attachment
 from .history import Editor, get_revision, list_revisions, session_client, token_client
-from .models import Note
+from .models import Attachment, Note
 from .rules import TITLE_PATTERN, TagError, clean_tag_list
 from .schemas import (
     AccountShareListSchema,
+    AttachmentListSchema,
+    AttachmentSchema,
     ImportResultSchema,
     NewShareSchema,
     NoteCreateSchema,
@@ -52,7 +63,7 @@ from .service import (
 )
 from .sharing import create_share, note_shares, revoke_share, user_shares
 from .tags import rename_tag, tag_counts
-from .transfer import MAX_ARCHIVE_BYTES, ImportError_, export_zip, import_zip
+from .transfer import ImportError_, archive_limit, export_zip, import_zip
 
 NOTE_ITEM = "/api/v1/notes/{note_id}"
 NOTE_LINKS = id_links(
@@ -388,6 +399,95 @@ def account_share_list() -> Any:
     return {"items": user_shares(api_owner())}
 
 
+def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    fields = ("key", "note_id", "filename", "content_type", "size", "sha256", "created_at")
+    return {
+        **{name: getattr(attachment, name) for name in fields},
+        "markdown": markdown_reference(attachment),
+        "content_url": url_for("api.attachment_content", note_id=attachment.note_id, key=attachment.key),
+    }
+
+
+NO_FILE = "No such note of yours, or no such file on it"
+
+
+@bp.route("/notes/<int:note_id>/attachments", methods=["GET"])
+@bp.response(200, AttachmentListSchema)
+@problem_response(404, NO_NOTE)
+def attachment_list(note_id: int) -> Any:
+    """List a note's files, oldest first."""
+    return {"items": [_attachment_dict(a) for a in note_attachments(get_owned_note(note_id, api_owner()))]}
+
+
+@bp.route("/notes/<int:note_id>/attachments", methods=["POST"])
+@body_limit(lambda: int(current_app.config["ATTACHMENT_MAX_BYTES"]) + 64 * 1024, bearer=True)
+@accepts("multipart/form-data")
+@bp.doc(
+    requestBody={
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    },
+)
+@bp.response(201, AttachmentSchema)
+@problem_response(400, "No file in the form field 'file'")
+@problem_response(404, NO_LIVE_NOTE)
+@problem_response(413, "The file is over ATTACHMENT_MAX_BYTES, or would take you past your quota")
+@problem_response(422, "An empty file, or an image with too many pixels to decode")
+def attachment_create(note_id: int) -> Any:
+    """Attach a file (multipart form field ``file``) to a note. Its type is found from its
+    bytes; an image loses its EXIF and XMP metadata (location, camera). Write the answer's
+    ``markdown`` into the note to show it. Not idempotent (a multipart body differs on every
+    try): a retry after a lost answer may store a second copy, which the list shows."""
+    note = get_owned_note(note_id, api_owner(), trashed=False)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, "Send the file in the multipart form field 'file', with a file name.")
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    try:
+        attachment = add_attachment(note, upload.filename, upload.stream.read(limit + 1))
+    except AttachmentError as exc:
+        abort(exc.status, str(exc))
+    return _attachment_dict(attachment), 201
+
+
+@bp.route("/notes/<int:note_id>/attachments/<key>", methods=["GET"])
+@bp.response(200, AttachmentSchema)
+@problem_response(404, NO_FILE)
+def attachment_item(note_id: int, key: str) -> Any:
+    """A file's details."""
+    return _attachment_dict(get_attachment(get_owned_note(note_id, api_owner()), key))
+
+
+@bp.route("/notes/<int:note_id>/attachments/<key>/content", methods=["GET"])
+@bp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream")
+@problem_response(404, NO_FILE)
+def attachment_content(note_id: int, key: str) -> Any:
+    """A file's bytes, with the type found at upload (only a raster image is ``inline``)."""
+    attachment = get_attachment(get_owned_note(note_id, api_owner()), key)
+    try:
+        return send_attachment(attachment)
+    except FileNotFoundError:
+        current_app.logger.error("attachment %s has a row but no stored file", attachment.key)
+        abort(404, "The file is missing from storage; ask the administrator to restore it from a backup.")
+
+
+@bp.route("/notes/<int:note_id>/attachments/<key>", methods=["DELETE"])
+@bp.response(204)
+@problem_response(404, NO_FILE)
+def attachment_delete(note_id: int, key: str) -> Any:
+    """Delete a file for good. A note that shows it shows its name instead."""
+    delete_attachment(get_owned_note(note_id, api_owner()), key)
+    return "", 204
+
+
 @bp.route("/export", methods=["GET"])
 @bp.response(200, {"type": "string", "format": "binary"}, content_type=ZIP, description="The zip of all your notes")
 def export() -> Any:
@@ -404,7 +504,7 @@ def export() -> Any:
 
 
 @bp.route("/import", methods=["POST"])
-@body_limit(lambda: MAX_ARCHIVE_BYTES, bearer=True)  # a whole notebook is larger than any other request
+@body_limit(archive_limit, bearer=True)  # a whole notebook is larger than any other request
 @idempotent
 @accepts(ZIP, "application/json", "application/xml", "text/xml")
 @bp.doc(
@@ -419,7 +519,7 @@ def export() -> Any:
 )
 @problem_response(409, IDEMPOTENCY_LOST)
 @bp.response(201, ImportResultSchema)
-@problem_response(413, "The zip is larger than 20 MiB")
+@problem_response(413, "The upload is larger than 20 MiB plus your attachment quota")
 @problem_response(422, "Not a format Notes reads, or a note in it breaks a limit; nothing was imported")
 def import_notes() -> Any:
     """Add the notes of an upload (the raw body), all or nothing: a Notes export zip, a zip of

@@ -256,11 +256,19 @@ def add_attachment(note: Note, filename: str | None, data: bytes, *, commit: boo
         size=len(cleaned.data),
         sha256=hashlib.sha256(cleaned.data).hexdigest(),
     )
-    store(attachment, cleaned.data)
+    store(attachment.key, cleaned.data)
     db.session.add(attachment)
     if commit:
         db.session.commit()
     return attachment
+
+
+def taken_keys(keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` already name a file."""
+    wanted = [key for key in keys if is_key(key)]
+    if not wanted:
+        return set()
+    return set(db.session.scalars(sa.select(Attachment.key).where(Attachment.key.in_(wanted))))
 
 
 def new_key() -> str:
@@ -279,10 +287,10 @@ def reserve_quota(owner_id: int, size: int) -> None:
         raise AttachmentError(attachment_over_quota(quota, used), 413)
 
 
-def store(attachment: Attachment, data: bytes) -> None:
-    """Write ``data`` under ``attachment.key``; removed again if the transaction rolls back."""
-    storage().save(attachment.key, data)
-    _pending(db.session(), "stored").add(attachment.key)
+def store(key: str, data: bytes) -> None:
+    """Write ``data`` under ``key``; removed again if the transaction rolls back."""
+    storage().save(key, data)
+    _pending(db.session(), "stored").add(key)
 
 
 def delete_attachment(note: Note, key: str) -> None:

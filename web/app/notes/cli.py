@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .attachments import sweep_orphans
 from .history import prune_revisions
 from .service import purge_expired_trash
 
@@ -29,7 +30,8 @@ notes = AppGroup("notes", help="Look after notes.")
 )
 def purge_trash_command(days: int | None, revision_days: int | None) -> None:
     """Delete forever the notes that have been in the trash too long, with
-    their history, and revisions older than REVISIONS_KEEP_DAYS. Run it daily."""
+    their history and files, revisions older than REVISIONS_KEEP_DAYS, and stored files no note
+    names any more (left by a crash between a delete and the removal of its bytes). Run it daily."""
     keep = current_app.config["TRASH_RETENTION_DAYS"] if days is None else days
     count = purge_expired_trash(timedelta(days=keep))
     click.echo(f"Deleted {count} note{'s' if count != 1 else ''} trashed more than {keep} days ago.")
@@ -37,6 +39,8 @@ def purge_trash_command(days: int | None, revision_days: int | None) -> None:
     if keep_revisions:
         pruned = prune_revisions(timedelta(days=keep_revisions))
         click.echo(f"Deleted {pruned} revision{'s' if pruned != 1 else ''} older than {keep_revisions} days.")
+    swept = sweep_orphans()
+    click.echo(f"Removed {swept} stored file{'s' if swept != 1 else ''} that no note names.")
 
 
 def init_app(app: Flask) -> None:

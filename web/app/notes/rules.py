@@ -31,7 +31,9 @@ INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 
 
 def mebibytes(size: int) -> str:
-    """``size`` bytes as people read it in a message: "10 MiB", "1.5 MiB", "512 KiB"."""
+    """``size`` bytes as people read it in a message: "10 MiB", "1.5 MiB", "512 KiB", "20 bytes"."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
     for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
         if size >= scale or unit == "KiB":
             amount = size / scale
@@ -45,7 +47,7 @@ def attachment_too_large(limit: int) -> str:
 
 def attachment_over_quota(quota: int, used: int) -> str:
     return (
-        f"This file would take your attachments past {mebibytes(quota)} "
+        f"That would take your attachments past {mebibytes(quota)} "
         f"({mebibytes(used)} used); delete some attachments first."
     )
 

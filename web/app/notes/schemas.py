@@ -274,3 +274,19 @@ class AccountShareSchema(ShareSchema):
 
 class AccountShareListSchema(Schema):
     items = fields.List(fields.Nested(AccountShareSchema))
+
+
+class AttachmentSchema(Schema):
+    key = fields.String(metadata={"description": "The file's id: write attachment:KEY in the note to show it"})
+    note_id = fields.Integer()
+    filename = fields.String(metadata={"description": "The name it was uploaded with"})
+    content_type = fields.String(metadata={"description": "Found from the bytes, not from the upload's claim"})
+    size = fields.Integer(metadata={"description": "Bytes, as stored (an image's private metadata removed)"})
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+    markdown = fields.String(metadata={"description": "What to write in the note to show it"})
+    content_url = fields.String(metadata={"description": "Where its bytes are"})
+
+
+class AttachmentListSchema(Schema):
+    items = fields.List(fields.Nested(AttachmentSchema))

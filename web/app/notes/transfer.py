@@ -1,7 +1,9 @@
 """Export all of a user's notes as a zip, and import such a zip back.
 
 The zip holds one Markdown file per note with YAML front matter, for people
-and other tools, and ``notes.json`` with everything, which import reads.
+and other tools, ``notes.json`` with everything, which import reads, and each
+note's files under ``files/<key>/<name>`` (the Markdown files link to them
+there; notes.json keeps ``attachment:KEY``).
 Exporting what was imported gives the same bytes: the file names, order and
 zip timestamps come from the notes themselves, never from the clock.
 
@@ -12,6 +14,7 @@ note in one transaction: it never leaves half an import behind.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import re
@@ -21,6 +24,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import quote
 
 import sqlalchemy as sa
 import yaml
@@ -31,19 +35,30 @@ from ..extensions import db
 from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
 from ..limits.service import check, spend
+from .attachments import AttachmentError, clean_upload, new_key, open_bytes, reserve_quota, store, taken_keys
 from .importers import ImportProblem, Source, foreign_file, foreign_zip
-from .models import Note, NoteRevision, note_tags
-from .rules import TagError, clean_tag_list, content_problem, tag_key, title_problem
+from .markdown import ATTACHMENT_SCHEME
+from .models import Attachment, Note, NoteRevision, note_tags
+from .storage import is_key
+from .rules import TagError, clean_tag_list, content_problem, mebibytes, tag_key, title_problem
 from .serialize import export_record, revision_record
 from .tags import ensure_tags
 
 FORMAT = "notes-export"
 FORMAT_VERSION = 1
 INDEX_NAME = "notes.json"
+FILES_DIR = "files/"
+# For the notes themselves; an archive may be larger by what the user's
+# attachments may hold (ATTACHMENT_QUOTA_BYTES): archive_limit().
 MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_ENTRIES = 20_000
 MAX_NOTES = 10_000
+
+
+def archive_limit() -> int:
+    """The largest upload an import takes: the notes' allowance and a full quota of files."""
+    return MAX_ARCHIVE_BYTES + int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
 
 
 class ImportError_(ValueError):
@@ -81,9 +96,17 @@ def export_zip(user: User) -> bytes:
     for note, record in zip(notes, records, strict=True):
         if note.id in history:
             record["revisions"] = history[note.id]
+    files: dict[int, list[Attachment]] = {}
+    attachments = sa.select(Attachment).where(Attachment.owner_id == user.id).order_by(Attachment.id)
+    for attachment in db.session.scalars(attachments):
+        files.setdefault(attachment.note_id, []).append(attachment)
     buffer = io.BytesIO()
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for note, record in zip(notes, records, strict=True):
+            kept = _export_files(archive, files.get(note.id, []))
+            if kept:
+                record["attachments"] = kept
         for note, record in zip(notes, records, strict=True):
             base = f"notes/{note.created_at.astimezone(UTC):%Y-%m-%d}-{_slug(note.title)}"
             name, n = f"{base}.md", 1
@@ -91,11 +114,55 @@ def export_zip(user: User) -> bytes:
                 n += 1
                 name = f"{base}-{n}.md"
             used.add(name)
-            archive.writestr(_entry(name, note.updated_at), _markdown_file(record))
+            archive.writestr(_entry(name, note.updated_at), _markdown_file(_linked_to_files(record)))
         index = {"format": FORMAT, "version": FORMAT_VERSION, "notes": records}
         latest = max((n.updated_at for n in notes), default=datetime(2000, 1, 1, tzinfo=UTC))
         archive.writestr(_entry(INDEX_NAME, latest), json.dumps(index, ensure_ascii=False, indent=2) + "\n")
     return buffer.getvalue()
+
+
+def _file_path(attachment: Attachment) -> str:
+    return f"files/{attachment.key}/{_safe_name(attachment.filename)}"
+
+
+def _safe_name(filename: str) -> str:
+    """A file's name as a zip entry: no directories, nothing a zip tool would refuse."""
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", filename).strip(" .")
+    return name or "file"
+
+
+def _export_files(archive: zipfile.ZipFile, attachments: list[Attachment]) -> list[dict[str, Any]]:
+    """Write a note's files into the archive; their records for notes.json (a file whose bytes
+    storage lost is left out, and logged)."""
+    records = []
+    for attachment in attachments:
+        try:
+            data = open_bytes(attachment)
+        except FileNotFoundError:
+            current_app.logger.error("export: attachment %s has a row but no stored file", attachment.key)
+            continue
+        path = _file_path(attachment)
+        archive.writestr(_entry(path, attachment.created_at), data)
+        records.append(
+            {
+                "key": attachment.key,
+                "filename": attachment.filename,
+                "content_type": attachment.content_type,
+                "size": attachment.size,
+                "sha256": attachment.sha256,
+                "created_at": attachment.created_at.astimezone(UTC).isoformat(),
+                "path": path,
+            }
+        )
+    return records
+
+
+def _linked_to_files(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with its ``attachment:KEY`` links pointing at the files beside it in the zip."""
+    content = record["content"]
+    for attachment in record.get("attachments", []):
+        content = content.replace(f"{ATTACHMENT_SCHEME}{attachment['key']}", "../" + quote(attachment["path"]))
+    return {**record, "content": content}
 
 
 def _entry(name: str, moment: datetime) -> zipfile.ZipInfo:
@@ -135,6 +202,7 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
         source = _read_upload(data)
         records = source.records
         rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+        files = _plan_files(user, records, rows)
     except ImportError_:
         spend(**use)  # a refused import counts too: reading the archive is the cost
         raise
@@ -161,6 +229,7 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
                 for name in record["tags"]
             ]
         )
+        _insert_files(user, note_ids, files)
         if commit:
             db.session.commit()
         else:  # the caller commits it together with more (an Idempotency-Key's answer)
@@ -169,6 +238,77 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
         db.session.rollback()
         raise
     return Imported(len(rows), source.name, source.skipped)
+
+
+@dataclass(frozen=True)
+class _File:
+    """An attachment of note ``index`` (0-based) of an import, checked, under the key it will have."""
+
+    index: int
+    key: str
+    filename: str
+    content_type: str
+    data: bytes
+    created_at: datetime
+
+
+def _plan_files(user: Owner, records: list[Any], rows: list[dict[str, Any]]) -> list[_File]:
+    """The checked attachments of an export's notes, with keys of their own. A key already in
+    use gets a new one, and the note's and its revisions' ``attachment:`` links follow it
+    (``rows`` and the records' revisions are changed in place). ImportError_ for a bad one."""
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    wanted = [f.get("key") for r in records for f in r.get("attachments") or [] if isinstance(f.get("key"), str)]
+    taken = taken_keys(wanted)
+    planned: list[_File] = []
+    for index, record in enumerate(records):
+        for f, file in enumerate(record.get("attachments") or [], start=1):
+            where = f"Note {index + 1}, file {f}"
+            old, filename, data = file.get("key"), file.get("filename"), file.get("data")
+            if not isinstance(old, str) or not isinstance(filename, str) or not isinstance(data, bytes):
+                raise ImportError_(f"{where}: its key and filename must be text, and its file in the archive.")
+            if file.get("sha256") != hashlib.sha256(data).hexdigest():
+                raise ImportError_(f"{where} ({filename}) is not the file that was exported (its SHA-256 differs).")
+            if len(data) > limit:
+                raise ImportError_(f"{where} ({filename}) is larger than {mebibytes(limit)}, the largest file allowed.")
+            try:
+                cleaned = clean_upload(data)
+            except AttachmentError as exc:
+                raise ImportError_(f"{where} ({filename}): {exc}") from exc
+            key = old if is_key(old) and old not in taken else new_key()
+            taken.add(key)
+            if key != old:
+                rows[index]["content"] = rows[index]["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
+                for revision in record["revisions"]:
+                    revision["content"] = revision["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
+            created = _parse_time(file.get("created_at"), "a file's created_at", index + 1)
+            planned.append(_File(index, key, filename[:255], cleaned.content_type, cleaned.data, created))
+    return planned
+
+
+def _insert_files(user: Owner, note_ids: list[int], files: list[_File]) -> None:
+    """Store the import's files and their rows (not committed; a rollback removes the bytes)."""
+    if not files:
+        return
+    try:
+        reserve_quota(user.id, sum(len(f.data) for f in files))
+    except AttachmentError as exc:
+        raise ImportError_(f"The archive's files do not fit: {exc}") from exc
+    for file in files:
+        store(file.key, file.data)
+    rows = [
+        {
+            "note_id": note_ids[file.index],
+            "owner_id": user.id,
+            "key": file.key,
+            "filename": file.filename,
+            "content_type": file.content_type,
+            "size": len(file.data),
+            "sha256": hashlib.sha256(file.data).hexdigest(),
+            "created_at": file.created_at,
+        }
+        for file in files
+    ]
+    db.session.execute(sa.insert(Attachment), rows)
 
 
 def _spend(kind: str, user: Owner, limit: int, what: str) -> None:
@@ -221,13 +361,14 @@ NOT_KNOWN = (
 
 
 class _EntryReader:
-    """Reads a zip's entries within MAX_UNCOMPRESSED_BYTES in all, whatever their sizes claim."""
+    """Reads a zip's entries within ``limit`` bytes in all (MAX_UNCOMPRESSED_BYTES unless told), whatever their sizes claim."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self.total = 0
+        self.limit = MAX_UNCOMPRESSED_BYTES if limit is None else limit
 
     def __call__(self, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
-        budget = MAX_UNCOMPRESSED_BYTES - self.total
+        budget = self.limit - self.total
         try:
             with archive.open(entry) as fh:
                 raw = fh.read(budget + 1)
@@ -240,17 +381,19 @@ class _EntryReader:
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ImportError_("The archive is damaged; make it again.") from exc
         self.total += len(raw)
-        if self.total > MAX_UNCOMPRESSED_BYTES:
-            raise ImportError_(
-                f"The archive expands to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB (a zip bomb?)."
-            )
+        if self.total > self.limit:
+            raise ImportError_(_too_expanded(self.limit))
         return raw
+
+
+def _too_expanded(limit: int) -> str:
+    return f"The archive expands to more than {mebibytes(limit)} (a zip bomb?)."
 
 
 def _read_upload(data: bytes) -> Source:
     """The notes of an upload, whichever format it is in; ImportError_ when none fits."""
-    if len(data) > MAX_ARCHIVE_BYTES:
-        raise ImportError_(f"The file is larger than {MAX_ARCHIVE_BYTES // (1024 * 1024)} MiB.")
+    if len(data) > archive_limit():
+        raise ImportError_(f"The file is larger than {mebibytes(archive_limit())}.")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -265,24 +408,47 @@ def _read_upload(data: bytes) -> Source:
         entries = archive.infolist()
         if len(entries) > MAX_ENTRIES:
             raise ImportError_(f"The archive has more than {MAX_ENTRIES} files.")
-        total = 0
+        # Attachments (files/...) have a budget of their own: the quota.
+        quota = int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
+        text = files = 0
         for entry in entries:
             _check_name(entry.filename)
-            total += entry.file_size
+            if entry.filename.startswith(FILES_DIR):
+                files += entry.file_size
+            else:
+                text += entry.file_size
         # A zip bomb packs a huge expansion into a small file: refuse by the
         # declared sizes before expanding anything, and below read no more
         # than the limit in case the declaration lies.
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise ImportError_(
-                f"The archive expands to more than {MAX_UNCOMPRESSED_BYTES // (1024 * 1024)} MiB (a zip bomb?)."
-            )
+        if text > MAX_UNCOMPRESSED_BYTES:
+            raise ImportError_(_too_expanded(MAX_UNCOMPRESSED_BYTES))
+        if files > quota:
+            raise ImportError_(f"The archive's files come to more than your attachment quota ({mebibytes(quota)}).")
         read = _EntryReader()
         if INDEX_NAME in archive.namelist():
-            return _within_limit(Source("a Notes export", _export_records(read(archive, archive.getinfo(INDEX_NAME)))))
+            records = _export_records(read(archive, archive.getinfo(INDEX_NAME)))
+            _read_files(archive, _EntryReader(quota), records)
+            return _within_limit(Source("a Notes export", records))
         source = foreign_zip(archive, read)
     if source is None:
         raise ImportError_(NOT_KNOWN)
     return _within_limit(source)
+
+
+def _read_files(archive: zipfile.ZipFile, read: _EntryReader, records: list[Any]) -> None:
+    """Put each attachment's bytes into its record (``data``), read from the path it names."""
+    names = set(archive.namelist())
+    for n, record in enumerate(records, start=1):
+        files = record.get("attachments") if isinstance(record, dict) else None
+        if files is None:
+            continue
+        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+            raise ImportError_(f"Note {n}: attachments must be a list of objects.")
+        for f, file in enumerate(files, start=1):
+            path = file.get("path")
+            if not isinstance(path, str) or path not in names:
+                raise ImportError_(f"Note {n}, file {f}: its path is not in the archive.")
+            file["data"] = read(archive, archive.getinfo(path))
 
 
 def _within_limit(source: Source) -> Source:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Dump the running stack's database to $BACKUP_DIR/notes-<UTC time>.dump
-# (pg_dump custom format: compressed, restorable table by table).
+# (pg_dump custom format: compressed, restorable table by table), and the
+# attachments volume to notes-<UTC time>.attachments.tar beside it.
 #
 #   make backup                      # the usual way
 #   COMPOSE="docker compose -p x" BACKUP_DIR=/srv/notes/backups db/backup.sh
@@ -35,6 +36,19 @@ if ! "${compose[@]}" exec -T db pg_restore --list <"$partial" >/dev/null; then
     echo "backup: the dump is unreadable (pg_restore --list failed); nothing was kept" >&2
     exit 1
 fi
+# The files on notes, beside the dump under the same name: the rows are in
+# the dump, their bytes in this tar (db/restore.sh puts both back).
+files="$dir/notes-$stamp.attachments.tar"
+trap 'rm -f "$partial" "$files.partial"' EXIT
+if ! (
+    umask 077
+    "${compose[@]}" exec -T web tar -C /data/attachments -cf - . >"$files.partial"
+); then
+    echo "backup: could not archive the attachments volume (is web running?); nothing was kept" >&2
+    exit 1
+fi
 mv "$partial" "$target"
+mv "$files.partial" "$files"
 trap - EXIT
 echo "backup: wrote $target ($(wc -c <"$target") bytes)"
+echo "backup: wrote $files ($(wc -c <"$files") bytes)"

@@ -59,5 +59,19 @@ if ! "${compose[@]}" exec -T db sh -c 'exec pg_restore -U "$POSTGRES_USER" -d "$
     exit 1
 fi
 "${compose[@]}" run --rm -T --no-deps migrate
+# The attachments' bytes, when `make backup` archived them beside the dump.
+# Laid over the volume: files of the restored rows come back; others stay
+# until `flask notes purge-trash` sweeps what no row names.
+files="${file%.dump}.attachments.tar"
+if [ -f "$files" ]; then
+    if ! "${compose[@]}" run --rm -T --no-deps --entrypoint tar web -C /data/attachments -xf - <"$files"; then
+        echo "restore: the database is restored, but $files could not be unpacked into the attachments volume" >&2
+        "${compose[@]}" start web
+        exit 1
+    fi
+    echo "restore: restored the attachments from $files"
+else
+    echo "restore: no $files beside the dump: the attachments volume is left as it is"
+fi
 "${compose[@]}" start web
 echo "restore: restored $file"

@@ -423,8 +423,8 @@ def test_0015_note_attachments_up_and_down_keep_the_notes(fresh_database: Callab
 
             _flask_db(app, "upgrade", "0015")
             row = (
-                "INSERT INTO note_attachments (note_id, owner_id, key, filename, content_type, size, sha256, created_at) "
-                "VALUES (:id, 1, :key, 'a.png', 'image/png', 3, :sha, now())"
+                "INSERT INTO note_attachments (note_id, owner_id, key, filename, content_type, size, sha256, "
+                "created_at) VALUES (:id, 1, :key, 'a.png', 'image/png', 3, :sha, now())"
             )
             with engine.begin() as conn:
                 fks = {

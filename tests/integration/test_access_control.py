@@ -12,7 +12,8 @@ from tests.helpers.app import TEST_CONFIG
 from tests.helpers.data import PASSWORD
 
 from app import create_app
-from app.models import ApiToken, AuditEvent, Invite, Note, NoteRevision, NoteShare, User, db
+from app.models import ApiToken, Attachment, AuditEvent, Invite, Note, NoteRevision, NoteShare, User, db
+from app.notes.attachments import add_attachment
 from app.notes.service import update_note
 from app.notes.sharing import create_share
 
@@ -39,6 +40,7 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_redoc",
     # A share link opens its note for anyone: the link's secret is the access (tests/integration/notes/test_shares.py).
     "shared.note",
+    "shared.file",
 }
 SAMPLE_ARGS = {
     "note_id": 1,
@@ -52,6 +54,7 @@ SAMPLE_ARGS = {
     "identity_id": 1,
     "revision_id": 1,
     "share_id": 1,
+    "key": "AAAAAAAAAAAAAAAAAAAAAA",
     "secret": "shr_x",
 }
 
@@ -103,7 +106,7 @@ def test_login_redirect_carries_the_page_to_return_to(client, user):
 def _snapshot() -> str:
     """A digest of every row the app stores, to prove nothing changed."""
     digest = hashlib.sha256()
-    for model in (User, Note, NoteRevision, NoteShare, ApiToken, Invite, AuditEvent):
+    for model in (User, Note, NoteRevision, NoteShare, Attachment, ApiToken, Invite, AuditEvent):
         for row in db.session.execute(sa.select(model.__table__)).all():
             digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
@@ -118,6 +121,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
     db.session.commit()
     token, _ = factory.token(alice)
     share, secret = create_share(live)  # the shared page is walked with a link that opens it
+    attachment = add_attachment(live, "a.png", b"\x89PNG not really")  # and its file
     # A revision (id 1), so that the history pages show one.
     update_note(live, {"content": "changed"})
     # An administrator, so that the admin pages are walked too.
@@ -136,6 +140,7 @@ def test_no_get_route_changes_state(app: Flask, client, auth, factory):
             args["token"] = "rst_not-a-link"
             args["share_id"] = share.id
             args["secret"] = secret
+            args["key"] = attachment.key
             url = rule.build({k: args[k] for k in rule.arguments}, append_unknown=False)[1]
             response = client.get(url)
             assert response.status_code < 500, url
@@ -158,6 +163,7 @@ NOTE_ROUTES = [
     ("GET", "/notes/{id}/history"),
     ("GET", "/notes/{id}/history/diff?from=1&to=current"),
     ("POST", "/notes/{id}/history/1/restore"),
+    ("POST", "/notes/{id}/files"),
 ]
 
 

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tests.helpers.images import png
 from tests.helpers.load import psql
 from tests.helpers.stack import COMPOSE_FILE, ROOT, Account, Stack
 
@@ -30,6 +31,9 @@ NOTES = [
     ),
     ("  edge: untrimmed content  ", "   leading and trailing whitespace   \n\n\n"),
 ]
+
+
+CHART = png(32, 16, (10, 200, 90))
 
 
 def make(stack: Stack, target: str, **variables: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +55,7 @@ def make(stack: Stack, target: str, **variables: str) -> subprocess.CompletedPro
 def table_dump(stack: Stack) -> str:
     """Every row of the tables a restore must bring back, as COPY text (exact values)."""
     parts = []
-    for table in ("users", "notes", "api_tokens"):
+    for table in ("users", "notes", "api_tokens", "note_attachments"):
         sql = f"COPY (SELECT * FROM {table} ORDER BY id) TO STDOUT"  # noqa: S608 - fixed table names
         parts.append(f"-- {table}\n" + psql(stack, sql))
     return "\n".join(parts)
@@ -102,6 +106,13 @@ def test_backup_destroy_restore_round_trip(stack: Stack, account: Account, tmp_p
     assert archived.status_code == 200, archived.text[:300]
     assert api.delete(stack.url(f"/api/v1/notes/{ids[3]}"), timeout=10).status_code in (200, 204)
 
+    # A file on a note: its row is in the dump, its bytes in the tar beside it.
+    attached = api.post(
+        stack.url(f"/api/v1/notes/{ids[2]}/attachments"), files={"file": ("chart.png", CHART)}, timeout=30
+    )
+    assert attached.status_code == 201, attached.text[:300]
+    file_url = stack.url(attached.json()["content_url"])
+
     before_api = {i: api.get(stack.url(f"/api/v1/notes/{i}"), timeout=10).json() for i in ids}
     assert before_api[ids[0]]["version"] >= 2
     for (title, content), i in zip(NOTES[1:3], ids[1:3], strict=True):
@@ -117,6 +128,8 @@ def test_backup_destroy_restore_round_trip(stack: Stack, account: Account, tmp_p
     assert re.fullmatch(r"notes-\d{8}T\d{6}Z\.dump", dumps[0].name)
     assert dumps[0].read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
     assert f"wrote {dumps[0]}" in made.stdout
+    archives = sorted(backup_dir.glob("*.attachments.tar"))
+    assert [a.name for a in archives] == [dumps[0].name.replace(".dump", ".attachments.tar")]
 
     # A database with data is never overwritten without FORCE=1.
     refused = make(stack, "restore", FILE=str(dumps[0]))
@@ -136,8 +149,12 @@ def test_backup_destroy_restore_round_trip(stack: Stack, account: Account, tmp_p
     restored = make(stack, "restore", FILE=str(dumps[0]))
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "restore: restored" in restored.stdout
+    assert "restored the attachments" in restored.stdout
     stack.wait_ready()
     assert table_dump(stack) == before_rows
+    # The volume was destroyed too: the file is back from the tar, byte for byte.
+    again = api.get(file_url, timeout=10)
+    assert again.status_code == 200 and again.content == CHART
     after_api = {i: api.get(stack.url(f"/api/v1/notes/{i}"), timeout=10).json() for i in ids}
     assert after_api == before_api
 

@@ -406,7 +406,10 @@ def _read_api_rate_limits(config: BaseConfig, env: Mapping[str, str]) -> None:
 
 
 def _read_attachments(config: BaseConfig, env: Mapping[str, str]) -> None:
-    """ATTACHMENTS_DIR, ATTACHMENT_MAX_MB, ATTACHMENT_QUOTA_MB and ATTACHMENTS_ACCEL_REDIRECT; ConfigError for a bad one."""
+    """ATTACHMENTS_DIR, ATTACHMENT_MAX_MB, ATTACHMENT_QUOTA_MB and ATTACHMENTS_ACCEL_REDIRECT.
+
+    Raises ConfigError for a bad one, saying how to set it.
+    """
     config.ATTACHMENTS_DIR = env.get("ATTACHMENTS_DIR", "").strip() or None
     mib = 1024 * 1024
     config.ATTACHMENT_MAX_BYTES = _positive_int(env, "ATTACHMENT_MAX_MB", BaseConfig.ATTACHMENT_MAX_BYTES // mib) * mib

@@ -53,7 +53,9 @@ def test_an_uploaded_photo_loses_its_location_and_shows_in_the_note(app, client,
     assert len(served.data) == attachment.size
 
     note = db.session.get(Note, note.id)
-    client.post(f"/notes/{note.id}/edit", data={"title": "Trip", "content": f"Look: {reference}", "version": note.version})
+    client.post(
+        f"/notes/{note.id}/edit", data={"title": "Trip", "content": f"Look: {reference}", "version": note.version}
+    )
     page = client.get(f"/notes/{note.id}").get_data(as_text=True)
     assert f'<img src="/notes/files/{attachment.key}" alt="beach">' in page
 
@@ -78,7 +80,9 @@ def test_the_editors_script_gets_json_with_the_line_to_insert(client, logged_in,
         (bytes(range(256)) * 4, "photo.jpg", "application/octet-stream"),
     ],
 )
-def test_the_type_comes_from_the_bytes_and_only_raster_images_are_inline(client, logged_in, factory, data, name, expected):
+def test_the_type_comes_from_the_bytes_and_only_raster_images_are_inline(
+    client, logged_in, factory, data, name, expected
+):
     note = factory.note(logged_in, title="Files")
     response = client.post(
         f"/notes/{note.id}/files",

@@ -140,7 +140,9 @@ def test_files_over_the_quota_import_nothing_and_leave_no_bytes(app, factory):
     user = factory.user()
     add_attachment(factory.note(user, title="Old"), "old.txt", b"x" * 20)
     app.config["ATTACHMENT_QUOTA_BYTES"] = len(png()) + 10
-    with pytest.raises(ImportError_, match=r"files do not fit: That would take your attachments past .* \(20 bytes used\)"):
+    with pytest.raises(
+        ImportError_, match=r"files do not fit: That would take your attachments past .* \(20 bytes used\)"
+    ):
         import_zip(user, _export_with({"files/k/a.png": png()}, [_file(png())]))
     assert db.session.scalar(sa.select(sa.func.count(Note.id))) == 1 and len(stored(app)) == 1
     # More than the whole quota is refused by the sizes the zip declares, before reading them.

@@ -32,6 +32,7 @@ APP_TABLES = {
     "oidc_identities",
     "note_revisions",
     "note_shares",
+    "note_attachments",
 }
 
 

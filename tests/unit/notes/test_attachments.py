@@ -31,7 +31,7 @@ def test_local_storage_saves_opens_lists_and_deletes(tmp_path):
     assert oct((tmp_path / "ab" / "abcdefghijklmnop").stat().st_mode & 0o777) == "0o644"
     with storage.open("abcdefghijklmnop") as fh:
         assert fh.read() == b"hello"
-    assert [key for key, _ in storage.keys()] == ["abcdefghijklmnop"]
+    assert [key for key, _ in storage.listing()] == ["abcdefghijklmnop"]
     assert storage.accel_path("abcdefghijklmnop") == "ab/abcdefghijklmnop"
     storage.delete("abcdefghijklmnop")
     storage.delete("abcdefghijklmnop")  # gone already: nothing happens
@@ -39,7 +39,9 @@ def test_local_storage_saves_opens_lists_and_deletes(tmp_path):
         storage.open("abcdefghijklmnop")
 
 
-@pytest.mark.parametrize("key", ["../../etc/passwd", "short", "a" * 33, "abc/defghijklmnopq", "", "abcdefghijklmnop\x00"])
+@pytest.mark.parametrize(
+    "key", ["../../etc/passwd", "short", "a" * 33, "abc/defghijklmnopq", "", "abcdefghijklmnop\x00"]
+)
 def test_a_key_the_app_did_not_make_never_reaches_a_path(tmp_path, key):
     assert not is_key(key)
     with pytest.raises(ValueError, match="not an attachment key"):
@@ -109,7 +111,7 @@ def test_the_sweep_removes_old_orphans_only(app, factory):
     for key in (kept.key, "orphanorphanorphan"):
         os.utime(Path(app.config["ATTACHMENTS_DIR"]) / storage.accel_path(key), (old, old))
     assert sweep_orphans(timedelta(hours=1)) == 1
-    assert sorted(key for key, _ in storage.keys()) == sorted([kept.key, "freshfreshfreshfresh"])
+    assert sorted(key for key, _ in storage.listing()) == sorted([kept.key, "freshfreshfreshfresh"])
 
 
 def test_the_daily_purge_sweeps_orphans_too(app):
@@ -120,4 +122,4 @@ def test_the_daily_purge_sweeps_orphans_too(app):
     result = app.test_cli_runner().invoke(args=["notes", "purge-trash"])
     assert result.exit_code == 0, result.output
     assert "Removed 1 stored file that no note names." in result.output
-    assert list(storage.keys()) == []
+    assert list(storage.listing()) == []

@@ -33,5 +33,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.add_template_filter(plain_excerpt, "excerpt")
     app.add_template_global(attachments.markdown_reference, "markdown_reference")
-    app.add_template_global(INLINE_IMAGE_TYPES, "inline_types")
+    app.jinja_env.globals["inline_types"] = INLINE_IMAGE_TYPES
     cli.init_app(app)

@@ -189,9 +189,7 @@ def _sniff(data: bytes) -> str:
 
 def note_attachments(note: Note) -> list[Attachment]:
     """``note``'s files, oldest first."""
-    rows = db.session.scalars(
-        sa.select(Attachment).where(Attachment.note_id == note.id).order_by(Attachment.id)
-    )
+    rows = db.session.scalars(sa.select(Attachment).where(Attachment.note_id == note.id).order_by(Attachment.id))
     return list(rows)
 
 
@@ -313,7 +311,7 @@ def sweep_orphans(older_than: timedelta = timedelta(hours=1), *, now: datetime |
     cutoff = (now or utcnow()) - older_than
     known = set(db.session.scalars(sa.select(Attachment.key)))
     removed = 0
-    for key, stored_at in list(storage().keys()):
+    for key, stored_at in list(storage().listing()):
         if key not in known and stored_at < cutoff:
             storage().delete(key)
             removed += 1

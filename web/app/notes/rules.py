@@ -51,6 +51,7 @@ def attachment_over_quota(quota: int, used: int) -> str:
         f"({mebibytes(used)} used); delete some attachments first."
     )
 
+
 # JSON Schema for the same rules. A title: not blank, no NUL; a tag: 1-50
 # characters, no comma or NUL, not only spaces.
 TITLE_PATTERN = NOT_BLANK_NO_NUL_PATTERN

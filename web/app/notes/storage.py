@@ -36,7 +36,7 @@ class Storage(Protocol):
     def delete(self, key: str) -> None:
         """Forget ``key``; nothing happens when it is already gone."""
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def listing(self) -> Iterator[tuple[str, datetime]]:
         """Every stored key, with when it was stored (for sweeping orphans)."""
 
     def accel_path(self, key: str) -> str:
@@ -79,7 +79,7 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def listing(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():
             return
         for path in self.root.glob("??/*"):

@@ -39,9 +39,9 @@ from .attachments import AttachmentError, clean_upload, new_key, open_bytes, res
 from .importers import ImportProblem, Source, foreign_file, foreign_zip
 from .markdown import ATTACHMENT_SCHEME
 from .models import Attachment, Note, NoteRevision, note_tags
-from .storage import is_key
 from .rules import TagError, clean_tag_list, content_problem, mebibytes, tag_key, title_problem
 from .serialize import export_record, revision_record
+from .storage import is_key
 from .tags import ensure_tags
 
 FORMAT = "notes-export"
@@ -277,7 +277,9 @@ def _plan_files(user: Owner, records: list[Any], rows: list[dict[str, Any]]) -> 
             key = old if is_key(old) and old not in taken else new_key()
             taken.add(key)
             if key != old:
-                rows[index]["content"] = rows[index]["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
+                rows[index]["content"] = rows[index]["content"].replace(
+                    ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key
+                )
                 for revision in record["revisions"]:
                     revision["content"] = revision["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
             created = _parse_time(file.get("created_at"), "a file's created_at", index + 1)
@@ -361,7 +363,8 @@ NOT_KNOWN = (
 
 
 class _EntryReader:
-    """Reads a zip's entries within ``limit`` bytes in all (MAX_UNCOMPRESSED_BYTES unless told), whatever their sizes claim."""
+    """Reads a zip's entries within ``limit`` bytes in all (MAX_UNCOMPRESSED_BYTES unless told),
+    whatever their sizes claim."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.total = 0

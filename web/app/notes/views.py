@@ -30,11 +30,11 @@ from .markdown import render_markdown, toggle_task
 from .models import Note
 from .rules import (
     MAX_CONTENT_CHARS,
-    mebibytes,
     MAX_QUERY_LENGTH,
     MAX_TAG_LENGTH,
     MAX_TAGS_PER_NOTE,
     TagError,
+    mebibytes,
     parse_tags,
     split_quick_note,
 )

@@ -345,10 +345,87 @@
     }
   });
 
+  // ---- files: picked, dropped or pasted into the editor ------------------
+  // Without a script the upload form posts and the page reloads (the list shows
+  // each file's Markdown to copy). With one, the file goes in the background and
+  // its Markdown lands at the cursor, so the text being written is never left.
+  function insertAtCursor(textarea, text) {
+    const start = textarea.selectionStart;
+    const before = textarea.value.slice(0, start);
+    const after = textarea.value.slice(textarea.selectionEnd);
+    const lead = before && !before.endsWith("\n") ? "\n" : "";
+    textarea.value = before + lead + text + "\n" + after;
+    const caret = (before + lead + text + "\n").length;
+    textarea.setSelectionRange(caret, caret);
+    // The preview, the draft and the unsaved-changes check all listen for input.
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function uploadFile(form, file, textarea) {
+    const status = form.querySelector(".upload-status");
+    const max = Number(form.dataset.maxBytes);
+    if (max && file.size > max) {
+      status.textContent = file.name + " is larger than " + form.dataset.max + "; attach a smaller one.";
+      return Promise.resolve();
+    }
+    status.textContent = "Attaching " + file.name + "…";
+    const body = new FormData();
+    body.append("file", file, file.name);
+    body.append("csrf_token", csrfToken());
+    return fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          status.textContent = data.detail || ("The file was not attached (" + response.status + ").");
+          return;
+        }
+        if (textarea) insertAtCursor(textarea, data.markdown);
+        status.textContent = "Attached " + data.filename + ".";
+      });
+    }).catch(function () {
+      status.textContent = "Notes could not be reached. Check your connection and try again.";
+    });
+  }
+
+  function setupUploads(root) {
+    const form = root.querySelector ? root.querySelector("form[data-upload]") : null;
+    if (!form || form.dataset.ready) return;
+    form.dataset.ready = "1";
+    const textarea = document.getElementById("content");
+    const input = form.querySelector('input[type="file"]');
+    form.addEventListener("submit", function (event) {
+      if (!input.files.length) return;  // the server says "Choose a file"
+      event.preventDefault();
+      uploadFile(form, input.files[0], textarea).then(function () { input.value = ""; });
+    });
+    if (!textarea) return;
+    function filesOf(transfer) { return transfer ? Array.from(transfer.files || []) : []; }
+    textarea.addEventListener("paste", function (event) {
+      const files = filesOf(event.clipboardData);
+      if (!files.length) return;  // plain text pastes as usual
+      event.preventDefault();
+      files.forEach(function (file) { uploadFile(form, file, textarea); });
+    });
+    textarea.addEventListener("dragover", function (event) {
+      if (event.dataTransfer && Array.from(event.dataTransfer.types).indexOf("Files") !== -1) event.preventDefault();
+    });
+    textarea.addEventListener("drop", function (event) {
+      const files = filesOf(event.dataTransfer);
+      if (!files.length) return;
+      event.preventDefault();
+      files.forEach(function (file) { uploadFile(form, file, textarea); });
+    });
+  }
+
   function setup(root) {
     setupTasks(root);
     setupDirtyCheck(root);
     setupDrafts(root);
+    setupUploads(root);
   }
 
   document.addEventListener("htmx:load", function (event) { setup(event.target); });

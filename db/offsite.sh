@@ -1,7 +1,7 @@
 #!/bin/sh
 # Off-site copies of the pgBackRest repository with restic (encrypted).
 #
-#   notes-offsite backup     copy /var/lib/pgbackrest to RESTIC_REPOSITORY
+#   notes-offsite backup     copy /var/lib/pgbackrest (and /attachments) to RESTIC_REPOSITORY
 #                            (initialises it the first time), then forget
 #                            snapshots beyond OFFSITE_KEEP_DAILY/_WEEKLY
 #   notes-offsite restore    put the latest snapshot back into
@@ -50,7 +50,14 @@ case "${1:-}" in
         ensure_repository
         # --retry-lock: the schedule's copy and a `make backup-offsite` from
         # cron may meet; the second waits instead of failing.
-        restic backup --retry-lock 5m --host notes --tag pgbackrest --exclude "$staging" "$repo_dir"
+        # With it, the files on notes (the attachments volume, read-only here):
+        # their rows are in the database, their bytes only there. Back with
+        # `restic restore <snapshot> --include /attachments` (docs/backups.md).
+        if [ -d /attachments ]; then
+            restic backup --retry-lock 5m --host notes --tag pgbackrest --exclude "$staging" "$repo_dir" /attachments
+        else
+            restic backup --retry-lock 5m --host notes --tag pgbackrest --exclude "$staging" "$repo_dir"
+        fi
         restic forget --retry-lock 5m --host notes --tag pgbackrest --prune \
             --keep-daily "${OFFSITE_KEEP_DAILY:-14}" --keep-weekly "${OFFSITE_KEEP_WEEKLY:-8}"
         say "copied $repo_dir to $RESTIC_REPOSITORY"

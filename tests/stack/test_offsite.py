@@ -70,6 +70,13 @@ def test_a_restic_copy_rebuilds_everything_after_all_volumes_are_lost(offsite_st
         assert created.status_code == 201, created.text[:300]
         ids.append(created.json()["id"])
 
+    # A file on a note: its bytes live in the attachments volume, not the database.
+    attached = api.post(
+        stack.url(f"/api/v1/notes/{ids[0]}/attachments"), files={"file": ("kept.txt", b"kept off-site too")}, timeout=30
+    )
+    assert attached.status_code == 201, attached.text[:300]
+    key = attached.json()["key"]
+
     # The schedule takes a differential backup by itself, and copies it off-site.
     written = time.time()
     diff = wait_for_backup(stack, newer_than=written, kind="diff", timeout=150)
@@ -84,6 +91,9 @@ def test_a_restic_copy_rebuilds_everything_after_all_volumes_are_lost(offsite_st
     assert max(snapshot_times(stack)) > newest
     copied = {b["label"] for b in backups(stack)}
     assert diff["label"] in copied
+    # The snapshot holds the attachments volume too.
+    listed = stack.compose("exec", "-T", "backup", "restic", "ls", "--host", "notes", "latest", "/attachments")
+    assert f"/attachments/{key[:2]}/{key}" in listed.stdout, listed.stdout[-2000:]
 
     # Encrypted: the remote holds restic's files only, no note text, and another password opens nothing.
     assert (remote / "config").is_file() and (remote / "keys").is_dir()

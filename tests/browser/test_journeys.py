@@ -26,6 +26,7 @@ from tests.helpers.browser import (
     write_note,
 )
 from tests.helpers.data import keep_takeout_zip
+from tests.helpers.images import png
 
 pytestmark = pytest.mark.browser
 
@@ -390,6 +391,70 @@ def test_export_delete_the_account_register_again_and_import(page, tmp_path):
     page.locator(".note-title", has_text="Alpha").click()
     expect(page.locator(".markdown strong")).to_have_text("note")
     expect(page.locator(".note-header .tag")).to_have_text(["one"])
+
+
+def _paste_file(page, selector: str, data: bytes, name: str, mime: str) -> None:  # type: ignore[no-untyped-def]
+    """Paste ``data`` as a file into the element, as a screenshot pasted from the clipboard arrives."""
+    page.evaluate(
+        """([selector, bytes, name, mime]) => {
+            const file = new File([new Uint8Array(bytes)], name, { type: mime });
+            const data = new DataTransfer();
+            data.items.add(file);
+            const target = document.querySelector(selector);
+            target.focus();
+            target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+        }""",
+        [selector, list(data), name, mime],
+    )
+
+
+def _wait_for_image(page, selector: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the image at ``selector`` has loaded, ``width`` pixels wide: fetched and decoded."""
+    page.wait_for_function(
+        "([s, w]) => { const i = document.querySelector(s); return !!i && i.complete && i.naturalWidth === w; }",
+        arg=[selector, width],
+    )
+
+
+def test_paste_an_image_export_delete_the_account_import_and_see_it_again(page, tmp_path):
+    email = register(page)
+    url = write_note(page, "Trip", "The view:")
+    page.goto(url + "/edit")
+    page.click("#content")
+    page.keyboard.press("End")
+    _paste_file(page, "#content", png(48, 32, (20, 140, 220)), "image.png", "image/png")
+    expect(page.locator("#upload-status")).to_have_text("Attached image.png.")
+    expect(page.locator("#content")).to_have_value(
+        re.compile(r"The view:\n!\[image\]\(attachment:[A-Za-z0-9_-]{22}\)\n")
+    )
+    # The live preview shows it before anything is saved.
+    preview = page.locator("#preview img")
+    expect(preview).to_have_attribute("alt", "image")
+    _wait_for_image(page, "#preview img", 48)
+    page.click("form.note-form button.primary")
+    page.wait_for_url(f"**{url}")
+    shown = page.locator(".markdown img")
+    expect(shown).to_have_attribute("alt", "image")
+    _wait_for_image(page, ".markdown img", 48)
+
+    page.goto("/account/")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export all notes").click()
+    export = tmp_path / "notes-export.zip"
+    download.value.save_as(export)
+    page.fill("#delete-password", PASSWORD)
+    page.on_dialog = lambda dialog: dialog.accept()
+    page.click(".danger-zone button.danger")
+    page.wait_for_url("**/auth/register")
+
+    register(page, email)
+    page.goto("/account/")
+    page.set_input_files("#archive", str(export))
+    page.click("button:has-text('Import')")
+    page.wait_for_url("**/notes/")
+    expect(page.locator("#flashes")).to_have_text("Imported 1 note from a Notes export.")
+    page.locator(".note-title", has_text="Trip").click()
+    _wait_for_image(page, ".markdown img", 48)
 
 
 def test_import_a_google_keep_takeout(page, tmp_path):

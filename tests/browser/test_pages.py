@@ -28,6 +28,7 @@ from tests.helpers.browser import (
     wait_for_draft,
     write_note,
 )
+from tests.helpers.images import png
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -213,6 +214,22 @@ def test_every_main_page_is_accessible_and_photographed(new_context, scheme, mai
     expect(page.locator(".share-table tbody tr")).to_have_count(1)
     report["shared-links"] = _axe(page)
     shoot_to(page, f"shared-links-{scheme}")
+
+    # Files: attached in the editor (the script puts its line in the text), the
+    # note showing the image, and the editor listing the file.
+    page.goto(view + "/edit")
+    page.set_input_files("#file", {"name": "chart.png", "mimeType": "image/png", "buffer": png(60, 40)})
+    page.get_by_role("button", name="Attach", exact=True).click()
+    expect(page.locator("#upload-status")).to_have_text("Attached chart.png.")
+    page.click("form.note-form button.primary")
+    expect(page.locator(".markdown img")).to_have_attribute("alt", "chart")
+    report["note-with-image"] = _axe(page)
+    shoot_to(page, f"note-with-image-{scheme}")
+    page.goto(view + "/edit")
+    expect(page.locator(".file-list li")).to_have_count(1)
+    report["edit-files"] = _axe(page)
+    shoot_to(page, f"edit-files-{scheme}")
+    page.evaluate("localStorage.clear()")
 
     # Two-factor login: off, the set-up with its QR code (and a wrong code),
     # the recovery codes, the login's code step, and on.

@@ -36,7 +36,9 @@ def test_nginx_sends_the_file_the_app_names_with_the_apps_headers(stack: Stack, 
     assert response.headers["Content-Type"] == "image/jpeg"
     assert response.headers["Content-Disposition"].startswith('inline; filename="beach.jpg"')
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Content-Security-Policy" in response.headers
+    assert "sandbox" in response.headers["Content-Security-Policy"]  # the app's, for a file
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert response.headers["Cache-Control"] == "private, max-age=3600"
     assert "X-Accel-Redirect" not in response.headers  # nginx's instruction never reaches the client
     assert len(response.content) == photo["size"] and location_of(response.content) == {}
     with Image.open(io.BytesIO(response.content)) as image:
@@ -60,8 +62,24 @@ def test_an_svg_downloads_and_the_internal_location_is_closed(stack: Stack, acco
     assert stack.session().get(stack.url(f"/_attachments/{key[:2]}/{key}"), timeout=10).status_code == 404
     # Another user's token gets a 404 from the app: nginx never looks at the file.
     other = Account(stack, "someone-else@example.com")
-    other.register()
+    assert other.register().status_code == 302
+    other.create_token()
     assert other.api().get(stack.url(svg["content_url"]), timeout=10).status_code == 404
+
+
+def test_a_shared_notes_image_reaches_a_visitor_through_nginx(stack: Stack, account: Account) -> None:
+    note_id = _note(stack, account, "Map")
+    image = _upload(stack, account, note_id, png(20, 10), "map.png")
+    shared = account.api().post(stack.url(f"/api/v1/notes/{note_id}/shares"), json={}, timeout=10)
+    assert shared.status_code == 201, shared.text[:300]
+    link = shared.json()["url"]
+    visitor = stack.session()
+    response = visitor.get(f"{link}/files/{image['key']}", timeout=10)
+    assert response.status_code == 200 and response.content == png(20, 10)
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Robots-Tag"] == "noindex, nofollow"
+    assert "Set-Cookie" not in response.headers
 
 
 def test_uploads_over_the_files_limit_are_refused_by_nginx_and_the_app(stack: Stack, account: Account) -> None:

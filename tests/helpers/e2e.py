@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -21,8 +22,15 @@ API = "/api/v1"
 
 
 def e2e_config(url: str, **extra: Any) -> dict[str, Any]:
-    """The factory's test override, pointed at ``url``."""
-    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False, **extra}
+    """The factory's test override, pointed at ``url``, with attachment files in a directory of its own."""
+    files = tempfile.mkdtemp(prefix="notes-e2e-attachments-")
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "ATTACHMENTS_DIR": files,
+        **extra,
+    }
 
 
 def dispose(app: Flask) -> None:

@@ -107,6 +107,7 @@ def test_timestamp_columns_are_timestamptz(app) -> None:
             "note_revisions.last_save_at",
             "note_shares.created_at",
             "note_shares.expires_at",
+            "note_attachments.created_at",
             "note_shares.revoked_at",
         )
     }

@@ -67,8 +67,8 @@ def test_the_editors_script_gets_json_with_the_line_to_insert(client, logged_in,
     body = response.get_json()
     assert body["content_type"] == "application/pdf" and body["filename"] == "minutes.pdf"
     assert body["markdown"] == f"[minutes.pdf](attachment:{body['key']})"
-    assert body["url"] == f"/notes/files/{body['key']}"
-    served = client.get(body["url"])
+    assert body["content_url"] == f"/notes/files/{body['key']}"
+    served = client.get(body["content_url"])
     assert served.headers["Content-Disposition"].startswith('attachment; filename="minutes.pdf"')
 
 
@@ -91,7 +91,7 @@ def test_the_type_comes_from_the_bytes_and_only_raster_images_are_inline(
         headers=JSON,
     )
     assert response.status_code == 201
-    served = client.get(response.get_json()["url"])
+    served = client.get(response.get_json()["content_url"])
     assert served.headers["Content-Type"] == expected
     assert served.headers["Content-Disposition"].startswith("attachment;")
     assert served.headers["X-Content-Type-Options"] == "nosniff"
@@ -102,7 +102,7 @@ def test_a_name_with_a_path_and_odd_characters_is_kept_safely(client, logged_in,
     note = factory.note(logged_in, title="Files")
     body = upload(client, note.id, b"notes", "../home/me/r\u00e9sum\u00e9 (v2)\x07.txt", headers=JSON).get_json()
     assert body["filename"] == "r\u00e9sum\u00e9 (v2).txt"
-    disposition = client.get(body["url"]).headers["Content-Disposition"]
+    disposition = client.get(body["content_url"]).headers["Content-Disposition"]
     assert disposition == "attachment; filename=\"resume (v2).txt\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%28v2%29.txt"
 
 

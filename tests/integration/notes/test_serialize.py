@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from tests.helpers.images import png
+from tests.helpers.web import bearer
 
 from app.models import Note, User, db, utcnow
-from app.notes.schemas import NoteListItemSchema, NotePageSchema, NoteSchema
+from app.notes.attachments import add_attachment
+from app.notes.schemas import AttachmentSchema, NoteListItemSchema, NotePageSchema, NoteSchema
 from app.notes.service import list_notes, search
 from app.notes.tags import assign_tags
 
@@ -80,3 +83,14 @@ def test_read_create_and_update_equal_the_schema_dump(
     assert patched.status_code == 200
     db.session.expire_all()
     assert patched.get_json() == NoteSchema().dump(db.session.get(Note, note.id))
+
+
+def test_a_files_json_is_what_its_schema_would_dump(client: FlaskClient, factory) -> None:
+
+    user = factory.user("files@example.com")
+    _, secret = factory.token(user)
+    note = factory.note(user, title="Files")
+    attachment = add_attachment(note, "chart.png", png())
+    served = client.get(f"{API}/notes/{note.id}/attachments/{attachment.key}", headers=bearer(secret)).get_json()
+    from_schema = AttachmentSchema().dump({**served, "created_at": attachment.created_at})
+    assert served == from_schema

@@ -23,6 +23,7 @@ from .attachments import (
     get_attachment,
     markdown_reference,
     note_attachments,
+    upload_body_limit,
 )
 from .downloads import send_attachment
 from .history import Editor, get_revision, list_revisions, session_client, token_client
@@ -48,7 +49,7 @@ from .schemas import (
     TagListSchema,
     TagRenameSchema,
 )
-from .serialize import note_dict, note_row_dict
+from .serialize import attachment_dict, note_dict, note_row_dict
 from .service import (
     EditConflict,
     create_note,
@@ -400,12 +401,9 @@ def account_share_list() -> Any:
 
 
 def _attachment_dict(attachment: Attachment) -> dict[str, Any]:
-    fields = ("key", "note_id", "filename", "content_type", "size", "sha256", "created_at")
-    return {
-        **{name: getattr(attachment, name) for name in fields},
-        "markdown": markdown_reference(attachment),
-        "content_url": url_for("api.attachment_content", note_id=attachment.note_id, key=attachment.key),
-    }
+    """As serialize.attachment_dict writes it (AttachmentSchema describes it in the OpenAPI document)."""
+    url = url_for("api.attachment_content", note_id=attachment.note_id, key=attachment.key)
+    return attachment_dict(attachment, markdown_reference(attachment), url)
 
 
 NO_FILE = "No such note of yours, or no such file on it"
@@ -416,11 +414,12 @@ NO_FILE = "No such note of yours, or no such file on it"
 @problem_response(404, NO_NOTE)
 def attachment_list(note_id: int) -> Any:
     """List a note's files, oldest first."""
-    return {"items": [_attachment_dict(a) for a in note_attachments(get_owned_note(note_id, api_owner()))]}
+    items = [_attachment_dict(a) for a in note_attachments(get_owned_note(note_id, api_owner()))]
+    return jsonify({"items": items})
 
 
 @bp.route("/notes/<int:note_id>/attachments", methods=["POST"])
-@body_limit(lambda: int(current_app.config["ATTACHMENT_MAX_BYTES"]) + 64 * 1024, bearer=True)
+@body_limit(upload_body_limit, bearer=True)
 @accepts("multipart/form-data")
 @bp.doc(
     requestBody={
@@ -455,7 +454,7 @@ def attachment_create(note_id: int) -> Any:
         attachment = add_attachment(note, upload.filename, upload.stream.read(limit + 1))
     except AttachmentError as exc:
         abort(exc.status, str(exc))
-    return _attachment_dict(attachment), 201
+    return jsonify(_attachment_dict(attachment)), 201
 
 
 @bp.route("/notes/<int:note_id>/attachments/<key>", methods=["GET"])
@@ -463,7 +462,7 @@ def attachment_create(note_id: int) -> Any:
 @problem_response(404, NO_FILE)
 def attachment_item(note_id: int, key: str) -> Any:
     """A file's details."""
-    return _attachment_dict(get_attachment(get_owned_note(note_id, api_owner()), key))
+    return jsonify(_attachment_dict(get_attachment(get_owned_note(note_id, api_owner()), key)))
 
 
 @bp.route("/notes/<int:note_id>/attachments/<key>/content", methods=["GET"])

@@ -86,6 +86,15 @@ class Cleaned:
         return self.content_type in INLINE_IMAGE_TYPES
 
 
+# Room for the multipart framing around the file in an upload's body.
+_UPLOAD_OVERHEAD = 64 * 1024
+
+
+def upload_body_limit() -> int:
+    """The largest request body an upload may send: the largest file and its form around it."""
+    return int(current_app.config["ATTACHMENT_MAX_BYTES"]) + _UPLOAD_OVERHEAD
+
+
 def storage() -> Storage:
     """The app's attachment storage (set up by ``init_app``)."""
     return current_app.extensions["notes.storage"]  # type: ignore[no-any-return]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from .models import Note, NoteRevision
+from .models import Attachment, Note, NoteRevision
 
 # What an export keeps of each note, in this order (notes.json and front matter).
 EXPORT_FIELDS = ("title", "content", "tags", "pinned", "archived", "created_at", "updated_at", "deleted_at")
@@ -84,4 +84,20 @@ def revision_record(revision: NoteRevision) -> dict[str, Any]:
         "tags": revision.tag_names,
         "created_at": _iso(revision.created_at),
         "last_save_at": _iso(revision.last_save_at),
+    }
+
+
+def attachment_dict(attachment: Attachment, markdown: str, content_url: str) -> dict[str, Any]:
+    """A file on a note as JSON, for the API and the editor's script; ``content_url`` is where
+    the caller's way in serves its bytes, ``markdown`` what to write in the note to show it."""
+    return {
+        "key": attachment.key,
+        "note_id": attachment.note_id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "created_at": _iso(attachment.created_at),
+        "markdown": markdown,
+        "content_url": content_url,
     }

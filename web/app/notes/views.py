@@ -20,6 +20,7 @@ from .attachments import (
     get_owned_attachment,
     markdown_reference,
     note_attachments,
+    upload_body_limit,
     used_bytes,
 )
 from .diff import diff_html
@@ -38,6 +39,7 @@ from .rules import (
     parse_tags,
     split_quick_note,
 )
+from .serialize import attachment_dict
 from .service import (
     EditConflict,
     create_note,
@@ -156,6 +158,14 @@ def _edit_page(form: NoteForm, note: Note | None, **context: Any) -> str:
         **_quota(),
         **context,
     )
+
+
+def _form_of(note: Note) -> NoteForm:
+    """The editor's form filled from ``note`` as stored, with the version it was read at."""
+    form = NoteForm(obj=note)
+    form.tags.data = ", ".join(tag.name for tag in note.tags)
+    form.version.data = str(note.version)
+    return form
 
 
 def _quota() -> dict[str, Any]:
@@ -286,10 +296,7 @@ def set_tags(note_id: int) -> ResponseReturnValue:
 def edit(note_id: int) -> ResponseReturnValue:
     note = get_owned_note(note_id, current_user, trashed=False)
     if request.method == "GET":
-        form = NoteForm(obj=note)
-        form.tags.data = ", ".join(tag.name for tag in note.tags)
-        form.version.data = str(note.version)
-        return _edit_page(form, note, preview=render_markdown(note.content, file_url))
+        return _edit_page(_form_of(note), note, preview=render_markdown(note.content, file_url))
     form = NoteForm()
     if request.form.get("preview"):
         return _preview(form, note)
@@ -374,16 +381,12 @@ def toggle_task_box(note_id: int, index: int) -> ResponseReturnValue:
     return redirect(url_for("notes.view", note_id=note.id))
 
 
-# Room for the multipart framing around the file itself.
-_UPLOAD_OVERHEAD = 64 * 1024
-
-
 def _wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 @bp.post("/<int:note_id>/files")
-@body_limit(lambda: int(current_app.config["ATTACHMENT_MAX_BYTES"]) + _UPLOAD_OVERHEAD)
+@body_limit(upload_body_limit)
 def upload(note_id: int) -> ResponseReturnValue:
     """Attach the uploaded ``file`` to a note: back to the editor, or JSON for the editor's script.
 
@@ -403,20 +406,9 @@ def upload(note_id: int) -> ResponseReturnValue:
         if _wants_json():
             abort(exc.status, str(exc))
         flash(str(exc), "error")
-        form = NoteForm(obj=note)
-        form.tags.data = ", ".join(tag.name for tag in note.tags)
-        form.version.data = str(note.version)
-        return _edit_page(form, note, preview=render_markdown(note.content, file_url)), exc.status
+        return _edit_page(_form_of(note), note, preview=render_markdown(note.content, file_url)), exc.status
     if _wants_json():
-        body = {
-            "key": attachment.key,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "markdown": markdown_reference(attachment),
-            "url": file_url(attachment.key),
-        }
-        return jsonify(body), 201
+        return jsonify(attachment_dict(attachment, markdown_reference(attachment), file_url(attachment.key))), 201
     flash(f"Attached “{attachment.filename}”: put {markdown_reference(attachment)} in the note to show it.", "success")
     return redirect(url_for("notes.edit", note_id=note.id) + "#files")
 

@@ -425,7 +425,7 @@ def test_paste_an_image_export_delete_the_account_import_and_see_it_again(page, 
     _paste_file(page, "#content", png(48, 32, (20, 140, 220)), "image.png", "image/png")
     expect(page.locator("#upload-status")).to_have_text("Attached image.png.")
     expect(page.locator("#content")).to_have_value(
-        re.compile(r"The view:\n!\[image\]\(attachment:[A-Za-z0-9_-]{22}\)\n")
+        re.compile(r"^The view:\n\n!\[image\]\(attachment:[A-Za-z0-9_-]{22}\)\n$")
     )
     # The live preview shows it before anything is saved.
     preview = page.locator("#preview img")

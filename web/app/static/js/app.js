@@ -353,9 +353,11 @@
     const start = textarea.selectionStart;
     const before = textarea.value.slice(0, start);
     const after = textarea.value.slice(textarea.selectionEnd);
-    const lead = before && !before.endsWith("\n") ? "\n" : "";
-    textarea.value = before + lead + text + "\n" + after;
-    const caret = (before + lead + text + "\n").length;
+    // A paragraph of its own: a blank line before and after, unless the text ends or starts there.
+    const lead = !before || before.endsWith("\n\n") ? "" : before.endsWith("\n") ? "\n" : "\n\n";
+    const trail = !after ? "\n" : after.startsWith("\n\n") ? "" : after.startsWith("\n") ? "\n" : "\n\n";
+    textarea.value = before + lead + text + trail + after;
+    const caret = (before + lead + text + trail).length;
     textarea.setSelectionRange(caret, caret);
     // The preview, the draft and the unsaved-changes check all listen for input.
     textarea.dispatchEvent(new Event("input", { bubbles: true }));

@@ -9,6 +9,8 @@ that only liveness counts: an orchestrator kills unhealthy tasks, and a
 database outage must not restart every replica at once (they answer 503
 while it lasts and recover with it). No curl in the image. The Host header
 is the first TRUSTED_HOSTS entry, which the app trusts wherever it is deployed.
+Under a URL_PREFIX the paths are asked for under it (/notes/healthz), where
+the app serves them.
 """
 
 import os
@@ -25,7 +27,8 @@ READY_ONCE = Path(tempfile.gettempdir()) / "notes-ready-once"
 def answers(path: str, port: int = 8000) -> bool:
     """Whether the app answers ``path`` with 200 within 2 s; prints why not."""
     host = (os.environ.get("TRUSTED_HOSTS") or "localhost").split(",")[0].strip().lstrip(".")
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+    prefix = os.environ.get("URL_PREFIX", "").strip().rstrip("/")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{prefix}{path}", headers={"Host": host})
     try:
         with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - a fixed http://127.0.0.1 URL
             return bool(response.status == 200)

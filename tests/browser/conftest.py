@@ -173,10 +173,25 @@ def mail_inbox(served: Served) -> SmtpCatcher | CatcherInbox | None:
     return served.mail
 
 
+@pytest.fixture(scope="session")
+def prefix_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """gunicorn alone (no nginx) with URL_PREFIX=/apps/notes, as `URL_PREFIX=/apps/notes make run` serves it;
+    its ``url`` ends with the prefix. The local mode only: a stack's prefix is tier 4's (tests/stack/prefix/)."""
+    if not _local_mode():
+        pytest.skip("the journey under a URL prefix runs against a gunicorn of its own (the default mode)")
+    yield from _gunicorn(tmp_path_factory, registration="open", prefix="/apps/notes")
+
+
 def _gunicorn(
-    tmp_path_factory: pytest.TempPathFactory, *, registration: str, provider: Provider | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    registration: str,
+    provider: Provider | None = None,
+    prefix: str = "",
 ) -> Iterator[Served]:
-    """gunicorn serving a fresh SQLite database on a free loopback port, mailing to an SMTP server in this process."""
+    """gunicorn serving a fresh SQLite database on a free loopback port, mailing to an SMTP server in this process.
+
+    ``prefix``: its URL_PREFIX; the Served ``url`` ends with it."""
     data = tmp_path_factory.mktemp("browser-db")
     port = free_port()
     catcher = SmtpCatcher().start()
@@ -190,6 +205,7 @@ def _gunicorn(
         "WEB_CONCURRENCY": "2",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(catcher.port),
+        "URL_PREFIX": prefix,
     }
     if provider is not None:
         # Single sign-on next to the password form; a first SSO login makes an account.
@@ -207,7 +223,7 @@ def _gunicorn(
     server = subprocess.Popen(
         [bin_dir / "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"], cwd=WEB, env=env, stdout=log, stderr=log
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}{prefix}"
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -66,7 +66,7 @@ def built_once(**overrides: Any) -> Flask:
     # A route added by one test would outlive it. Flask refuses new routes
     # once an app has served a request, so serve one now: from here on
     # add_url_rule raises, and a test that needs routes asks for fresh_app.
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get(app.config["URL_PREFIX"] + "/healthz")
     assert response.status_code == 200, response.get_data(as_text=True)
     _baselines[app] = _Baseline(app)
     return app

@@ -37,8 +37,10 @@ class Stack:
         ca: Path,
         overrides: tuple[Path, ...] = (),
         root: Path = ROOT,
+        prefix: str = "",
     ) -> None:
-        """``root``: the checkout whose compose file and build contexts are used (another release's, say)."""
+        """``root``: the checkout whose compose file and build contexts are used (another release's, say);
+        ``prefix``: the stack's URL_PREFIX, which ``url`` puts before every path."""
         self.project = project
         self.root = root
         self.files = (root / COMPOSE_FILE.name, *overrides)
@@ -47,6 +49,7 @@ class Stack:
         self.https_port = https_port
         self.ca = str(ca)
         self.base = f"https://localhost:{https_port}"
+        self.prefix = prefix
 
     def compose(self, *args: str, timeout: float = CMD_TIMEOUT, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run `docker compose` for this project; raise with its output on failure."""
@@ -81,7 +84,8 @@ class Stack:
         return self.compose("logs", "--no-color", service).stdout
 
     def url(self, path: str) -> str:
-        return self.base + path
+        """The public URL of the app's ``path`` (under the stack's URL_PREFIX)."""
+        return self.base + self.prefix + path
 
     def session(self) -> requests.Session:
         """A client that trusts only the stack's certificate and uses no proxy.
@@ -91,7 +95,7 @@ class Stack:
         s = requests.Session()
         s.trust_env = False  # REQUESTS_CA_BUNDLE or a proxy must not step in
         s.verify = self.ca
-        s.headers["Referer"] = self.base + "/"
+        s.headers["Referer"] = self.url("/")
         return s
 
     def wait_ready(self, timeout: float = 90) -> None:
@@ -164,7 +168,9 @@ def started_stack(*overrides: Path, server_name: str = "localhost", **settings: 
         server_name=server_name,
         **settings,
     )
-    stack = Stack(project, env_file, http_port, https_port, workdir / "ca.pem", overrides)
+    stack = Stack(
+        project, env_file, http_port, https_port, workdir / "ca.pem", overrides, prefix=settings.get("URL_PREFIX", "")
+    )
     try:
         stack.compose("build", timeout=UP_TIMEOUT)
         stack.up()

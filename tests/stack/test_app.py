@@ -36,7 +36,7 @@ def test_register_login_note_token_and_api_listing(stack: Stack) -> None:
         timeout=10,
     )
     assert created.status_code == 302
-    assert re.search(r"/notes/\d+$", created.headers["Location"])
+    assert re.fullmatch(re.escape(stack.prefix) + r"/notes/\d+", created.headers["Location"])
 
     token = user.create_token("listing")
     assert token.startswith("nt_")
@@ -51,10 +51,10 @@ def test_external_urls_are_https_with_the_public_port(stack: Stack, account: Acc
     # url_for(_external=True) renders the curl example on the account page:
     # ProxyFix must have taken scheme and host from nginx.
     page = account.browser.get(stack.url("/account/"), timeout=10)
-    assert f"https://localhost:{stack.https_port}/api/v1/notes" in page.text
+    assert stack.url("/api/v1/notes") in page.text
     created = account.api().post(stack.url("/api/v1/notes"), json={"title": "located"}, timeout=10)
     assert created.status_code == 201
-    assert created.headers["Location"].startswith(f"https://localhost:{stack.https_port}/api/v1/notes/")
+    assert created.headers["Location"].startswith(stack.url("/api/v1/notes/"))
 
 
 def test_request_id_round_trips_to_the_app_log(stack: Stack) -> None:
@@ -114,7 +114,7 @@ def test_debug_pin_console_is_not_exposed(stack: Stack) -> None:
 def test_unauthenticated_pages_redirect_to_login_over_https(stack: Stack) -> None:
     response = stack.session().get(stack.url("/notes/"), allow_redirects=False, timeout=10)
     assert response.status_code == 302
-    assert "/auth/login" in response.headers["Location"]
+    assert response.headers["Location"].startswith(stack.prefix + "/auth/login?")
     with pytest.raises(requests.exceptions.SSLError):
         # The certificate is the stack's own: an unrelated CA bundle rejects it.
         s = requests.Session()

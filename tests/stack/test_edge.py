@@ -39,15 +39,17 @@ def _plain_http(stack: Stack) -> requests.Session:
 
 def test_http_redirects_everything_to_https_with_308(stack: Stack) -> None:
     response = _plain_http(stack).post(
-        f"http://localhost:{stack.http_port}/notes/?page=2", allow_redirects=False, timeout=10
+        f"http://localhost:{stack.http_port}{stack.prefix}/notes/?page=2", allow_redirects=False, timeout=10
     )
     assert response.status_code == 308  # 308 keeps the method and body
-    assert response.headers["Location"] == f"https://localhost:{stack.https_port}/notes/?page=2"
+    assert response.headers["Location"] == stack.url("/notes/?page=2")
 
 
 def test_the_api_over_plain_http_is_refused_not_redirected(stack: Stack) -> None:
     response = _plain_http(stack).get(
-        f"http://localhost:{stack.http_port}/api/v1/notes", headers={"Authorization": "Bearer nt_x"}, timeout=10
+        f"http://localhost:{stack.http_port}{stack.prefix}/api/v1/notes",
+        headers={"Authorization": "Bearer nt_x"},
+        timeout=10,
     )
     assert response.status_code == 403
     assert response.headers["Content-Type"].startswith("application/problem+json")
@@ -202,7 +204,7 @@ def test_a_share_link_through_nginx_is_private_redacted_and_rate_limited(stack: 
     made = api.post(stack.url(f"/api/v1/notes/{note.json()['id']}/shares"), json={}, timeout=10)
     assert made.status_code == 201, made.text
     url = made.json()["url"]
-    assert url.startswith(stack.base + "/s/shr_"), url
+    assert url.startswith(stack.url("/s/shr_")), url
     visitor = stack.session()
     opened = visitor.get(url, timeout=10)
     assert opened.status_code == 200 and "<em>hi</em>" in opened.text

@@ -83,3 +83,16 @@ def test_nothing_listening_is_unhealthy_with_the_reason(tmp_path: Path, capsys: 
     server.server_close()
     assert check.main(["/healthz"], port, tmp_path / "m") == 1
     assert "/healthz:" in capsys.readouterr().err
+
+
+def test_under_a_url_prefix_it_asks_where_the_app_serves_the_probes(
+    app: _App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app mounted at URL_PREFIX answers 404 outside it (app/http/prefix.py).
+    check = _module()
+    app.status["/healthz"] = 404
+    app.status["/notes/healthz"] = 200
+    monkeypatch.setenv("URL_PREFIX", "/notes")
+    assert check.main([], app.port, tmp_path / "m") == 0
+    monkeypatch.setenv("URL_PREFIX", "")
+    assert check.main([], app.port, tmp_path / "m") == 1

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Flask, redirect, url_for
 
 from . import accounts, api, db, health, http, metrics, notes
-from .config import BaseConfig, TestConfig, config_for_environment
+from .config import BaseConfig, TestConfig, config_for_environment, validate_url_prefix
 from .extensions import csrf, login_manager, mail, migrate, sso
 from .extensions import db as database
+from .http import prefix as url_prefix
 from .http.proxies import TrustedProxyFix
 from .models import include_in_autogenerate, render_alembic_type
 
@@ -95,11 +96,23 @@ def _configure(app: Flask, config: dict[str, Any] | type[BaseConfig] | BaseConfi
         app.config["SQLALCHEMY_DATABASE_URI"], dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     )
 
+    # Served under a path (https://example.com/notes/)? Then the app is
+    # mounted there and its cookies are scoped to it (app/http/prefix.py).
+    prefix = validate_url_prefix(app.config.get("URL_PREFIX") or "")
+    app.config["URL_PREFIX"] = prefix
+    if prefix:
+        url_prefix.configure(app.config, prefix)
+        app.wsgi_app = url_prefix.PrefixMount(app.wsgi_app, prefix)  # type: ignore[method-assign]
+
     hops = int(app.config.get("PROXY_HOPS", 0))
     if hops:
         # Exactly as many proxies as we run (nginx), and only from them, so a
         # client cannot forge its address or scheme with headers of its own.
-        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
+        # Outside the mount: a proxy's X-Forwarded-Prefix (believed only under
+        # a URL_PREFIX) tells it the prefix is already stripped.
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, hops, app.config["TRUSTED_PROXIES"], prefix=bool(prefix)
+        )
 
 
 def _instance_secret_key(instance_path: str) -> str:

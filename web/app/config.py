@@ -157,6 +157,7 @@ class BaseConfig:
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_REDOC_PATH = "docs"
+    # Only switches the page on: app/api/docs.py builds the script's URL per request.
     OPENAPI_REDOC_URL = "/static/vendor/redoc/redoc.standalone.js"
 
     ACCESS_LOG = True
@@ -224,6 +225,13 @@ class BaseConfig:
     # False: /auth/login offers SSO only; /auth/login/password stays for administrators.
     PASSWORD_LOGIN = True
 
+    # The path Notes is served under, like "/notes" for https://example.com/notes/;
+    # "" for the root of a domain. Links, redirects, cookies and the OpenAPI
+    # document follow it (app/http/prefix.py). Dev and prod read URL_PREFIX.
+    URL_PREFIX = ""
+    # The login throttle's device cookie is sent to the login pages only.
+    DEVICE_COOKIE_PATH = "/auth/"
+
 
 class DevConfig(BaseConfig):
     """A laptop: SQLite file in the instance folder, a fixed dev secret."""
@@ -248,6 +256,7 @@ class DevConfig(BaseConfig):
         _read_mail(self, env)
         _read_two_factor(self, env)
         _read_oidc(self, env)
+        self.URL_PREFIX = validate_url_prefix(env.get("URL_PREFIX", ""))
 
 
 class TestConfig(BaseConfig):
@@ -308,6 +317,7 @@ class ProdConfig(BaseConfig):
             )
         _read_two_factor(self, env, production=True)
         _read_oidc(self, env, production=True)
+        self.URL_PREFIX = validate_url_prefix(env.get("URL_PREFIX", ""))
 
 
 LOG_FORMATS = ("text", "json")
@@ -561,6 +571,40 @@ def validate_trusted_proxies(value: str) -> tuple[str, ...]:
     if not networks:
         raise ConfigError("FORWARDED_ALLOW_IPS is empty; list the proxies in front of the app, e.g. 172.16.238.0/24")
     return tuple(networks)
+
+
+# One path segment of URL_PREFIX: RFC 3986's unreserved characters, which
+# need no escaping anywhere a prefix goes (URLs, cookie paths, nginx locations).
+_PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+URL_PREFIX_HINT = "set it like URL_PREFIX=/notes, or leave it empty to serve Notes at the root of its domain"
+
+
+def validate_url_prefix(value: str) -> str:
+    """``value`` as the path Notes is served under: "" (the root) or like "/notes" or "/apps/notes".
+
+    "/" counts as the root. Raises ConfigError saying what to fix for a value
+    that does not start with "/", ends with "/", has an empty, "." or ".."
+    segment, or characters other than letters, digits and ``-._~``: a prefix
+    goes unescaped into links, cookie paths and nginx's locations.
+    """
+    prefix = value.strip()
+    if prefix in ("", "/"):
+        return ""
+    if not prefix.startswith("/"):
+        raise ConfigError(f"URL_PREFIX={value!r} does not start with '/'; {URL_PREFIX_HINT}")
+    if prefix.endswith("/"):
+        raise ConfigError(
+            f"URL_PREFIX={value!r} ends with '/'; drop the trailing slash (URL_PREFIX={prefix.rstrip('/')})"
+        )
+    for segment in prefix[1:].split("/"):
+        if segment in ("", ".", ".."):
+            raise ConfigError(f"URL_PREFIX={value!r} has an empty, '.' or '..' segment; {URL_PREFIX_HINT}")
+        if not _PREFIX_SEGMENT.fullmatch(segment):
+            raise ConfigError(
+                f"URL_PREFIX={value!r} has characters other than letters, digits and '-._~' in {segment!r}; "
+                f"{URL_PREFIX_HINT}"
+            )
+    return prefix
 
 
 def validate_database_url(value: str | None) -> str:

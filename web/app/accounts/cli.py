@@ -138,7 +138,7 @@ def invite_command(days: int, note: str, base_url: str) -> None:
         _, secret = create_invite(None, days=days, note=note)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
-    path = f"/auth/register?invite={secret}"
+    path = f"{current_app.config['URL_PREFIX']}/auth/register?invite={secret}"
     click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
     click.echo(f"Single use, expires in {days} days.", err=True)
 
@@ -156,7 +156,7 @@ def reset_link_command(email: str, base_url: str) -> None:
         user, secret = reset_link_for_admin(email)
     except (NotFoundError, NotAllowed) as exc:
         raise click.ClickException(str(exc)) from exc
-    path = f"/auth/reset/{secret}"
+    path = f"{current_app.config['URL_PREFIX']}/auth/reset/{secret}"
     click.echo(f"{base_url.rstrip('/')}{path}" if base_url else path)
     minutes = int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60)
     click.echo(f"For {user.email}: single use, expires in {minutes} minutes.", err=True)

@@ -147,7 +147,7 @@ def _remember_device(response: BaseResponse, email: str) -> None:
         secure=cfg.get("SESSION_COOKIE_SECURE", False),
         httponly=True,
         samesite="Lax",
-        path="/auth/",
+        path=cfg["DEVICE_COOKIE_PATH"],
     )
 
 

@@ -22,8 +22,11 @@ from ..extensions import api, csrf
 def init_app(app: Flask) -> None:
     """Bind the Api (and its OpenAPI document) to ``app``, before the domains describe their resources."""
     from .blueprint import bp
+    from .docs import openapi_json, openapi_redoc
 
     api.init_app(app)
+    app.view_functions["api-docs.openapi_json"] = openapi_json
+    app.view_functions["api-docs.openapi_redoc"] = openapi_redoc
     # CSRF for cookie-authenticated API calls is checked in api.auth, where
     # Bearer-token calls (which no browser sends on its own) can skip it.
     csrf.exempt(bp)

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import flask
 from apispec import APISpec
+from flask import Response, render_template, request, url_for
 from flask_smorest.utils import prepare_response
 
+from ..extensions import api
 from ..http.problem import PROBLEM_JSON, ProblemSchema
 from .blueprint import RATE_LIMIT_HEADERS, bp
 from .ratelimit import RATE_LIMIT_DOC, RATE_LIMIT_POLICY_DOC
@@ -61,3 +64,34 @@ def register_rate_limit_docs(spec: APISpec) -> None:
     }
     prepare_response(refused, spec, PROBLEM_JSON)
     spec.components.response("RATE_LIMITED", refused)
+
+
+# flask-smorest's views of the document and its page serve the spec and the
+# script URL of the app built last, whatever path the request came under.
+# These answer for the request's own mount point (app/http/prefix.py).
+
+
+def openapi_json() -> Response:
+    """The OpenAPI document. Under a URL prefix its ``servers`` entry names the
+    prefix: the paths (``/api/v1/...``) are the app's, and a client joins them
+    to ``servers[0].url``, the document's own origin without it."""
+    document = api.spec.to_dict()
+    if request.script_root:
+        servers = [{"url": request.script_root, "description": "This server, where Notes is served under a path"}]
+        document = {key: value for key, value in document.items() if key in ("openapi", "info")} | {
+            "servers": servers,
+            **{key: value for key, value in document.items() if key not in ("openapi", "info")},
+        }
+    return flask.current_app.response_class(
+        flask.json.dumps(document, indent=2, sort_keys=False), mimetype="application/json"
+    )
+
+
+def openapi_redoc() -> str:
+    """The API docs page (ReDoc), its script and document URLs under the request's mount point."""
+    return render_template(
+        "redoc.html",
+        spec_url=url_for("api-docs.openapi_json"),
+        title=api.spec.title,
+        redoc_url=url_for("static", filename="vendor/redoc/redoc.standalone.js"),
+    )

@@ -145,13 +145,15 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
         # The layout asks for the current user, which needs the database; when
         # that is what failed, answer with a page that needs nothing.
         log.warning("error page could not be rendered; sending the plain one", exc_info=True)
-        body = _PLAIN_PAGE.format(code=code, title=escape(error.name), detail=escape(detail))
+        body = _PLAIN_PAGE.format(
+            code=code, title=escape(error.name), detail=escape(detail), root=escape(request.script_root)
+        )
     return Response(body, status=code, headers=headers, mimetype="text/html")
 
 
 _PLAIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{code} {title} · Notes</title></head>
-<body><main><h1>{code} · {title}</h1><p>{detail}</p><p><a href="/notes/">Back to your notes</a></p></main></body>
+<body><main><h1>{code} · {title}</h1><p>{detail}</p><p><a href="{root}/notes/">Back to your notes</a></p></main></body>
 </html>"""
 
 

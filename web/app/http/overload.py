@@ -64,16 +64,19 @@ class QueueDeadline:
         limit: float,
         trusted: Iterable[str],
         clock: Callable[[], float] = time.time,
+        prefix: str = "",
     ) -> None:
+        """``prefix``: the URL_PREFIX, under which the health probes are never shed either."""
         self.app = app
         self.limit = limit
         self.trusted = networks(trusted)
         self.clock = clock
+        self.never_shed = frozenset(NEVER_SHED) | {prefix + path for path in NEVER_SHED}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         if (
             HEADER in environ
-            and environ.get("PATH_INFO") not in NEVER_SHED
+            and environ.get("PATH_INFO") not in self.never_shed
             and is_trusted_peer(environ.get("REMOTE_ADDR"), self.trusted)
         ):
             waited = queued_for(environ, self.clock())
@@ -114,4 +117,6 @@ def init_app(app: Any) -> None:
     """
     limit = app.config.get("REQUEST_QUEUE_TIMEOUT")
     if limit:
-        app.wsgi_app = QueueDeadline(app.wsgi_app, float(limit), app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = QueueDeadline(
+            app.wsgi_app, float(limit), app.config["TRUSTED_PROXIES"], prefix=app.config.get("URL_PREFIX", "")
+        )

@@ -9,6 +9,11 @@ FORWARDED_ALLOW_IPS names too (an IPv4 peer seen as ::ffff:a.b.c.d on a dual
 stack socket counts as a.b.c.d). A peer on a Unix socket has no address and
 is never trusted: put the proxy on TCP. With PROXY_HOPS above 1 only the
 nearest proxy is checked; the ones before it are trusted by count.
+
+X-Forwarded-Prefix (a proxy that strips the path Notes is served under says
+which) is believed only when URL_PREFIX is set, and app/http/prefix.py then
+serves nothing unless it names that prefix: without one a stray header
+could otherwise move every link the app builds.
 """
 
 from __future__ import annotations
@@ -41,9 +46,10 @@ def is_trusted_peer(peer: str | None, trusted: list[Network]) -> bool:
 class TrustedProxyFix:
     """ProxyFix for requests from ``trusted`` networks; every other request goes to the app untouched."""
 
-    def __init__(self, app: Any, hops: int, trusted: Iterable[str]) -> None:
+    def __init__(self, app: Any, hops: int, trusted: Iterable[str], *, prefix: bool = False) -> None:
+        """``prefix``: believe X-Forwarded-Prefix too (the app has a URL_PREFIX)."""
         self.app = app
-        self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops)
+        self.fixed = ProxyFix(app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops if prefix else 0)
         self.trusted = networks(trusted)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:

@@ -58,7 +58,7 @@ def _finish(response: Response) -> Response:
     if not under_gunicorn and g.get("request_started") is not None and log.isEnabledFor(logging.INFO):
         elapsed_ms = (time.perf_counter() - g.request_started) * 1000
         # Decoded, a path could carry %0A and forge a log line; re-quote it.
-        path = redact_secrets(quote(request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%"))
+        path = redact_secrets(quote(request.script_root + request.full_path.rstrip("?"), safe="/?&=:;,+@!$'()*%"))
         size = response.calculate_content_length()
         log.info(
             '%s "%s %s" %s %s %.1fms rid=%s',

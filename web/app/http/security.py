@@ -4,9 +4,9 @@ even when the app runs without nginx in front of it."""
 from __future__ import annotations
 
 from typing import TypeGuard
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -30,19 +30,28 @@ SECURITY_HEADERS = {
 }
 
 
-def is_safe_next(target: str | None) -> TypeGuard[str]:
-    """True when ``target`` is a path on this site, safe to redirect to.
+def is_safe_next(target: str | None, root: str | None = None) -> TypeGuard[str]:
+    """True when ``target`` is a path of this app, safe to redirect to.
 
     Refuses absolute URLs, scheme-relative ``//host`` URLs, backslash tricks
     that browsers read as ``//``, and anything with control characters.
+    Under a URL prefix the path must lie under ``root`` (by default the
+    request's, like ``/notes``): another path on the same host is another
+    site's, not this app's.
     """
+    if root is None:
+        root = request.script_root if has_request_context() else ""
     if not target or not target.startswith("/"):
+        return False
+    if root and target != root and not target.startswith(root + "/"):
         return False
     if target.startswith(("//", "/\\")) or "\\" in target:
         return False
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
+    if root and any(segment in (".", "..") for segment in unquote(parts.path).split("/")):
+        return False  # "/notes/../other" is /other to a browser
     return not parts.scheme and not parts.netloc
 
 

@@ -111,7 +111,7 @@ def test_backup_destroy_restore_round_trip(stack: Stack, account: Account, tmp_p
         stack.url(f"/api/v1/notes/{ids[2]}/attachments"), files={"file": ("chart.png", CHART)}, timeout=30
     )
     assert attached.status_code == 201, attached.text[:300]
-    file_url = stack.url(attached.json()["content_url"])
+    file_url = stack.base + attached.json()["content_url"]
 
     before_api = {i: api.get(stack.url(f"/api/v1/notes/{i}"), timeout=10).json() for i in ids}
     assert before_api[ids[0]]["version"] >= 2

@@ -21,6 +21,11 @@ from tests.stack.test_app import (  # noqa: F401 - collected here, against this 
     test_register_login_note_token_and_api_listing,
     test_unauthenticated_pages_redirect_to_login_over_https,
 )
+from tests.stack.test_attachments import (  # noqa: F401
+    test_a_shared_notes_image_reaches_a_visitor_through_nginx,
+    test_nginx_sends_the_file_the_app_names_with_the_apps_headers,
+    test_uploads_over_the_files_limit_are_refused_by_nginx_and_the_app,
+)
 from tests.stack.test_edge import (  # noqa: F401
     test_a_share_link_through_nginx_is_private_redacted_and_rate_limited,
     test_api_docs_keep_their_looser_csp_without_a_duplicate,

@@ -81,10 +81,6 @@ class Cleaned:
     data: bytes
     content_type: str
 
-    @property
-    def is_image(self) -> bool:
-        return self.content_type in INLINE_IMAGE_TYPES
-
 
 # Room for the multipart framing around the file in an upload's body.
 _UPLOAD_OVERHEAD = 64 * 1024

@@ -1,5 +1,6 @@
-"""Through nginx, an import may be larger than any other request (20 MiB
-against 1 MiB), and an export comes back byte for byte after a round trip."""
+"""Through nginx, an import may be larger than any other request (120 MiB:
+20 MiB of notes and a full attachment quota, against 1 MiB), and an export
+comes back byte for byte after a round trip."""
 
 from __future__ import annotations
 
@@ -51,9 +52,19 @@ def test_other_requests_still_stop_at_one_mib(stack: Stack, account: Account) ->
     assert response.status_code == 413
 
 
-def test_an_import_over_twenty_mib_is_refused_by_nginx(stack: Stack, account: Account) -> None:
+def test_an_import_over_twenty_mib_reaches_the_app_which_judges_it(stack: Stack, account: Account) -> None:
+    """Room for a full quota of files: nginx lets it through, and the app refuses what is not an export."""
     response = account.api().post(
         stack.url("/api/v1/import"), data=b"x" * (21 * MIB), headers={"Content-Type": "application/zip"}, timeout=60
     )
+    assert response.status_code == 422, response.text[:300]
+    assert "Notes cannot read this file" in response.json()["detail"]
+
+
+def test_an_import_over_nginxs_limit_is_refused_by_nginx(stack: Stack, account: Account) -> None:
+    response = account.api().post(
+        stack.url("/api/v1/import"), data=b"x" * (121 * MIB), headers={"Content-Type": "application/zip"}, timeout=120
+    )
     assert response.status_code == 413
     assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert "120 MiB for an import" in response.json()["detail"]

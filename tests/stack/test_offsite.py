@@ -92,7 +92,9 @@ def test_a_restic_copy_rebuilds_everything_after_all_volumes_are_lost(offsite_st
     copied = {b["label"] for b in backups(stack)}
     assert diff["label"] in copied
     # The snapshot holds the attachments volume too.
-    listed = stack.compose("exec", "-T", "backup", "restic", "ls", "--host", "notes", "latest", "/attachments")
+    listed = stack.compose(
+        "exec", "-T", "backup", "restic", "ls", "--recursive", "--host", "notes", "latest", "/attachments"
+    )
     assert f"/attachments/{key[:2]}/{key}" in listed.stdout, listed.stdout[-2000:]
 
     # Encrypted: the remote holds restic's files only, no note text, and another password opens nothing.

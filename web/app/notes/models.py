@@ -37,6 +37,11 @@ class Tag(Model):
     # rules.tag_key(name), computed in Python (see there why).
     name_key: Mapped[str] = mapped_column(sa.String(4 * MAX_TAG_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # How many of the owner's live (not trashed) notes have it: kept in step by
+    # triggers in the database on every write of note_tags and notes
+    # (app/notes/tag_counts.py), so the sidebar reads it instead of counting.
+    # The app never writes it.
+    note_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 
     __table_args__ = (sa.Index("uq_tags_owner_name_key", "owner_id", "name_key", unique=True),)
 

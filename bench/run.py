@@ -396,6 +396,41 @@ def login_cookie(stack: Stack, email: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in s.cookies if not c.path.startswith("/auth"))
 
 
+def feature_fixtures(stack: Stack, user: dict[str, Any], cookie: str) -> dict[str, str]:
+    """What the share, diff and attachment rows load, made through the API as a user would:
+    a share link to one of ``user``'s notes, a second version of another (so it has a
+    revision to diff), and a 64 KiB file on a third."""
+    s = requests.Session()
+    s.verify = False
+    s.trust_env = False
+    s.headers["Authorization"] = f"Bearer {user['token']}"
+    api = stack.base + "/api/v1"
+    shared, edited, attached = user["note_ids"][1:4]
+    share = s.post(f"{api}/notes/{shared}/shares", json={}, timeout=30)
+    share.raise_for_status()
+    note = s.get(f"{api}/notes/{edited}", timeout=30)
+    note.raise_for_status()
+    changed = s.patch(
+        f"{api}/notes/{edited}",
+        json={"content": note.json()["content"] + "\n\nEdited by the bench."},
+        headers={"If-Match": note.headers["ETag"]},
+        timeout=30,
+    )
+    changed.raise_for_status()
+    revisions = s.get(f"{api}/notes/{edited}/revisions", timeout=30)
+    revisions.raise_for_status()
+    revision = revisions.json()["items"][0]["id"]
+    upload = s.post(
+        f"{api}/notes/{attached}/attachments", files={"file": ("bench.bin", secrets.token_bytes(64 * 1024))}, timeout=30
+    )
+    upload.raise_for_status()
+    return {
+        "share_url": share.json()["url"],
+        "diff_url": f"{stack.base}/notes/{edited}/history/diff?from={revision}&to=current",
+        "file_url": stack.base + upload.json()["content_url"],
+    }
+
+
 def worker_rss(stack: Stack) -> dict[str, Any]:
     """RSS of each gunicorn process in the web container (master first), in MiB."""
     code = (
@@ -529,6 +564,8 @@ def main() -> int:
         log(f"seeded in {seed['seconds']} s")
         small, large, writer = (seed["users"][k] for k in ("small", "large", "writer"))
         cookie = login_cookie(stack, small["email"], password)
+        large_cookie = login_cookie(stack, large["email"], password)
+        extras = feature_fixtures(stack, small, cookie)
 
         def bearer(user: dict[str, Any]) -> dict[str, str]:
             return {"Authorization": f"Bearer {user['token']}"}
@@ -554,6 +591,18 @@ def main() -> int:
             "search_rare_100k": Endpoint(
                 "search_rare_100k", stack.base + f"/api/v1/notes?q={seed['rare_word']}", bearer(large)
             ),
+            "html_list_100k": Endpoint("html_list_100k", stack.base + "/notes/", {"Cookie": large_cookie}),
+            "tags": Endpoint("tags", stack.base + "/notes/tags", {"Cookie": cookie}),
+            "tags_100k": Endpoint("tags_100k", stack.base + "/notes/tags", {"Cookie": large_cookie}),
+            "note_view": Endpoint("note_view", stack.base + f"/notes/{small['note_ids'][0]}", {"Cookie": cookie}),
+            "note_view_100k": Endpoint(
+                "note_view_100k", stack.base + f"/notes/{large['note_ids'][0]}", {"Cookie": large_cookie}
+            ),
+            # The features issue's pages: a shared note (no login), a revision's diff, and a
+            # file sent by nginx after the app's check (X-Accel-Redirect).
+            "share_page": Endpoint("share_page", extras["share_url"]),
+            "revision_diff": Endpoint("revision_diff", extras["diff_url"], {"Cookie": cookie}),
+            "attachment_download": Endpoint("attachment_download", extras["file_url"], bearer(small)),
             # Last: it adds notes (to the writer, so the other users keep their sizes).
             "api_create": Endpoint("api_create", stack.base + "/api/v1/notes", bearer(writer), body, expect=201),
         }
@@ -611,6 +660,14 @@ NAMES = [
     "static",
     "api_list_100k",
     "search_common_100k",
+    "html_list_100k",
+    "tags",
+    "tags_100k",
+    "note_view",
+    "note_view_100k",
+    "share_page",
+    "revision_diff",
+    "attachment_download",
 ]
 
 

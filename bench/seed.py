@@ -35,6 +35,7 @@ from app import create_app
 from app.accounts.passwords import hash_password
 from app.accounts.tokens import create_token
 from app.models import Note, Tag, User, db, note_tags
+from app.notes.models import excerpt_columns
 from app.notes.rules import tag_key
 
 SEED = 20260601
@@ -134,6 +135,8 @@ def seed_user(email: str, password_hash: str, n_notes: int, rng: random.Random, 
                     "owner_id": user.id,
                     "title": title[:200],
                     "content": content,
+                    # As the app stores it on every write (a bulk INSERT passes the validator by).
+                    **excerpt_columns(content),
                     "pinned": roll < 0.01,
                     "archived": 0.01 <= roll < 0.06,
                     "deleted_at": updated if 0.06 <= roll < 0.08 else None,

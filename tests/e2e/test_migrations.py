@@ -450,3 +450,63 @@ def test_0015_note_attachments_up_and_down_keep_the_notes(fresh_database: Callab
         finally:
             engine.dispose()
             dispose(app)
+
+
+def test_0016_note_excerpts_filled_on_postgres_and_dropped_again(fresh_database: Callable[[], Any]) -> None:
+    """The excerpt columns come filled by the app's own renderer, and go again."""
+    from app.notes.markdown import EXCERPT_VERSION
+
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0015")
+            _user_with_two_notes(engine)
+            with engine.begin() as conn:
+                conn.execute(sa.text("UPDATE notes SET content = '- [ ] *buy* milk' WHERE id = 2"))
+            _flask_db(app, "upgrade", "0016")
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text("SELECT id, excerpt, excerpt_version FROM notes ORDER BY id")).all()
+            assert rows[1][1:] == ("buy milk", EXCERPT_VERSION) and rows[0][2] == EXCERPT_VERSION
+            _flask_db(app, "downgrade", "0015")
+            with engine.connect() as conn:
+                columns = {c["name"] for c in sa.inspect(conn).get_columns("notes")}
+            assert not {"excerpt", "excerpt_version"} & columns
+            _flask_db(app, "upgrade")
+        finally:
+            engine.dispose()
+            dispose(app)
+
+
+def test_0017_tag_counts_on_postgres_up_and_down(fresh_database: Callable[[], Any]) -> None:
+    """The count column comes filled and kept by the triggers, and goes with them."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            _flask_db(app, "upgrade", "0016")
+            _user_with_two_notes(engine)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO tags (id, owner_id, name, name_key, created_at) VALUES (1, 1, 'a', 'a', now())"
+                    )
+                )
+                conn.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (1, 1), (2, 1)"))
+                conn.execute(sa.text("UPDATE notes SET deleted_at = now() WHERE id = 2"))
+            _flask_db(app, "upgrade", "0017")
+            count = sa.text("SELECT note_count FROM tags WHERE id = 1")
+            with engine.begin() as conn:
+                assert conn.execute(count).scalar() == 1
+                conn.execute(sa.text("UPDATE notes SET deleted_at = NULL WHERE id = 2"))
+                assert conn.execute(count).scalar() == 2
+                conn.execute(sa.text("DELETE FROM users WHERE id = 1"))  # the account, with notes and tags
+            _flask_db(app, "downgrade", "0016")
+            with engine.connect() as conn:
+                assert "note_count" not in {c["name"] for c in sa.inspect(conn).get_columns("tags")}
+                functions = conn.execute(sa.text("SELECT proname FROM pg_proc WHERE proname LIKE 'notes_count%'"))
+                assert functions.all() == []
+            _flask_db(app, "upgrade")
+        finally:
+            engine.dispose()
+            dispose(app)

@@ -14,8 +14,10 @@ def _database_down(*args, **kwargs):
 
 def test_503_page_when_the_database_is_gone(app, client, logged_in, monkeypatch):
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    # Every query, the view's and the error page's current_user alike.
-    monkeypatch.setattr(Session, "execute", _database_down)
+    # Every query, the view's and the error page's current_user alike, whichever
+    # of the session's ways in it takes.
+    for way in ("execute", "scalars", "scalar"):
+        monkeypatch.setattr(Session, way, _database_down)
     monkeypatch.setattr(db.session, "rollback", _database_down)
     response = client.get("/notes/")
 

@@ -234,3 +234,56 @@ def test_0015_adds_note_attachments_that_go_with_their_note_and_takes_them_back(
     assert "note_attachments" not in table_names()
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT id FROM notes")).scalars().all() == [1]
+
+
+def test_0016_fills_each_notes_excerpt_and_takes_the_columns_back(file_app):
+    from app.notes.markdown import EXCERPT_VERSION
+
+    flask_migrate.upgrade(revision="0015")
+    _user_with_two_notes()
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE notes SET content = '# Big *plan*' WHERE id = 2"))
+
+    flask_migrate.upgrade(revision="0016")
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT id, excerpt, excerpt_version FROM notes ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, "c", EXCERPT_VERSION), (2, "Big plan", EXCERPT_VERSION)]
+        # Search still finds notes: the full-text triggers on notes survived the new columns.
+        connection.execute(sa.text("UPDATE notes SET content = 'zebra' WHERE id = 1"))
+        assert connection.execute(sa.text("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'zebra'")).all() == [(1,)]
+
+    flask_migrate.downgrade(revision="0015")
+    with db.engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("notes")}
+    assert "excerpt" not in columns and "excerpt_version" not in columns
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT id FROM notes ORDER BY id")).scalars().all() == [1, 2]
+
+
+def test_0017_counts_each_tags_live_notes_and_keeps_them_counted(file_app):
+    flask_migrate.upgrade(revision="0016")
+    _user_with_two_notes()
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO tags (id, owner_id, name, name_key, created_at) VALUES (1, 1, 'a', 'a', '2025-01-01')")
+        )
+        connection.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (1, 1), (2, 1)"))
+        connection.execute(sa.text("UPDATE notes SET deleted_at = '2025-02-01' WHERE id = 2"))
+
+    flask_migrate.upgrade(revision="0017")
+    count = sa.text("SELECT note_count FROM tags WHERE id = 1")
+    with db.engine.begin() as connection:
+        assert connection.execute(count).scalar() == 1  # the live note only
+        connection.execute(sa.text("UPDATE notes SET deleted_at = NULL WHERE id = 2"))
+        assert connection.execute(count).scalar() == 2  # the triggers count from here on
+        connection.execute(sa.text("DELETE FROM notes WHERE id = 1"))
+        assert connection.execute(count).scalar() == 1
+
+    flask_migrate.downgrade(revision="0016")
+    with db.engine.connect() as connection:
+        assert "note_count" not in {c["name"] for c in sa.inspect(connection).get_columns("tags")}
+        triggers = connection.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        assert not [t for t in triggers if "count" in t]
+        connection.execute(
+            sa.text("UPDATE notes SET deleted_at = '2025-03-01' WHERE id = 2")
+        )  # no trigger left to fail

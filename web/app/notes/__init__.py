@@ -16,22 +16,21 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the notes pages, the shared-note page, the notes API, the search objects, the excerpt
-    filter and ``flask notes``.
+    """Register the notes pages, the shared-note page, the notes API, the search objects, the
+    attachment storage and ``flask notes``.
 
     Imported here rather than at the top, so that importing a service module
     (``app.notes.service``) loads no view.
     """
-    from . import api, attachments, cli, public, search, views
-    from .markdown import plain_excerpt
+    from . import api, attachments, cli, public, search, tag_counts, views
     from .rules import INLINE_IMAGE_TYPES
 
     search.init_app()
+    tag_counts.init_app()
     attachments.init_app(app)
     api.init_app()
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
-    app.add_template_filter(plain_excerpt, "excerpt")
     app.add_template_global(attachments.markdown_reference, "markdown_reference")
     app.jinja_env.globals["inline_types"] = INLINE_IMAGE_TYPES
     cli.init_app(app)

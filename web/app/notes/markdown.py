@@ -102,7 +102,15 @@ def _link_attachments(tokens: list[Token], file_url: Callable[[str], str] | None
     return tokens
 
 
-def plain_excerpt(text: str, limit: int = 160) -> str:
+# What plain_excerpt makes of a text, as stored with each note (Note.excerpt):
+# bump it whenever its output changes for the same text (the parser, the
+# sanitizer, the limit), and every stored excerpt is stale until the next
+# migration or save rewrites it; until then lists compute it as before.
+EXCERPT_VERSION = 1
+EXCERPT_LIMIT = 160
+
+
+def plain_excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     """The first ``limit`` characters of a note's text, without Markdown syntax."""
     # Render, then keep only the text: list markers, emphasis and table
     # pipes disappear instead of showing up raw in the list.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..db.types import UTCDateTime, utcnow
 from ..extensions import Model, db
+from .markdown import EXCERPT_LIMIT, EXCERPT_VERSION, plain_excerpt
 from .rules import MAX_FILENAME_LENGTH, MAX_TAG_LENGTH, MAX_TITLE_LENGTH
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class Tag(Model):
     # rules.tag_key(name), computed in Python (see there why).
     name_key: Mapped[str] = mapped_column(sa.String(4 * MAX_TAG_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # How many of the owner's live (not trashed) notes have it: kept in step by
+    # triggers in the database on every write of note_tags and notes
+    # (app/notes/tag_counts.py), so the sidebar reads it instead of counting.
+    # The app never writes it.
+    note_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
 
     __table_args__ = (sa.Index("uq_tags_owner_name_key", "owner_id", "name_key", unique=True),)
 
@@ -44,6 +50,11 @@ class Tag(Model):
 
     def __repr__(self) -> str:
         return f"<Tag {self.id} {self.name!r}>"
+
+
+def excerpt_columns(content: str) -> dict[str, Any]:
+    """Note's excerpt columns for ``content``: for a bulk INSERT or UPDATE, which passes the ORM's validator by."""
+    return {"excerpt": plain_excerpt(content), "excerpt_version": EXCERPT_VERSION}
 
 
 class Note(Model):
@@ -62,6 +73,13 @@ class Note(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # What a list shows of the content, made once when the content is set
+    # (``_content_set``) rather than on every list page (docs/performance.md).
+    # A row whose excerpt_version is not EXCERPT_VERSION is computed afresh.
+    # A bulk INSERT that passes the validator by (``excerpt_columns`` not given)
+    # leaves version 0: stale, so the lists compute it rather than show "".
+    excerpt: Mapped[str] = mapped_column(sa.String(EXCERPT_LIMIT), default="")
+    excerpt_version: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
 
     owner: Mapped[User] = relationship(back_populates="notes")
     # selectin: a page of notes loads all their tags in one more query, never one per note.
@@ -88,6 +106,19 @@ class Note(Model):
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+    @validates("content")
+    def _content_set(self, _key: str, content: str) -> str:
+        for name, value in excerpt_columns(content).items():
+            setattr(self, name, value)
+        return content
+
+    @property
+    def list_excerpt(self) -> str:
+        """The note's text as the lists show it: stored, or made now if stored by an older renderer."""
+        if self.excerpt_version == EXCERPT_VERSION:
+            return self.excerpt
+        return plain_excerpt(self.content)
 
     def __str__(self) -> str:
         return self.title

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.models import Owner, User
@@ -107,7 +107,11 @@ def page_statement(
     owner = sa.bindparam("owner_id", type_=Note.owner_id.type)
     tag_keys = [sa.bindparam(f"tag_{i}", type_=Tag.name_key.type) for i in range(n_tags)]
     select = (
-        sa.select(Note) if shape == "notes" else sa.select(*_ROW_COLUMNS, _tag_names_column(dialect).label("tag_names"))
+        # A list shows the stored excerpt, not the text: leave the content (up to
+        # 100,000 characters a note) in the database unless a caller asks for it.
+        sa.select(Note).options(defer(Note.content))
+        if shape == "notes"
+        else sa.select(*_ROW_COLUMNS, _tag_names_column(dialect).label("tag_names"))
     )
     query = select.where(*_filters(owner, archived=archived, trashed=trashed, pinned=pinned, tag_keys=tag_keys))
     if cursor:

@@ -38,7 +38,7 @@ from ..limits.service import check, spend
 from .attachments import AttachmentError, clean_upload, new_key, open_bytes, reserve_quota, store, taken_keys
 from .importers import ImportProblem, Source, foreign_file, foreign_zip
 from .markdown import ATTACHMENT_SCHEME
-from .models import Attachment, Note, NoteRevision, note_tags
+from .models import Attachment, Note, NoteRevision, excerpt_columns, note_tags
 from .rules import TagError, clean_tag_list, content_problem, mebibytes, tag_key, title_problem
 from .serialize import export_record, revision_record
 from .storage import is_key
@@ -277,9 +277,8 @@ def _plan_files(user: Owner, records: list[Any], rows: list[dict[str, Any]]) -> 
             key = old if is_key(old) and old not in taken else new_key()
             taken.add(key)
             if key != old:
-                rows[index]["content"] = rows[index]["content"].replace(
-                    ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key
-                )
+                content = rows[index]["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
+                rows[index].update(content=content, **excerpt_columns(content))
                 for revision in record["revisions"]:
                     revision["content"] = revision["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
             created = _parse_time(file.get("created_at"), "a file's created_at", index + 1)
@@ -529,6 +528,7 @@ def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
         "owner_id": user.id,
         "title": title,
         "content": content,
+        **excerpt_columns(content),  # a bulk insert passes Note's validator by
         "pinned": record["pinned"],
         "archived": record["archived"],
         "created_at": _parse_time(record.get("created_at"), "created_at", n),

@@ -1,0 +1,84 @@
+"""The stored tag counts equal a recount after every kind of write, on PostgreSQL's triggers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from tests.helpers.data import Factory
+from tests.helpers.tag_counts import assert_counts_true, shown
+
+from app.models import Note, User, db, utcnow
+from app.notes.service import create_note, purge_expired_trash, purge_note, restore_note, trash_note, update_note
+from app.notes.tags import rename_tag
+from app.notes.transfer import export_zip, import_zip
+
+pytestmark = pytest.mark.e2e
+
+
+def test_counts_follow_every_kind_of_write(app: Flask, factory: Factory) -> None:
+    alice, bob = factory.user("alice@example.com"), factory.user("bob@example.com")
+    one = create_note(alice, "One", tags=["home", "work"])
+    two = create_note(alice, "Two", tags=["home"])
+    create_note(bob, "Bob's", tags=["home"])
+    assert shown(alice) == {"home": 2, "work": 1}
+    update_note(one, {"tags": ["work", "ideas"]})
+    trash_note(two)
+    assert shown(alice) == {"work": 1, "ideas": 1}
+    restore_note(two)
+    rename_tag(alice, "ideas", "home")  # a merge
+    assert_counts_true(alice, bob)
+    import_zip(alice, export_zip(alice))
+    assert shown(alice) == {"home": 4, "work": 2}
+    trash_note(two)
+    purge_note(db.session.get(Note, two.id))
+    old = create_note(alice, "Old", tags=["home"])
+    trash_note(old)
+    db.session.get(Note, old.id).deleted_at = utcnow() - timedelta(days=90)
+    db.session.commit()
+    purge_expired_trash(timedelta(days=30))
+    assert_counts_true(alice, bob)
+    db.session.delete(db.session.get(Note, one.id))  # a live note deleted outright
+    db.session.commit()
+    assert_counts_true(alice, bob)
+    db.session.delete(db.session.get(User, alice.id))  # the account, its notes and tags by cascade
+    db.session.commit()
+    assert shown(bob) == {"home": 1}
+    assert_counts_true(bob)
+
+
+def test_concurrent_saves_of_one_users_notes_keep_the_count(committed_app: Callable[[], Flask]) -> None:
+    app = committed_app()
+    with app.app_context():
+        factory = Factory()
+        user = factory.user("carol@example.com")
+        ids = [create_note(user, f"N{n}").id for n in range(8)]
+        user_id = user.id
+    ready = threading.Barrier(len(ids), timeout=15)
+    errors: list[BaseException] = []
+
+    def tag(note_id: int) -> None:
+        with app.app_context():
+            try:
+                note = db.session.get(Note, note_id)
+                assert note is not None
+                ready.wait()
+                update_note(note, {"tags": ["shared", f"own-{note_id}"]})
+            except BaseException as exc:  # reported below, in the test thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=tag, args=(note_id,)) for note_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert shown(user)["shared"] == len(ids)
+        assert_counts_true(user)

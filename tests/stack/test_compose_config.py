@@ -125,3 +125,23 @@ def test_postgres_archives_wal_and_the_backup_service_reaches_no_database_networ
 @pytest.mark.parametrize("name", sorted(SET_BY_THE_STACK))
 def test_settings_fixed_by_the_stack_are_documented(name: str) -> None:
     assert name in documented_gunicorn_settings()
+
+
+def test_every_documented_nginx_setting_reaches_the_nginx_container(compose_available: None) -> None:
+    documented = documented_settings("nginx")
+    assert {"NGINX_AUTH_RATE_PER_MINUTE", "NGINX_SHARE_RATE_PER_MINUTE", "NGINX_UPSTREAM_MAX_CONNS"} <= set(documented)
+    wanted = {name: str(70 + i) for i, name in enumerate(documented)}
+    nginx_env = rendered_compose(wanted)["services"]["nginx"]["environment"]
+
+    missing = {name: value for name, value in wanted.items() if nginx_env.get(name) != value}
+    assert not missing, f"set in the environment but not passed to nginx by docker-compose.yml: {sorted(missing)}"
+
+
+def test_the_attachment_limits_reach_web_and_its_files_are_a_volume_nginx_reads(compose_available: None) -> None:
+    services = rendered_compose({"ATTACHMENT_MAX_MB": "25", "ATTACHMENT_QUOTA_MB": "500"})["services"]
+    web_env = services["web"]["environment"]
+    assert (web_env["ATTACHMENT_MAX_MB"], web_env["ATTACHMENT_QUOTA_MB"]) == ("25", "500")
+    web_files = {v["target"]: v for v in services["web"]["volumes"]}["/data/attachments"]
+    nginx_files = {v["target"]: v for v in services["nginx"]["volumes"]}["/srv/attachments"]
+    assert web_files["source"] == nginx_files["source"] == "attachments"
+    assert nginx_files.get("read_only") is True and not web_files.get("read_only")

@@ -3,6 +3,8 @@ needs its token, and a forged request changes nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -84,3 +86,20 @@ def test_logout_with_token_ends_the_session(alice_client):
     token = csrf_token_from(client, "/notes/")
     assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/notes/").status_code == 302
+
+
+def test_every_button_of_a_list_carries_a_token_that_works(alice_client):
+    # The list renders one form's hidden field once for all its buttons
+    # (app/http/forms.py): each button must still carry it, and it must work.
+    client, _, note = alice_client
+    page = client.get("/notes/").get_data(as_text=True)
+    forms = re.findall(r'<form class="inline" method="post" action="([^"]+)"(.*?)</form>', page, re.S)
+    assert len(forms) >= 3  # log out, pin and archive
+    tokens = [re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body) for _, body in forms]
+    assert all(tokens), "a button's form has no CSRF token"
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert {t.group(1) for t in tokens if t} == {meta.group(1)}
+    pin = next(action for action, _ in forms if action.endswith("/pin"))
+    assert client.post(pin, data={"csrf_token": tokens[0].group(1)}).status_code == 302
+    db.session.refresh(note)
+    assert note.pinned

@@ -99,7 +99,21 @@ def test_every_button_of_a_list_carries_a_token_that_works(alice_client):
     assert all(tokens), "a button's form has no CSRF token"
     meta = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
     assert {t.group(1) for t in tokens if t} == {meta.group(1)}
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), "an id is used twice on the page"
     pin = next(action for action, _ in forms if action.endswith("/pin"))
     assert client.post(pin, data={"csrf_token": tokens[0].group(1)}).status_code == 302
     db.session.refresh(note)
     assert note.pinned
+
+
+@pytest.mark.parametrize(
+    "page", ["/notes/", "/notes/{id}", "/notes/{id}/edit", "/notes/tags", "/notes/new", "/account/"]
+)
+def test_pages_with_several_forms_use_each_id_once(alice_client, page):
+    # WTForms would give each form's CSRF field id="csrf_token" (app/http/forms.py).
+    client, _, note = alice_client
+    html = client.get(page.format(id=note.id)).get_data(as_text=True)
+    assert 'name="csrf_token"' in html
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert [i for i in set(ids) if ids.count(i) > 1] == []

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..http.forms import Form
 from ..text_rules import NUL_MESSAGE, has_nul
 from .rules import (
     DEFAULT_INVITE_DAYS,
@@ -28,13 +28,13 @@ SCOPE_LABELS = {"read": "Read only", "write": "Read and write", "admin": "Admini
 USER_SCOPES = tuple(scope for scope in TOKEN_SCOPES if scope != "admin")
 
 
-def no_nul(form: FlaskForm, field: StringField) -> None:
+def no_nul(form: Form, field: StringField) -> None:
     # PostgreSQL text cannot hold NUL: a lookup or an insert would fail with a 500.
     if field.data and has_nul(field.data):
         raise ValidationError(NUL_MESSAGE)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         "Email",
         validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH), no_nul],
@@ -48,7 +48,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Remember me")
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     email = EmailField(
         "Email", validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH)], render_kw={"autocomplete": "email"}
     )
@@ -69,7 +69,7 @@ class RegisterForm(FlaskForm):
     invite = HiddenField(validators=[Optional(), Length(max=100)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("Token name", validators=[DataRequired(), Length(max=MAX_TOKEN_NAME_LENGTH), no_nul])
     scope = SelectField("Access", choices=[SelectChoice(s, SCOPE_LABELS[s]) for s in USER_SCOPES], default="write")
 
@@ -102,13 +102,13 @@ def _code_field(label: str = "Code") -> StringField:
     )
 
 
-class LoginCodeForm(FlaskForm):
+class LoginCodeForm(Form):
     """The login's second step."""
 
     code = _code_field("Code from your authenticator app, or a recovery code")
 
 
-class EnableTwoFactorForm(FlaskForm):
+class EnableTwoFactorForm(Form):
     """Confirming the set-up with the first code, and the password."""
 
     code = _code_field("Code shown by the app")
@@ -117,7 +117,7 @@ class EnableTwoFactorForm(FlaskForm):
     )
 
 
-class TwoFactorChangeForm(FlaskForm):
+class TwoFactorChangeForm(Form):
     """Turning two-factor login off, or new recovery codes: the password and a code."""
 
     password = PasswordField(
@@ -126,7 +126,7 @@ class TwoFactorChangeForm(FlaskForm):
     code = _code_field("Code from your authenticator app, or a recovery code")
 
 
-class LinkSsoForm(FlaskForm):
+class LinkSsoForm(Form):
     """Linking a single sign-on identity from the account page: a lasting way in, so the password
     (and a code, with two-factor login on) as for an API token."""
 
@@ -140,7 +140,7 @@ class LinkSsoForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         "Current password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
     )
@@ -163,7 +163,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(
         "Email",
         validators=[DataRequired(), Length(max=MAX_EMAIL_LENGTH), no_nul],
@@ -171,7 +171,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[
@@ -189,11 +189,11 @@ class ResetPasswordForm(FlaskForm):
     revoke_tokens = BooleanField("Also revoke my API tokens", default=True)
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = PasswordField("Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """The notes import on the account page; the archive rules are app.notes.transfer's."""
 
     archive = FileField(
@@ -204,7 +204,7 @@ class ImportForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     """An administrator's new invitation link."""
 
     note = StringField("For whom (optional)", validators=[Optional(), Length(max=MAX_INVITE_NOTE_LENGTH), no_nul])
@@ -216,7 +216,7 @@ class InviteForm(FlaskForm):
     )
 
 
-class ConfirmDeleteForm(FlaskForm):
+class ConfirmDeleteForm(Form):
     """Deleting someone's account: the administrator types its email to confirm."""
 
     email = StringField(
@@ -224,7 +224,7 @@ class ConfirmDeleteForm(FlaskForm):
     )
 
 
-class ConfirmLinkForm(FlaskForm):
+class ConfirmLinkForm(Form):
     """Prove an account with its password before a single sign-on identity is linked to it."""
 
     password = PasswordField(
@@ -234,7 +234,7 @@ class ConfirmLinkForm(FlaskForm):
     )
 
 
-def without_password(form: FlaskForm, name: str = "password") -> FlaskForm:
+def without_password(form: Form, name: str = "password") -> Form:
     """``form`` for an account that has no password (made by single sign-on): its field ``name`` may be empty.
 
     A recent confirmation with the provider stands in for the password there;

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from ..http.forms import Form
 from ..text_rules import NUL_MESSAGE, has_nul
 from .rules import (
     CONTENT_TOO_LONG,
@@ -25,19 +25,19 @@ from .rules import (
 )
 
 
-def no_nul(form: FlaskForm, field: StringField) -> None:
+def no_nul(form: Form, field: StringField) -> None:
     if field.data and has_nul(field.data):
         raise ValidationError(NUL_MESSAGE)
 
 
-def tag_list(form: FlaskForm, field: StringField) -> None:
+def tag_list(form: Form, field: StringField) -> None:
     try:
         parse_tags(field.data or "")
     except TagError as exc:
         raise ValidationError(str(exc)) from exc
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     title = StringField(
         "Title",
         filters=[lambda s: s.strip() if isinstance(s, str) else s],
@@ -58,7 +58,7 @@ class NoteForm(FlaskForm):
         return parse_tags(self.tags.data or "")
 
 
-class QuickNoteForm(FlaskForm):
+class QuickNoteForm(Form):
     """Quick capture on the notes list: one text box (rules.split_quick_note)."""
 
     text = TextAreaField(
@@ -73,7 +73,7 @@ class QuickNoteForm(FlaskForm):
     )
 
 
-class ShareForm(FlaskForm):
+class ShareForm(Form):
     """Make a read-only link to a note: how long it works ("" until revoked)."""
 
     days = SelectField(
@@ -93,20 +93,20 @@ class ShareForm(FlaskForm):
             raise ValidationError(SHARE_DAYS_PROBLEM)
 
 
-class TagsForm(FlaskForm):
+class TagsForm(Form):
     """Only the tags of a note (the small form on the note page)."""
 
     tags = NoteForm.tags
 
 
-class RenameTagForm(FlaskForm):
+class RenameTagForm(Form):
     name = HiddenField(validators=[DataRequired()])
     new_name = StringField(
         "New name", validators=[DataRequired(message="Give the tag a name."), Length(max=MAX_TAG_LENGTH)]
     )
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False  # a GET form: nothing changes
 

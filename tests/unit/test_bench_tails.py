@@ -44,7 +44,13 @@ def test_the_report_shows_the_tails_table() -> None:
             "seconds_per_point": 5,
             "repeats": 3,
         },
-        "seed": {"notes": {"small": 1000, "large": 100000}, "seed": 1, "seconds": 1, "common_word": "a", "rare_word": "b"},
+        "seed": {
+            "notes": {"small": 1000, "large": 100000},
+            "seed": 1,
+            "seconds": 1,
+            "common_word": "a",
+            "rare_word": "b",
+        },
         "results": {"ceiling_json": result(20.0), "api_list": result(40.0)},
     }
     text = render(report)

@@ -138,7 +138,9 @@ def kind(logged: str) -> str:
 
 
 def build(url: str) -> Any:
-    env = {"SECRET_KEY": "inprocess-bench-" + uuid.uuid4().hex, "DATABASE_URL": url}
+    # The API's per-token limit would answer 429 within the run, as in make bench's overlay.
+    unlimited = {name: "1000000000" for name in ("API_RATE_LIMIT_PER_TOKEN", "API_RATE_LIMIT_PER_USER")}
+    env = {"SECRET_KEY": "inprocess-bench-" + uuid.uuid4().hex, "DATABASE_URL": url, **unlimited}
     app = create_app(ProdConfig(env))
     with app.app_context():
         flask_migrate.upgrade()

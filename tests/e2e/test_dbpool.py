@@ -185,3 +185,8 @@ def test_the_apps_connections_carry_the_fail_fast_settings(app: Flask) -> None:
     assert parameters["tcp_user_timeout"] == str(POSTGRES_CONNECT_ARGS["tcp_user_timeout"])
     assert parameters["keepalives"] == "1"
     assert parameters["connect_timeout"] == str(POSTGRES_CONNECT_ARGS["connect_timeout"])
+
+
+def test_the_apps_sessions_plan_each_statement_for_its_own_owner(app: Flask) -> None:
+    """A prepared statement must not fall back to one generic plan for every account (app/db/pool.py)."""
+    assert db.session.execute(sa.text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"

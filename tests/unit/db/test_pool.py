@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.db.pool import POSTGRES_CONNECT_ARGS, engine_options, server_has_spoken
+from app.db.pool import POSTGRES_CONNECT_ARGS, SERVER_OPTIONS, engine_options, server_has_spoken
 from app.models import db
 
 
@@ -78,3 +78,11 @@ def test_connect_args_of_the_configuration_win_and_sqlite_gets_none() -> None:
     assert own["connect_args"]["connect_timeout"] == 2
     assert own["connect_args"]["tcp_user_timeout"] == POSTGRES_CONNECT_ARGS["tcp_user_timeout"]
     assert engine_options("sqlite:///notes.db", {}) == {}
+
+
+def test_postgres_sessions_plan_for_their_own_parameters_and_keep_the_urls_options() -> None:
+    assert engine_options("postgresql+psycopg://u:p@db/notes", {})["connect_args"]["options"] == SERVER_OPTIONS
+    url = "postgresql+psycopg://u:p@db/notes?options=-c%20statement_timeout%3D5000"
+    assert engine_options(url, {})["connect_args"]["options"] == f"-c statement_timeout=5000 {SERVER_OPTIONS}"
+    own = engine_options("postgresql+psycopg://u:p@db/notes", {"connect_args": {"options": "-c work_mem=8MB"}})
+    assert own["connect_args"]["options"] == f"-c work_mem=8MB {SERVER_OPTIONS}"

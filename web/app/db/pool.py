@@ -55,14 +55,33 @@ POSTGRES_CONNECT_ARGS = {
 }
 
 
+# Every session plans each statement for its own parameters. psycopg prepares
+# a statement on the server after its fifth run on a connection, and
+# PostgreSQL then may switch to a generic plan, one for any owner: with one
+# account of 100,000 notes beside small ones, a small account's search
+# took the big one's plan and three times as long (docs/performance.md,
+# "The pages people look at"). Planning costs a fraction of a millisecond;
+# psycopg's prepared statements still save the parsing. Sent at connection
+# start, so it costs no round trip. See
+# https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-PLAN-CACHE-MODE
+SERVER_OPTIONS = "-c plan_cache_mode=force_custom_plan"
+
+
 def engine_options(database_uri: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` for the app's engine, with POSTGRES_CONNECT_ARGS under any connect_args of its own.
+    """``options`` for the app's engine, with POSTGRES_CONNECT_ARGS under any connect_args of its own,
+    and SERVER_OPTIONS after any ``options`` of the database URL or of the connect_args.
 
     Only for PostgreSQL: SQLite takes none of these.
     """
     if not database_uri.startswith("postgresql"):
         return options
-    return {**options, "connect_args": {**POSTGRES_CONNECT_ARGS, **options.get("connect_args", {})}}
+    connect_args = {**POSTGRES_CONNECT_ARGS, **options.get("connect_args", {})}
+    # connect_args would replace an ``options`` given in the URL, so theirs come first.
+    given = connect_args.get("options") or sa.engine.make_url(database_uri).query.get("options") or ""
+    if isinstance(given, tuple):
+        given = " ".join(given)
+    connect_args["options"] = f"{given} {SERVER_OPTIONS}".strip()
+    return {**options, "connect_args": connect_args}
 
 
 def server_has_spoken(dbapi_connection: Any) -> bool:

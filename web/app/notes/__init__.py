@@ -32,5 +32,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
     app.add_template_global(attachments.markdown_reference, "markdown_reference")
+    app.add_template_global(views.list_url, "list_url")
     app.jinja_env.globals["inline_types"] = INLINE_IMAGE_TYPES
     cli.init_app(app)

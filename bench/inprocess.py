@@ -3,6 +3,7 @@
     .venv/bin/python bench/inprocess.py                 # GET /api/v1/notes (a page of 20)
     .venv/bin/python bench/inprocess.py --profile       # and a cProfile of 300 of them
     BENCH_PATH='/api/v1/notes/ID' .venv/bin/python bench/inprocess.py   # another GET (ID: a seeded note)
+    BENCH_PATH=/notes/ .venv/bin/python bench/inprocess.py --page --profile   # a page, logged in
 
 Starts a throwaway ``postgres:17`` with Docker (``docker run --rm`` on a free
 loopback port, ``log_statement=all``; stopped on exit), builds the app the
@@ -11,8 +12,9 @@ engine options and pool checks, one proxy hop), upgrades the schema
 with the real migrations, seeds one user with 1,000 notes and 40 tags
 (``bench/seed.py``'s generator) and a write token, then sends requests with
 Flask's test client, as gunicorn would (``SERVER_SOFTWARE=gunicorn``, so the
-app does not write its own access line; a Bearer token; X-Forwarded-*
-headers as nginx sends them).
+app does not write its own access line; a Bearer token, or with ``--page``
+the session cookie of a login through the form; X-Forwarded-* headers as
+nginx sends them).
 
 Reports:
 - CPU per request (``time.process_time``, this process only, i.e. the app and
@@ -39,6 +41,7 @@ import json
 import os
 import pstats
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -62,7 +65,8 @@ from seed import SEED, seed_user  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import ProdConfig  # noqa: E402
-from app.models import ApiToken, db  # noqa: E402
+from app.accounts.passwords import hash_password  # noqa: E402
+from app.models import ApiToken, User, db  # noqa: E402
 
 IMAGE = "postgres:17"
 REQUESTS = 300
@@ -151,10 +155,30 @@ def build(url: str) -> Any:
     return app, info
 
 
+def log_in(app: Any, client: Any, headers: dict[str, str], environ: dict[str, str]) -> None:
+    """Give the seeded user a password and log in through the form (CSRF on, as in production)."""
+    password = uuid.uuid4().hex
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "small@bench.test"))
+        assert user is not None
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    kw = {"headers": headers, "base_url": "https://localhost", "environ_base": environ}
+    page = client.get("/auth/login", **kw).get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert token, "the login page has no CSRF token"
+    form = {"email": "small@bench.test", "password": password, "csrf_token": token.group(1)}
+    # Over https Flask-WTF also checks that the form came from this site.
+    kw["headers"] = {**headers, "Referer": "https://localhost/auth/login"}
+    response = client.post("/auth/login", data=form, **kw)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--profile", action="store_true", help="print a cProfile of 300 requests")
     parser.add_argument("--requests", type=int, default=REQUESTS)
+    parser.add_argument("--page", action="store_true", help="log in through the form and send the session cookie")
     args = parser.parse_args()
 
     with postgres() as (url, cid):
@@ -163,16 +187,20 @@ def main() -> None:
         client = app.test_client()
         environ = {"SERVER_SOFTWARE": "gunicorn/23.0.0", "REMOTE_ADDR": "172.18.0.3"}
         headers = {"Authorization": f"Bearer {info['token']}", **HEADERS_NGINX}
+        if args.page:
+            headers = dict(HEADERS_NGINX)
+            log_in(app, client, headers, environ)
 
         def request() -> None:
-            response = client.get(path, headers=headers, base_url="http://localhost", environ_base=environ)
+            response = client.get(path, headers=headers, base_url="https://localhost", environ_base=environ)
             assert response.status_code == 200, response.get_data(as_text=True)
 
         for _ in range(50):  # warm-up: pool, caches, and the token's once-a-minute write
             request()
-        with app.app_context():
-            used = db.session.scalar(sa.select(ApiToken.last_used_at))
-        assert used is not None, "the token's last_used_at was not written"
+        if not args.page:
+            with app.app_context():
+                used = db.session.scalar(sa.select(ApiToken.last_used_at))
+            assert used is not None, "the token's last_used_at was not written"
 
         cpu, wall = [], []
         for _ in range(RUNS):

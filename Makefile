@@ -145,7 +145,7 @@ $(SSLYZE_VENV)/.installed: tests/stack/sslyze-requirements.txt
 
 ## test-stack: tier 4, bring up the real compose stack and test it over HTTPS (with sslyze)
 test-stack: $(VENV)/.dev $(SSLYZE_VENV)/.installed
-	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack tests/stack
+	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack --durations=20 tests/stack
 
 .PHONY: up down logs ps psql shell test-docker test-stack
 
@@ -300,7 +300,7 @@ swarm-rm:
 
 ## test-swarm: the Swarm tier: a single-node swarm on this machine, left when the tier ends (~9 min)
 test-swarm: $(VENV)/.dev
-	$(BIN)/pytest -m swarm tests/swarm
+	$(BIN)/pytest -m swarm --durations=10 tests/swarm
 
 .PHONY: swarm-deploy swarm-rm test-swarm
 

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy.exc import SAWarning
 
 from app.models import Note, Tag, db
+from app.notes.service import update_note
 from app.notes.tags import assign_tags
 from app.notes.transfer import ImportError_, export_zip, import_zip
 
@@ -266,3 +267,46 @@ def test_a_bad_revision_imports_nothing(user, revisions, message):
     with pytest.raises(ImportError_, match=message):
         import_zip(user, _zip({"notes.json": _index([GOOD, {**GOOD, "revisions": revisions}])}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def _tricky_notebook(factory, user) -> None:  # type: ignore[no-untyped-def]
+    """Notes whose order and file names test the export's batches: ties on the time broken by
+    title and text in code point order, and one day's names clashing across batches."""
+    same = T0 + timedelta(days=1)
+    titles = ["b", "B", "é", "a", "Z", "ä", "a", "Groceries", "Groceries", "groceries!", "Groceries"]
+    for n, title in enumerate(titles):
+        note = factory.note(user, title=title, content=f"text {len(titles) - n}", pinned=n % 2 == 0)
+        note.created_at = same
+        note.updated_at = same + timedelta(minutes=n)
+        if n % 3 == 0:
+            assign_tags(note, ["t", title])
+    db.session.commit()
+    for note in db.session.scalars(sa.select(Note).where(Note.owner_id == user.id, Note.title.in_(["b", "Z"]))):
+        update_note(note, {"content": f"{note.content}, edited"})  # a history, in its batch
+
+
+def test_an_export_of_more_notes_than_a_batch_is_whole_and_the_same(factory, user, notebook, monkeypatch):
+    _tricky_notebook(factory, user)
+    whole = export_zip(user)
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 2)
+    assert export_zip(user) == whole
+    archive = zipfile.ZipFile(io.BytesIO(whole))
+    index = json.loads(archive.read("notes.json"))
+    assert len(index["notes"]) == 16 == len([n for n in archive.namelist() if n.endswith(".md")])
+    # In the order the export always had: time, then title and text by code point.
+    keys = [(r["created_at"], r["title"], r["content"]) for r in index["notes"]]
+    assert keys == sorted(keys)
+    # Same-day notes of one title get -2, -3... whichever batch they fall in.
+    day = [n for n in archive.namelist() if n.startswith("notes/2026-03-02-groceries")]
+    assert set(day) == {f"notes/2026-03-02-groceries{s}.md" for s in ("", "-2", "-3", "-4")}
+    assert sum(len(r.get("revisions", [])) for r in index["notes"]) >= 2
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_notes_json_is_the_whole_index_dumped_at_once(factory, user, count, monkeypatch):
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 2)
+    for n in range(count):
+        factory.note(user, title=f"n{n} «ü»", content='quote " and \\ and\nnewline')
+    raw = zipfile.ZipFile(io.BytesIO(export_zip(user))).read("notes.json").decode()
+    assert raw == json.dumps(json.loads(raw), ensure_ascii=False, indent=2) + "\n"
+    assert len(json.loads(raw)["notes"]) == count

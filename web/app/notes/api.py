@@ -25,7 +25,7 @@ from .attachments import (
     note_attachments,
     upload_body_limit,
 )
-from .downloads import send_attachment
+from .downloads import send_attachment, send_export
 from .history import Editor, get_revision, list_revisions, session_client, token_client
 from .models import Attachment, Note
 from .rules import TITLE_PATTERN, TagError, clean_tag_list
@@ -64,7 +64,7 @@ from .service import (
 )
 from .sharing import create_share, note_shares, revoke_share, user_shares
 from .tags import rename_tag, tag_counts
-from .transfer import ImportError_, archive_limit, export_zip, import_zip
+from .transfer import ImportError_, archive_limit, export_file, import_zip
 
 NOTE_ITEM = "/api/v1/notes/{note_id}"
 NOTE_LINKS = id_links(
@@ -495,11 +495,7 @@ def export() -> Any:
     One Markdown file per note with YAML front matter, and notes.json with
     everything, which /import reads.
     """
-    return Response(
-        export_zip(api_user()),
-        mimetype=ZIP,
-        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
-    )
+    return send_export(export_file(api_user()))
 
 
 @bp.route("/import", methods=["POST"])

@@ -18,12 +18,14 @@ import hashlib
 import io
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import IO, Any, cast
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -79,46 +81,131 @@ def _markdown_file(record: dict[str, Any]) -> str:
     return f"---\n{header}---\n\n{record['content']}"
 
 
-def export_zip(user: User) -> bytes:
-    """All of ``user``'s notes (live, archived and trashed) as zip bytes.
+def export_file(user: User) -> IO[bytes]:
+    """All of ``user``'s notes (live, archived and trashed) as a zip in a temporary file, read
+    from its start. The file has no name on disk: closing it (the response does) deletes it.
 
-    Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW.
+    Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW,
+    before anything is read; an error while writing closes (deletes) the file and propagates.
     """
+    owner_id = user.id  # before spending commits, which would have it read again
     _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
-    notes = sorted(user.notes, key=lambda n: (n.created_at, n.title, n.content))
-    records = [export_record(note) for note in notes]
-    # Each note's history, oldest first, in notes.json only (the Markdown files
-    # hold the notes as they are): one query for all of them.
-    history: dict[int, list[dict[str, Any]]] = {}
-    revisions = sa.select(NoteRevision).join(Note, Note.id == NoteRevision.note_id).where(Note.owner_id == user.id)
-    for revision in db.session.scalars(revisions.order_by(NoteRevision.note_id, NoteRevision.id)):
-        history.setdefault(revision.note_id, []).append(revision_record(revision))
-    for note, record in zip(notes, records, strict=True):
-        if note.id in history:
-            record["revisions"] = history[note.id]
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it: the response does)
+    try:
+        _write_export(owner_id, out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def export_zip(user: User) -> bytes:
+    """``export_file``'s zip as bytes, whole in memory: for callers that want the archive
+    itself (tests, the CLI), never for a response. Fails as export_file does."""
+    with export_file(user) as fh:
+        return fh.read()
+
+
+# Notes read at a time by an export: its memory stays that of one batch,
+# whatever the account holds, and its statements grow by a few per batch.
+EXPORT_BATCH = 500
+_INDEX_HEAD = f'{{\n  "format": {json.dumps(FORMAT)},\n  "version": {FORMAT_VERSION},\n  "notes": ['
+_INDEX_ITEM = "\n    "
+
+
+def _write_export(owner_id: int, out: IO[bytes]) -> None:
+    """Write the zip of the notes of ``owner_id`` into ``out``, batch by batch.
+
+    The entries come in the order one whole-in-memory pass gave (every file, then every
+    Markdown file, then notes.json), so the bytes are the same: notes.json, which follows
+    every Markdown file, goes to a second temporary file as the batches pass and is copied
+    into the zip at the end; it is the text ``json.dumps(index, ensure_ascii=False, indent=2)``
+    of the whole index, written a note at a time.
+    """
+    order = _export_order(owner_id)
+    files = _attachments_by_note(owner_id)
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        tempfile.TemporaryFile() as index,
+    ):
+        kept: dict[int, list[dict[str, Any]]] = {}
+        for note_id in order:
+            if note_id in files:
+                records = _export_files(archive, files.pop(note_id))
+                if records:
+                    kept[note_id] = records
+        index.write(_INDEX_HEAD.encode())
+        latest = datetime(2000, 1, 1, tzinfo=UTC)
+        # Two notes' file names can only clash on the same day (the name starts with
+        # it), and the notes come by date: the names of one day are enough to remember.
+        day, used = "", set[str]()
+        first = True
+        for start in range(0, len(order), EXPORT_BATCH):
+            batch = order[start : start + EXPORT_BATCH]
+            notes, history = _export_batch(batch)
+            for note in notes:
+                record = export_record(note)
+                if note.id in history:
+                    record["revisions"] = history[note.id]
+                if note.id in kept:
+                    record["attachments"] = kept[note.id]
+                date = f"{note.created_at.astimezone(UTC):%Y-%m-%d}"
+                if date != day:
+                    day, used = date, set()
+                base = f"notes/{date}-{_slug(note.title)}"
+                name, n = f"{base}.md", 1
+                while name in used:
+                    n += 1
+                    name = f"{base}-{n}.md"
+                used.add(name)
+                archive.writestr(_entry(name, note.updated_at), _markdown_file(_linked_to_files(record)))
+                text = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", _INDEX_ITEM)
+                index.write(("" if first else ",").encode() + (_INDEX_ITEM + text).encode())
+                latest = note.updated_at if first else max(latest, note.updated_at)
+                first = False
+                db.session.expunge(note)
+        index.write(("\n  ]\n}\n" if order else "]\n}\n").encode())
+        info = _entry(INDEX_NAME, latest)
+        # What writestr would have set: it decides whether the entry needs zip64.
+        info.file_size = index.tell()
+        index.seek(0)
+        with archive.open(info, "w") as entry:
+            shutil.copyfileobj(index, entry, 1024 * 1024)
+
+
+def _export_order(owner_id: int) -> list[int]:
+    """The ids of the notes of ``owner_id`` in the export's order: by creation, then title and
+    text in code point order (Python's, which Postgres gives under the "C" collation and
+    SQLite always), then id."""
+    texts: list[Any] = [Note.title, Note.content]
+    if db.session.get_bind().dialect.name == "postgresql":
+        texts = [sa.collate(column, "C") for column in texts]
+    statement = sa.select(Note.id).where(Note.owner_id == owner_id).order_by(Note.created_at, *texts, Note.id)
+    return list(db.session.scalars(statement))
+
+
+def _attachments_by_note(owner_id: int) -> dict[int, list[Attachment]]:
+    """Every file of ``owner_id``, by note, oldest first (their rows are few: the quota bounds them)."""
     files: dict[int, list[Attachment]] = {}
-    attachments = sa.select(Attachment).where(Attachment.owner_id == user.id).order_by(Attachment.id)
+    attachments = sa.select(Attachment).where(Attachment.owner_id == owner_id).order_by(Attachment.id)
     for attachment in db.session.scalars(attachments):
         files.setdefault(attachment.note_id, []).append(attachment)
-    buffer = io.BytesIO()
-    used: set[str] = set()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for note, record in zip(notes, records, strict=True):
-            kept = _export_files(archive, files.get(note.id, []))
-            if kept:
-                record["attachments"] = kept
-        for note, record in zip(notes, records, strict=True):
-            base = f"notes/{note.created_at.astimezone(UTC):%Y-%m-%d}-{_slug(note.title)}"
-            name, n = f"{base}.md", 1
-            while name in used:
-                n += 1
-                name = f"{base}-{n}.md"
-            used.add(name)
-            archive.writestr(_entry(name, note.updated_at), _markdown_file(_linked_to_files(record)))
-        index = {"format": FORMAT, "version": FORMAT_VERSION, "notes": records}
-        latest = max((n.updated_at for n in notes), default=datetime(2000, 1, 1, tzinfo=UTC))
-        archive.writestr(_entry(INDEX_NAME, latest), json.dumps(index, ensure_ascii=False, indent=2) + "\n")
-    return buffer.getvalue()
+    return files
+
+
+def _export_batch(ids: list[int]) -> tuple[list[Note], dict[int, list[dict[str, Any]]]]:
+    """The notes ``ids`` (with their tags), in that order, and the history of each, oldest
+    first: three statements, however many notes. The revisions leave the session at once;
+    the caller expunges the notes."""
+    position = {note_id: n for n, note_id in enumerate(ids)}
+    notes = sorted(db.session.scalars(sa.select(Note).where(Note.id.in_(ids))), key=lambda n: position[n.id])
+    history: dict[int, list[dict[str, Any]]] = {}
+    revisions = sa.select(NoteRevision).where(NoteRevision.note_id.in_(ids))
+    for revision in db.session.scalars(revisions.order_by(NoteRevision.note_id, NoteRevision.id)):
+        history.setdefault(revision.note_id, []).append(revision_record(revision))
+        db.session.expunge(revision)
+    return notes, history
 
 
 def _file_path(attachment: Attachment) -> str:

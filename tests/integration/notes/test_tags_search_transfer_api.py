@@ -148,8 +148,8 @@ def test_import_from_memos_and_evernote_through_the_api(client, headers):
     assert titles == ["From Evernote", "From memos"]
 
 
-def test_import_over_the_size_limit_is_413(client, headers, monkeypatch, app):
-    monkeypatch.setattr("app.notes.transfer.MAX_ARCHIVE_BYTES", 1000)
+def test_import_over_the_size_limit_is_413(client, headers, app):
+    app.config["IMPORT_MAX_BYTES"] = 1000
     app.config["ATTACHMENT_QUOTA_BYTES"] = 0
     assert_problem(client.post(f"{API}/import", data=b"x" * 2000, content_type="application/zip", headers=headers), 413)
 

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy.exc import SAWarning
 
 from app.models import Note, Tag, db
+from app.notes import transfer
 from app.notes.service import update_note
 from app.notes.tags import assign_tags
 from app.notes.transfer import ImportError_, export_zip, import_zip
@@ -149,8 +150,8 @@ def test_bad_archives_import_nothing(user, data, message):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
 
 
-def test_a_zip_bomb_is_refused_before_it_is_expanded(user, monkeypatch):
-    monkeypatch.setattr("app.notes.transfer.MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+def test_a_zip_bomb_is_refused_before_it_is_expanded(app, user):
+    app.config["IMPORT_MAX_BYTES"] = 256 * 1024  # the text may expand to five times that
     data = _bomb()
     assert len(data) < 100_000  # 5 MiB of zeros in a small file
     with pytest.raises(ImportError_, match="zip bomb"):
@@ -166,15 +167,15 @@ def test_a_damaged_archive_is_refused(user):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
-def test_a_markdown_zip_bomb_is_refused_too(user, monkeypatch):
-    monkeypatch.setattr("app.notes.transfer.MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+def test_a_markdown_zip_bomb_is_refused_too(app, user):
+    app.config["IMPORT_MAX_BYTES"] = 256 * 1024
     with pytest.raises(ImportError_, match="zip bomb"):
         import_zip(user, _zip({"a.md": "fine", "b.md": "x" * (2 * 1024 * 1024)}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
-def test_an_archive_over_the_size_limit_is_refused(user, monkeypatch, app):
-    monkeypatch.setattr("app.notes.transfer.MAX_ARCHIVE_BYTES", 100)
+def test_an_archive_over_the_size_limit_is_refused(user, app):
+    app.config["IMPORT_MAX_BYTES"] = 100
     app.config["ATTACHMENT_QUOTA_BYTES"] = 0  # the archive may be larger by a full quota of files
     with pytest.raises(ImportError_, match="larger than"):
         import_zip(user, _zip({"notes.json": _index([GOOD] * 5)}))
@@ -310,3 +311,58 @@ def test_notes_json_is_the_whole_index_dumped_at_once(factory, user, count, monk
     raw = zipfile.ZipFile(io.BytesIO(export_zip(user))).read("notes.json").decode()
     assert raw == json.dumps(json.loads(raw), ensure_ascii=False, indent=2) + "\n"
     assert len(json.loads(raw)["notes"]) == count
+
+
+def test_the_number_of_notes_an_import_may_hold_is_a_setting(app, factory, user):
+    archive = _zip({"notes.json": _index([GOOD] * 3)})
+    app.config["IMPORT_MAX_NOTES"] = 2
+    with pytest.raises(ImportError_, match="at most 2 notes"):
+        import_zip(user, archive)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    app.config["IMPORT_MAX_NOTES"] = 3
+    assert import_zip(user, archive).count == 3
+
+
+def test_an_import_may_have_twice_as_many_entries_as_notes(app, user):
+    app.config["IMPORT_MAX_NOTES"] = 1
+    archive = _zip({"notes.json": _index([GOOD]), "notes/a.md": "a", "notes/b.md": "b"})
+    with pytest.raises(ImportError_, match="more than 2 files"):
+        import_zip(user, archive)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def test_an_import_of_more_notes_than_a_batch_comes_back_whole(factory, user, notebook, monkeypatch):
+    _tricky_notebook(factory, user)
+    first = export_zip(user)
+    monkeypatch.setattr("app.notes.transfer.IMPORT_BATCH", 3)
+    newcomer = factory.user("newcomer@example.com")
+    assert import_zip(newcomer, io.BytesIO(first)).count == 16  # a file, as the views pass it
+    assert _snapshot(newcomer) == _snapshot(user)
+    assert export_zip(newcomer) == first
+
+
+def test_a_failure_in_a_later_batch_rolls_back_the_earlier_ones(user, monkeypatch):
+    monkeypatch.setattr("app.notes.transfer.IMPORT_BATCH", 2)
+    real = transfer._link_tags
+    calls = []
+
+    def fail_second(pairs):  # type: ignore[no-untyped-def]
+        calls.append(len(pairs))
+        if len(calls) == 2:
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 4
+            raise RuntimeError("disk full")
+        real(pairs)
+
+    monkeypatch.setattr("app.notes.transfer._link_tags", fail_second)
+    with pytest.raises(RuntimeError):
+        import_zip(user, _zip({"notes.json": _index([{**GOOD, "tags": ["new"]}] * 5)}))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
+
+
+def test_an_upload_is_spooled_to_disk_up_to_one_byte_past_the_limit(app):
+    app.config["IMPORT_MAX_BYTES"], app.config["ATTACHMENT_QUOTA_BYTES"] = 1000, 0
+    with transfer.spool_upload(io.BytesIO(b"x" * 5000)) as spooled:
+        assert spooled.fileno() >= 0 and spooled.read() == b"x" * 1001
+    with transfer.spool_upload(io.BytesIO(b"zip")) as spooled:
+        assert spooled.read() == b"zip"

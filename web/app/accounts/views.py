@@ -610,7 +610,8 @@ def import_notes() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, import_form=form)
     try:
-        result = import_zip(current_user, form.archive.data.read(archive_limit() + 1))
+        # The form's file as werkzeug kept it (on disk when large), never read into memory here.
+        result = import_zip(current_user, form.archive.data.stream)
     except ImportError_ as exc:
         form.archive.errors = [str(exc)]
         return _settings(400, import_form=form)

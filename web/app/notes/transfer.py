@@ -23,6 +23,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, cast
@@ -50,17 +51,43 @@ FORMAT = "notes-export"
 FORMAT_VERSION = 1
 INDEX_NAME = "notes.json"
 FILES_DIR = "files/"
-# For the notes themselves; an archive may be larger by what the user's
-# attachments may hold (ATTACHMENT_QUOTA_BYTES): archive_limit().
-MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_ENTRIES = 20_000
-MAX_NOTES = 10_000
+# An import's limits come from the settings IMPORT_MAX_NOTES and IMPORT_MAX_MB
+# (app/config.py); the number of entries and what the text may expand to follow.
+ENTRIES_PER_NOTE = 2  # a Markdown file each, and room for as many files
+EXPANSION = 5  # what an archive's text may expand to, times the archive's allowance
+
+
+def max_notes() -> int:
+    """The most notes one import may hold (IMPORT_MAX_NOTES)."""
+    return int(current_app.config["IMPORT_MAX_NOTES"])
+
+
+def max_entries() -> int:
+    """The most entries an import's zip may have."""
+    return ENTRIES_PER_NOTE * max_notes()
+
+
+def max_expanded() -> int:
+    """What the text of an import's zip may expand to, in bytes, files aside."""
+    return EXPANSION * int(current_app.config["IMPORT_MAX_BYTES"])
 
 
 def archive_limit() -> int:
-    """The largest upload an import takes: the notes' allowance and a full quota of files."""
-    return MAX_ARCHIVE_BYTES + int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
+    """The largest upload an import takes: the notes' allowance (IMPORT_MAX_MB) and a full quota of files."""
+    return int(current_app.config["IMPORT_MAX_BYTES"]) + int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
+
+
+def spool_upload(stream: IO[bytes]) -> IO[bytes]:
+    """``stream`` copied into a temporary file (deleted when closed), read from its start, so that
+    an import reads the upload from disk rather than holding it in memory. It stops one byte
+    past archive_limit(): the import then refuses it as too large."""
+    spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    left = archive_limit() + 1
+    while left > 0 and (chunk := stream.read(min(left, 1024 * 1024))):
+        spooled.write(chunk)
+        left -= len(chunk)
+    spooled.seek(0)
+    return spooled
 
 
 class ImportError_(ValueError):
@@ -268,9 +295,14 @@ class Imported:
     skipped: list[str] = dataclasses.field(default_factory=list)
 
 
-def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
+# Notes written per statement by an import (all in one transaction).
+IMPORT_BATCH = 1000
+
+
+def import_zip(user: Owner, data: bytes | IO[bytes], *, commit: bool = True) -> Imported:
     """Recreate the notes of an export zip, or of another app's export
-    (app.notes.importers), for ``user``; all of them or none.
+    (app.notes.importers), for ``user``; all of them or none. ``data`` is the
+    upload's bytes or a seekable file of them (``spool_upload``), which the caller closes.
 
     Raises ImportError_ (nothing written) for anything but a sound upload:
     no format Notes knows, too large, a zip bomb, unsafe paths, bad encoding,
@@ -300,22 +332,28 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     try:
         spend(**use, commit=False)
         tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
-        note_ids = _insert_notes(rows)
-        _set_versions(note_ids, rows)
-        _insert_revisions(
-            [
-                {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
-                for note_id, record in zip(note_ids, records, strict=True)
-                for revision in record.get("revisions") or []
-            ]
-        )
-        _link_tags(
-            [
-                {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
-                for note_id, record in zip(note_ids, records, strict=True)
-                for name in record["tags"]
-            ]
-        )
+        note_ids: list[int] = []
+        # In batches: a statement's parameters for a few notes at a time rather than
+        # for the whole archive at once, all in the one transaction.
+        for start in range(0, len(rows), IMPORT_BATCH):
+            batch = slice(start, start + IMPORT_BATCH)
+            ids = _insert_notes(rows[batch])
+            _set_versions(ids, rows[batch])
+            _insert_revisions(
+                [
+                    {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
+                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for revision in record.get("revisions") or []
+                ]
+            )
+            _link_tags(
+                [
+                    {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
+                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for name in record["tags"]
+                ]
+            )
+            note_ids.extend(ids)
         _insert_files(user, note_ids, files)
         if commit:
             db.session.commit()
@@ -449,12 +487,12 @@ NOT_KNOWN = (
 
 
 class _EntryReader:
-    """Reads a zip's entries within ``limit`` bytes in all (MAX_UNCOMPRESSED_BYTES unless told),
+    """Reads a zip's entries within ``limit`` bytes in all (max_expanded() unless told),
     whatever their sizes claim."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.total = 0
-        self.limit = MAX_UNCOMPRESSED_BYTES if limit is None else limit
+        self.limit = max_expanded() if limit is None else limit
 
     def __call__(self, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
         budget = self.limit - self.total
@@ -479,15 +517,19 @@ def _too_expanded(limit: int) -> str:
     return f"The archive expands to more than {mebibytes(limit)} (a zip bomb?)."
 
 
-def _read_upload(data: bytes) -> Source:
-    """The notes of an upload, whichever format it is in; ImportError_ when none fits."""
-    if len(data) > archive_limit():
+def _read_upload(data: bytes | IO[bytes]) -> Source:
+    """The notes of an upload (its bytes, or a seekable file of them), whichever format it is in;
+    ImportError_ when none fits."""
+    upload = io.BytesIO(data) if isinstance(data, bytes) else data
+    if upload.seek(0, io.SEEK_END) > archive_limit():
         raise ImportError_(f"The file is larger than {mebibytes(archive_limit())}.")
+    upload.seek(0)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(upload)
     except zipfile.BadZipFile:
+        upload.seek(0)
         try:
-            source = foreign_file(data)
+            source = foreign_file(upload.read())
         except ImportProblem as exc:
             raise ImportError_(str(exc)) from exc
         if source is None:
@@ -495,8 +537,8 @@ def _read_upload(data: bytes) -> Source:
         return _within_limit(source)
     with archive:
         entries = archive.infolist()
-        if len(entries) > MAX_ENTRIES:
-            raise ImportError_(f"The archive has more than {MAX_ENTRIES} files.")
+        if len(entries) > max_entries():
+            raise ImportError_(f"The archive has more than {max_entries()} files.")
         # Attachments (files/...) have a budget of their own: the quota.
         quota = int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
         text = files = 0
@@ -509,13 +551,13 @@ def _read_upload(data: bytes) -> Source:
         # A zip bomb packs a huge expansion into a small file: refuse by the
         # declared sizes before expanding anything, and below read no more
         # than the limit in case the declaration lies.
-        if text > MAX_UNCOMPRESSED_BYTES:
-            raise ImportError_(_too_expanded(MAX_UNCOMPRESSED_BYTES))
+        if text > max_expanded():
+            raise ImportError_(_too_expanded(max_expanded()))
         if files > quota:
             raise ImportError_(f"The archive's files come to more than your attachment quota ({mebibytes(quota)}).")
         read = _EntryReader()
         if INDEX_NAME in archive.namelist():
-            records = _export_records(read(archive, archive.getinfo(INDEX_NAME)))
+            records = _export_records(lambda: read(archive, archive.getinfo(INDEX_NAME)))
             _read_files(archive, _EntryReader(quota), records)
             return _within_limit(Source("a Notes export", records))
         source = foreign_zip(archive, read)
@@ -541,17 +583,20 @@ def _read_files(archive: zipfile.ZipFile, read: _EntryReader, records: list[Any]
 
 
 def _within_limit(source: Source) -> Source:
-    if len(source.records) > MAX_NOTES:
-        raise ImportError_(f"An import can hold at most {MAX_NOTES} notes.")
+    if len(source.records) > max_notes():
+        raise ImportError_(f"An import can hold at most {max_notes()} notes.")
     return source
 
 
-def _export_records(raw: bytes) -> list[dict[str, Any]]:
-    """The notes of a Notes export's notes.json."""
+def _export_records(read_index: Callable[[], bytes]) -> list[dict[str, Any]]:
+    """The notes of a Notes export's notes.json, given how to read it. Its bytes are let go
+    once decoded, and its text once parsed: never all three at once."""
     try:
-        index = jsonbody.loads(raw.decode("utf-8"))
+        text = read_index().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{INDEX_NAME} is not UTF-8 text.") from exc
+    try:
+        index = jsonbody.loads(text)
     except UnusableJSON as exc:
         raise ImportError_(f"{INDEX_NAME} cannot be imported: {exc.reason}") from exc
     except json.JSONDecodeError as exc:

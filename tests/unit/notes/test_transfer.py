@@ -366,3 +366,35 @@ def test_an_upload_is_spooled_to_disk_up_to_one_byte_past_the_limit(app):
         assert spooled.fileno() >= 0 and spooled.read() == b"x" * 1001
     with transfer.spool_upload(io.BytesIO(b"zip")) as spooled:
         assert spooled.read() == b"zip"
+
+
+FRONT_TEXT = [
+    *("a", "Yes", "yes", "NO", "on", "Off", "null", "Null", "~", "y", "N", "true", "False", "Groceries", "Buy  milk"),
+    *("Buy milk ", " Buy", "Plan: later", "Plan #2", "# heading", "- item", "'quoted'", '"dq"', "2026-01-01", "12"),
+    *("0x1F", ".inf", "1e3", "Ünïcödé", "日记 ✨", "a\tb", "x" * 200, "Release v2 0", "Z9", "a b c d", "@home", "%x"),
+    *("!tag", "&anchor", "*alias", "|", ">", "?", "[x]", "{y}", "a,b", "<<", "="),
+]
+
+
+def test_the_front_matter_is_what_yaml_writes(user):
+    import random
+
+    import yaml
+
+    rng = random.Random(17)
+    times = ["2026-03-01T09:30:15.123456+00:00", "2026-03-01T09:30:15+00:00", "2026-03-01T09:30:15.123456+02:00",
+             "2026-03-01 09:30:15+00:00"]  # fmt: skip
+    alphabet = "aAzZ09 :#-'\"\\\n\t.,!?@&*|>%é日✨\u2028\x85"
+    texts = FRONT_TEXT + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(1500)]
+    for n, title in enumerate(texts):
+        front = {
+            "title": title,
+            "tags": rng.sample(FRONT_TEXT, rng.randint(0, 3)),
+            "pinned": n % 2 == 0,
+            "archived": n % 3 == 0,
+            "created_at": rng.choice(times),
+            "updated_at": rng.choice(times),
+        }
+        if n % 5 == 0:
+            front["deleted_at"] = rng.choice(times)
+        assert transfer._front_matter(front) == yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)

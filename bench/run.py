@@ -16,9 +16,18 @@
    wrk, Docker's proxy, the rest), per request.
 4. EXPLAIN ANALYZE of the list and search queries (bench/explain.py), RSS per
    gunicorn worker, image sizes; with BENCH_MATRIX=1, worker classes/counts.
-5. Writes docs/performance.json and the generated part of docs/performance.md
+5. Export and import at 100k notes, once each, not under load (bench/transfer.py):
+   the small and the large user's exports through the API, then the large
+   one's imported into an empty user, each timed with the serving gunicorn
+   worker's RSS before and its peak during; on the stack's Postgres (from
+   inside the web container, straight to gunicorn) and then on the embedded
+   SQLite default (the app's gunicorn on 127.0.0.1 with a temporary SQLite
+   file seeded by bench/seed.py). Runs in every full run, and with BENCH_ONLY
+   when it names `transfer` (e.g. BENCH_ONLY=ceiling_json,transfer);
+   BENCH_TRANSFER_SQLITE=0 leaves the SQLite half out.
+6. Writes docs/performance.json and the generated part of docs/performance.md
    (between the bench:begin/end markers; the rest of the file is kept).
-6. Tears the stack down with `down -v`, however it ends (BENCH_KEEP=1 keeps it).
+7. Tears the stack down with `down -v`, however it ends (BENCH_KEEP=1 keeps it).
 
 Load goes to 127.0.0.1 only; every phase is bounded in time.
 """
@@ -63,6 +72,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 MATRIX = os.environ.get("BENCH_MATRIX", "1") == "1"
 KEEP = os.environ.get("BENCH_KEEP", "0") == "1"
 ONLY = [n for n in os.environ.get("BENCH_ONLY", "").split(",") if n]
+TRANSFER = not ONLY or "transfer" in ONLY
+TRANSFER_SQLITE = os.environ.get("BENCH_TRANSFER_SQLITE", "1") == "1"
 FRACTIONS = (0.25, 0.50, 0.75)
 CMD_TIMEOUT = 600
 
@@ -511,6 +522,126 @@ def worker_matrix(stack: Stack, endpoints: dict[str, Endpoint]) -> list[dict[str
     return rows
 
 
+# --- export and import at 100k notes ---------------------------------------------
+
+# (user of the seed, action): exports of the 1k and the 100k user, then the
+# 100k export imported into the empty importer.
+TRANSFERS = (("small", "export"), ("large", "export"), ("importer", "import"))
+
+
+def transfers(run: Any, users: dict[str, Any], archive_dir: str) -> dict[str, Any]:
+    """The exports and the import of TRANSFERS with ``run(action, token, archive)`` (bench/transfer.py
+    beside the gunicorn measured); one failing leaves its error, not the others' figures lost."""
+    out: dict[str, Any] = {}
+    for name, action in TRANSFERS:
+        label = f"{action}_{'large' if name == 'importer' else name}"
+        archive = f"{archive_dir}/{'large' if name == 'importer' else name}.zip"
+        try:
+            result = run(action, users[name]["token"], archive)
+            notes = users["large" if name == "importer" else name]["notes"]
+            result["notes"] = notes
+            result["ms_per_1k_notes"] = round(result["seconds"] * 1000 / notes * 1000, 1)
+            out[label] = result
+            log(
+                f"  {label}: {result['status']} in {result['seconds']} s, {result['bytes'] / 1048576:.1f} MiB, "
+                f"worker {result['idle_mib']} -> {result['peak_mib']} MiB (+{result['growth_mib']})"
+            )
+        except Exception as exc:  # one failing must not lose the others
+            log(f"  {label} FAILED: {exc}")
+            out[label] = {"error": str(exc)[:500]}
+    return out
+
+
+def transfers_on_stack(stack: Stack, users: dict[str, Any]) -> dict[str, Any]:
+    """TRANSFERS on the stack's Postgres, from inside the web container straight to its gunicorn
+    (nginx's 35 s read timeout and 120 MiB body limit are the stack's, not what is measured)."""
+
+    def run(action: str, token: str, archive: str) -> dict[str, Any]:
+        out = stack.compose(
+            "exec", "-T", "web", "python", "/bench/transfer.py", action, "http://localhost:8000", token, archive,
+            timeout=1800,
+        )  # fmt: skip
+        return json.loads(out.strip().splitlines()[-1])
+
+    return transfers(run, users, "/tmp")  # noqa: S108 - the web container's own /tmp
+
+
+@contextmanager
+def sqlite_gunicorn() -> Iterator[dict[str, Any]]:
+    """The app's gunicorn (web/gunicorn.conf.py, as `make run`) on 127.0.0.1 and a free port, on a
+    temporary SQLite file seeded by bench/seed.py; its master's pid, address and seed. Stopped and
+    removed however it ends."""
+    workdir = Path(tempfile.mkdtemp(prefix="notes-bench-sqlite-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "APP_ENV": "dev",
+        "FLASK_APP": "app:create_app",
+        "DATABASE_URL": f"sqlite:///{workdir}/notes.db",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ATTACHMENTS_DIR": str(workdir / "attachments"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "METRICS_PORT": "0",
+        "WEB_CONCURRENCY": "2",
+        "BENCH_PASSWORD": secrets.token_urlsafe(16),
+        "IMPORT_MAX_NOTES": "200000",
+        "IMPORT_MAX_MB": "2048",
+        "IMPORTS_PER_WINDOW": "1000000",
+        "EXPORTS_PER_WINDOW": "1000000",
+        "API_RATE_LIMIT_PER_TOKEN": "1000000000",
+        "API_RATE_LIMIT_PER_USER": "1000000000",
+        "TMPDIR": str(workdir),
+    }
+    web = ROOT / "web"
+    server = None
+    try:
+        sh([sys.executable, "-m", "flask", "db", "upgrade"], cwd=web, env=env)
+        log("seeding the SQLite file (bench/seed.py)")
+        seed = json.loads(sh([sys.executable, str(BENCH / "seed.py")], cwd=web, env=env, timeout=1800).splitlines()[-1])
+        log(f"seeded in {seed['seconds']} s")
+        with open(workdir / "gunicorn.log", "wb") as output:
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:create_app()"],
+                cwd=web,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(base + "/readyz", timeout=5).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"gunicorn on SQLite did not start: {(workdir / 'gunicorn.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield {"base": base, "master": server.pid, "seed": seed, "workdir": str(workdir)}
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def transfers_on_sqlite() -> dict[str, Any]:
+    """TRANSFERS on the embedded SQLite default, bench/transfer.py run here beside its gunicorn."""
+    with sqlite_gunicorn() as server:
+
+        def run(action: str, token: str, archive: str) -> dict[str, Any]:
+            cmd = [sys.executable, str(BENCH / "transfer.py"), action, server["base"], token, archive]
+            out = sh([*cmd, "--master", str(server["master"])], timeout=1800)
+            return json.loads(out.strip().splitlines()[-1])
+
+        return transfers(run, server["seed"]["users"], server["workdir"])
+
+
 # --- the run -------------------------------------------------------------------
 
 
@@ -641,6 +772,17 @@ def main() -> int:
         report["images_mb"] = image_sizes()
         if MATRIX and not ONLY:
             report["matrix"] = worker_matrix(stack, endpoints)
+        if TRANSFER:
+            # Last on the stack: the import adds 100,000 notes to the database.
+            log("export and import at 100k notes on Postgres (bench/transfer.py in the web container)")
+            report["transfer"] = {"postgres": transfers_on_stack(stack, seed["users"])}
+    if TRANSFER and TRANSFER_SQLITE:
+        log("export and import at 100k notes on the embedded SQLite default")
+        try:
+            report.setdefault("transfer", {})["sqlite"] = transfers_on_sqlite()
+        except Exception as exc:  # the stack's figures are written anyway
+            log(f"  SQLite transfer FAILED: {exc}")
+            report.setdefault("transfer", {})["sqlite"] = {"error": str(exc)[:500]}
     report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     report["minutes"] = round((time.monotonic() - started) / 60, 1)
     write_docs(report)
@@ -671,6 +813,9 @@ NAMES = [
 ]
 
 
+TRANSFER_SUMMARY = ("notes", "seconds", "ms_per_1k_notes", "bytes", "idle_mib", "peak_mib", "growth_mib")
+
+
 def write_docs(report: dict[str, Any]) -> None:
     results = report.get("results", {})
     (ROOT / "bench" / "last-run.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -686,6 +831,11 @@ def write_docs(report: dict[str, Any]) -> None:
             if (r := results.get(name))
         },
         "tails": tails(results),
+        "transfer": {
+            db: {label: {k: r.get(k) for k in TRANSFER_SUMMARY} for label, r in runs.items() if "error" not in r}
+            for db, runs in report.get("transfer", {}).items()
+            if "error" not in runs
+        },
         "machine": report["machine"],
         "settings": report["settings"],
     }
@@ -818,6 +968,7 @@ def render(report: dict[str, Any]) -> str:
             + ", ".join(f"`{k}` {v} MB" for k, v in report.get("images_mb", {}).items())
             + ".",
         ]
+    lines += render_transfer(report.get("transfer", {}))
     matrix = report.get("matrix")
     if matrix:
         lines += [
@@ -854,6 +1005,53 @@ def render(report: dict[str, Any]) -> str:
                     lines += ["```", st["plan"], "```", ""]
                 lines += ["</details>"]
     return "\n".join(lines)
+
+
+RSS_TARGET_MIB = 100  # issue 17: a worker's peak at most this far above its idle RSS
+PER_NOTE_TARGET = 1.3  # issue 17: the 100k account within 1.3x of the 1k one
+
+
+def render_transfer(transfer: dict[str, Any]) -> list[str]:
+    """The "Export and import at 100k notes" table, or nothing when the run had none."""
+    if not transfer:
+        return []
+    lines = [
+        "",
+        "### Export and import at 100k notes",
+        "",
+        "Once each, not under load (bench/transfer.py): the API's export of the 1k and the 100k user, then "
+        "the 100k export imported into an empty user, straight to gunicorn (from inside the web container "
+        "on Postgres; on 127.0.0.1 for the embedded SQLite default, 2 workers). Worker memory is the serving "
+        "gunicorn worker's: its RSS before (idle) and its peak during the request (VmHWM, reset before). "
+        f"Targets: peak at most {RSS_TARGET_MIB} MiB above idle; the 100k account within "
+        f"{PER_NOTE_TARGET}x of the 1k one, read per note, as an export's work is linear in its notes.",
+        "",
+        "| database | what | notes | s | ms per 1k notes | archive MiB | worker idle MiB | peak MiB | peak - idle MiB |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    verdicts = []
+    for db, runs in transfer.items():
+        name = {"postgres": "Postgres", "sqlite": "SQLite"}.get(db, db)
+        if "error" in runs:
+            lines.append(f"| {name} | failed: {runs['error'][:150]} | | | | | | | |")
+            continue
+        for label, r in runs.items():
+            if "error" in r:
+                lines.append(f"| {name} | {label} failed: {r['error'][:150]} | | | | | | | |")
+                continue
+            over = " (over)" if r["growth_mib"] > RSS_TARGET_MIB else ""
+            lines.append(
+                f"| {name} | {label} | {r['notes']:,} | {r['seconds']} | {r['ms_per_1k_notes']} | "
+                f"{r['bytes'] / 1048576:.1f} | {r['idle_mib']} | {r['peak_mib']} | {r['growth_mib']}{over} |"
+            )
+        small, large = runs.get("export_small", {}), runs.get("export_large", {})
+        if "ms_per_1k_notes" in small and "ms_per_1k_notes" in large and small["ms_per_1k_notes"]:
+            ratio = large["ms_per_1k_notes"] / small["ms_per_1k_notes"]
+            met = "met" if ratio <= PER_NOTE_TARGET else "not met"
+            verdicts.append(f"{name}: the 100k export takes {ratio:.2f}x the 1k one's time per note ({met})")
+    if verdicts:
+        lines += ["", "; ".join(verdicts) + "."]
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ Creates three users with a fixed random seed, so every run has the same data:
 - large@bench.test with 100,000 notes,
 - writer@bench.test with 10 notes (api_create adds to it, so the other two
   keep their sizes however long the run),
+- importer@bench.test with none (the transfer measurement imports the large
+  user's export into it),
 each with 40 tags (0-3 per note), about 1 % pinned, 5 % archived and 2 % in
 the trash, updated_at spread over two years. Notes have 30-150 words of
 English-like text; the word COMMON_WORD is in about 20 % of notes and
@@ -173,10 +175,16 @@ def main() -> None:
             "small": seed_user("small@bench.test", password_hash, 1_000, rng, now),
             "large": seed_user("large@bench.test", password_hash, 100_000, rng, now),
             "writer": seed_user("writer@bench.test", password_hash, 10, rng, now),
+            # Last, and drawing nothing at random for notes: the others' data stays the same.
+            "importer": seed_user("importer@bench.test", password_hash, 0, rng, now),
         }
-        # Fresh statistics, as autovacuum would have them after a while.
+        # Fresh statistics, as autovacuum would have them after a while. Also
+        # seeds the embedded SQLite default for bench/run.py's transfer measurement.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("ANALYZE")
+            else:
+                conn.exec_driver_sql("VACUUM ANALYZE")
     print(
         json.dumps(
             {

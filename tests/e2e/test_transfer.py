@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 import sqlalchemy as sa
 from tests.helpers.data import Factory
 
-from app.models import Note, NoteRevision, db
+from app.models import Note, NoteRevision, db, utcnow
 from app.notes.service import update_note
 from app.notes.transfer import export_zip, import_zip
 
@@ -26,3 +30,29 @@ def test_history_round_trips_on_postgresql(app, factory: Factory) -> None:
     assert [(r.note_version, r.content) for r in history] == [(1, "first")]
     assert moved.version == 2 and moved.updated_at == note.updated_at
     assert export_zip(bob) == first
+
+
+def test_the_export_orders_ties_by_code_point_in_batches_on_postgresql(
+    app, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database's collation may put "a" before "B" and "é" beside "e" (the one here is C, so
+    # the columns get a language's collation); the export never did.
+    db.session.execute(sa.text("ALTER TABLE notes DROP COLUMN search_vector"))  # rolled back with the test
+    kind = (
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'notes'::regclass AND attname = :c"
+    )
+    for column in ("title", "content"):
+        type_ = db.session.scalar(sa.text(kind), {"c": column})
+        db.session.execute(sa.text(f'ALTER TABLE notes ALTER COLUMN {column} TYPE {type_} COLLATE "und-x-icu"'))
+    alice = factory.user("alice@example.com")
+    moment = utcnow()
+    for title in ["b", "B", "é", "a", "Z", "ä", "e", "a"]:
+        note = factory.note(alice, title=title, content=f"{title} text")
+        note.created_at = moment
+    db.session.commit()
+    whole = export_zip(alice)
+    index = json.loads(zipfile.ZipFile(io.BytesIO(whole)).read("notes.json"))
+    titles = [record["title"] for record in index["notes"]]
+    assert titles == sorted(titles) == ["B", "Z", "a", "a", "b", "e", "ä", "é"]
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 3)
+    assert export_zip(alice) == whole

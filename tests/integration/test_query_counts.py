@@ -184,3 +184,24 @@ def test_token_writes_never_load_the_account(client: FlaskClient, seeded: Any) -
         purged = client.delete(f"/api/v1/trash/{note.id}", headers=headers)
     assert (patched.status_code, trashed.status_code, purged.status_code) == (200, 204, 204)
     assert not [s for s in statements if re.search(r"\busers\b", s)], statements
+
+
+def test_an_export_costs_a_few_statements_per_batch_of_notes(
+    client: FlaskClient, seeded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, _, headers = seeded
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 20)
+
+    def export() -> int:
+        client.get("/api/v1/export", headers=headers)  # warm: the token's once-a-minute write, the user reloaded
+        with counting() as statements:
+            response = client.get("/api/v1/export", headers=headers)
+            assert response.status_code == 200
+        return len(statements)
+
+    few = export()  # 3 notes: one batch
+    _add_notes(user, 17, TAGS_PER_NOTE)  # 20: still one batch, each with tags
+    assert export() == few
+    _add_notes(user, 20, TAGS_PER_NOTE)  # 40: two batches
+    two = export()
+    assert 0 < two - few <= 3  # the batch's notes, their tags and their history

@@ -145,3 +145,14 @@ def test_the_attachment_limits_reach_web_and_its_files_are_a_volume_nginx_reads(
     nginx_files = {v["target"]: v for v in services["nginx"]["volumes"]}["/srv/attachments"]
     assert web_files["source"] == nginx_files["source"] == "attachments"
     assert nginx_files.get("read_only") is True and not web_files.get("read_only")
+
+
+def test_the_import_and_export_limits_reach_web(compose_available: None) -> None:
+    wanted = {
+        "IMPORT_MAX_NOTES": "100000",
+        "IMPORT_MAX_MB": "300",
+        "IMPORTS_PER_WINDOW": "3",
+        "EXPORTS_PER_WINDOW": "4",
+    }
+    web_env = rendered_compose(wanted)["services"]["web"]["environment"]
+    assert {name: web_env.get(name) for name in wanted} == wanted

@@ -118,6 +118,13 @@ class BaseConfig:
     IMPORTS_PER_WINDOW = 10
     EXPORTS_PER_WINDOW = 30
     USAGE_WINDOW = timedelta(hours=1)
+    # What one import may hold (app/notes/transfer.py): this many notes, and an
+    # archive this large besides its files (ATTACHMENT_QUOTA_BYTES bounds those).
+    # Its entries may number twice the notes, and its text may expand to five
+    # times the archive (past that it is a zip bomb). Dev and prod read both
+    # from the environment (IMPORT_MAX_NOTES, IMPORT_MAX_MB).
+    IMPORT_MAX_NOTES = 10_000
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
     # API calls (app/api/ratelimit.py): per token and per user (all their
     # tokens and browser sessions together), in fixed windows of this many seconds.
     API_RATE_LIMIT_PER_TOKEN = 600
@@ -252,6 +259,7 @@ class DevConfig(BaseConfig):
         _read_observability(self, env, default_log_format="text")
         _read_revisions(self, env)
         _read_attachments(self, env)
+        _read_transfer(self, env)
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "open"))
         _read_mail(self, env)
         _read_two_factor(self, env)
@@ -305,6 +313,7 @@ class ProdConfig(BaseConfig):
         _read_observability(self, env, default_log_format="json")
         _read_revisions(self, env)
         _read_attachments(self, env)
+        _read_transfer(self, env)
         # A server reachable by strangers lets in only whom an administrator invites, unless told otherwise.
         self.REGISTRATION = validate_registration(env.get("REGISTRATION", "invite"))
         _read_mail(self, env)
@@ -438,6 +447,20 @@ def _read_attachments(config: BaseConfig, env: Mapping[str, str]) -> None:
             "set it like ATTACHMENTS_ACCEL_REDIRECT=/_attachments/ (slashes at both ends), or leave it empty"
         )
     config.ATTACHMENTS_ACCEL_REDIRECT = accel
+
+
+TRANSFER_SETTINGS = ("IMPORT_MAX_NOTES", "IMPORTS_PER_WINDOW", "EXPORTS_PER_WINDOW")
+
+
+def _read_transfer(config: BaseConfig, env: Mapping[str, str]) -> None:
+    """IMPORT_MAX_NOTES, IMPORT_MAX_MB, IMPORTS_PER_WINDOW and EXPORTS_PER_WINDOW.
+
+    Raises ConfigError for one that is not a whole number above zero, saying how to set it.
+    """
+    for name in TRANSFER_SETTINGS:
+        setattr(config, name, _positive_int(env, name, getattr(BaseConfig, name)))
+    mib = 1024 * 1024
+    config.IMPORT_MAX_BYTES = _positive_int(env, "IMPORT_MAX_MB", BaseConfig.IMPORT_MAX_BYTES // mib) * mib
 
 
 def _read_revisions(config: BaseConfig, env: Mapping[str, str]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import zipfile
 
+import pytest
 import sqlalchemy as sa
 from tests.helpers.api import API, assert_problem
 from tests.helpers.data import export_archive
@@ -146,8 +148,8 @@ def test_import_from_memos_and_evernote_through_the_api(client, headers):
     assert titles == ["From Evernote", "From memos"]
 
 
-def test_import_over_the_size_limit_is_413(client, headers, monkeypatch, app):
-    monkeypatch.setattr("app.notes.transfer.MAX_ARCHIVE_BYTES", 1000)
+def test_import_over_the_size_limit_is_413(client, headers, app):
+    app.config["IMPORT_MAX_BYTES"] = 1000
     app.config["ATTACHMENT_QUOTA_BYTES"] = 0
     assert_problem(client.post(f"{API}/import", data=b"x" * 2000, content_type="application/zip", headers=headers), 413)
 
@@ -213,3 +215,47 @@ def test_exports_per_user_are_limited_with_429_and_retry_after(app, client, head
     response = client.get(f"{API}/export", headers=headers)
     assert "limit on exports: 1 in" in assert_problem(response, 429)["detail"]
     assert int(response.headers["Retry-After"]) > 0
+
+
+@pytest.fixture
+def temporary_files(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    """The temporary files the export makes, kept track of, in a directory of their own."""
+    made: list = []
+    real = tempfile.TemporaryFile
+
+    def tracked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr("app.notes.transfer.tempfile.TemporaryFile", tracked)
+    return made, tmp_path
+
+
+@pytest.mark.parametrize("path", [f"{API}/export", "/account/export"])
+def test_the_export_is_sent_from_a_temporary_file_that_is_gone_after_the_response(
+    client, headers, logged_in, temporary_files, path
+):
+    made, directory = temporary_files
+    _create(client, headers, title="Ein Tag", content="Käse 🧀")
+    response = client.get(path, headers=headers if path.startswith(API) else {}, buffered=False)
+    assert response.status_code == 200
+    assert response.is_streamed  # a file handed to the server (sendfile), not bytes built in memory
+    archive = made[0]
+    assert not archive.closed
+    body = response.get_data()
+    assert int(response.headers["Content-Length"]) == len(body)
+    assert response.headers["Content-Disposition"] == 'attachment; filename="notes-export.zip"'
+    assert zipfile.ZipFile(io.BytesIO(body)).namelist()[-1] == "notes.json"
+    response.close()
+    assert all(f.closed for f in made)  # the zip, and notes.json's scratch file
+    assert list(directory.iterdir()) == []
+
+
+def test_a_refused_export_makes_no_file(app, client, headers, temporary_files):
+    made, _ = temporary_files
+    app.config["EXPORTS_PER_WINDOW"] = 1
+    client.get(f"{API}/export", headers=headers).close()
+    before = len(made)
+    assert_problem(client.get(f"{API}/export", headers=headers), 429)
+    assert len(made) == before

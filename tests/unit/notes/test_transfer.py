@@ -14,6 +14,8 @@ import yaml
 from sqlalchemy.exc import SAWarning
 
 from app.models import Note, Tag, db
+from app.notes import transfer
+from app.notes.service import update_note
 from app.notes.tags import assign_tags
 from app.notes.transfer import ImportError_, export_zip, import_zip
 
@@ -148,8 +150,8 @@ def test_bad_archives_import_nothing(user, data, message):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
 
 
-def test_a_zip_bomb_is_refused_before_it_is_expanded(user, monkeypatch):
-    monkeypatch.setattr("app.notes.transfer.MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+def test_a_zip_bomb_is_refused_before_it_is_expanded(app, user):
+    app.config["IMPORT_MAX_BYTES"] = 256 * 1024  # the text may expand to five times that
     data = _bomb()
     assert len(data) < 100_000  # 5 MiB of zeros in a small file
     with pytest.raises(ImportError_, match="zip bomb"):
@@ -165,15 +167,15 @@ def test_a_damaged_archive_is_refused(user):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
-def test_a_markdown_zip_bomb_is_refused_too(user, monkeypatch):
-    monkeypatch.setattr("app.notes.transfer.MAX_UNCOMPRESSED_BYTES", 1024 * 1024)
+def test_a_markdown_zip_bomb_is_refused_too(app, user):
+    app.config["IMPORT_MAX_BYTES"] = 256 * 1024
     with pytest.raises(ImportError_, match="zip bomb"):
         import_zip(user, _zip({"a.md": "fine", "b.md": "x" * (2 * 1024 * 1024)}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
 
 
-def test_an_archive_over_the_size_limit_is_refused(user, monkeypatch, app):
-    monkeypatch.setattr("app.notes.transfer.MAX_ARCHIVE_BYTES", 100)
+def test_an_archive_over_the_size_limit_is_refused(user, app):
+    app.config["IMPORT_MAX_BYTES"] = 100
     app.config["ATTACHMENT_QUOTA_BYTES"] = 0  # the archive may be larger by a full quota of files
     with pytest.raises(ImportError_, match="larger than"):
         import_zip(user, _zip({"notes.json": _index([GOOD] * 5)}))
@@ -266,3 +268,133 @@ def test_a_bad_revision_imports_nothing(user, revisions, message):
     with pytest.raises(ImportError_, match=message):
         import_zip(user, _zip({"notes.json": _index([GOOD, {**GOOD, "revisions": revisions}])}))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def _tricky_notebook(factory, user) -> None:  # type: ignore[no-untyped-def]
+    """Notes whose order and file names test the export's batches: ties on the time broken by
+    title and text in code point order, and one day's names clashing across batches."""
+    same = T0 + timedelta(days=1)
+    titles = ["b", "B", "é", "a", "Z", "ä", "a", "Groceries", "Groceries", "groceries!", "Groceries"]
+    for n, title in enumerate(titles):
+        note = factory.note(user, title=title, content=f"text {len(titles) - n}", pinned=n % 2 == 0)
+        note.created_at = same
+        note.updated_at = same + timedelta(minutes=n)
+        if n % 3 == 0:
+            assign_tags(note, ["t", title])
+    db.session.commit()
+    for note in db.session.scalars(sa.select(Note).where(Note.owner_id == user.id, Note.title.in_(["b", "Z"]))):
+        update_note(note, {"content": f"{note.content}, edited"})  # a history, in its batch
+
+
+def test_an_export_of_more_notes_than_a_batch_is_whole_and_the_same(factory, user, notebook, monkeypatch):
+    _tricky_notebook(factory, user)
+    whole = export_zip(user)
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 2)
+    assert export_zip(user) == whole
+    archive = zipfile.ZipFile(io.BytesIO(whole))
+    index = json.loads(archive.read("notes.json"))
+    assert len(index["notes"]) == 16 == len([n for n in archive.namelist() if n.endswith(".md")])
+    # In the order the export always had: time, then title and text by code point.
+    keys = [(r["created_at"], r["title"], r["content"]) for r in index["notes"]]
+    assert keys == sorted(keys)
+    # Same-day notes of one title get -2, -3... whichever batch they fall in.
+    day = [n for n in archive.namelist() if n.startswith("notes/2026-03-02-groceries")]
+    assert set(day) == {f"notes/2026-03-02-groceries{s}.md" for s in ("", "-2", "-3", "-4")}
+    assert sum(len(r.get("revisions", [])) for r in index["notes"]) >= 2
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_notes_json_is_the_whole_index_dumped_at_once(factory, user, count, monkeypatch):
+    monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 2)
+    for n in range(count):
+        factory.note(user, title=f"n{n} «ü»", content='quote " and \\ and\nnewline')
+    raw = zipfile.ZipFile(io.BytesIO(export_zip(user))).read("notes.json").decode()
+    assert raw == json.dumps(json.loads(raw), ensure_ascii=False, indent=2) + "\n"
+    assert len(json.loads(raw)["notes"]) == count
+
+
+def test_the_number_of_notes_an_import_may_hold_is_a_setting(app, factory, user):
+    archive = _zip({"notes.json": _index([GOOD] * 3)})
+    app.config["IMPORT_MAX_NOTES"] = 2
+    with pytest.raises(ImportError_, match="at most 2 notes"):
+        import_zip(user, archive)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    app.config["IMPORT_MAX_NOTES"] = 3
+    assert import_zip(user, archive).count == 3
+
+
+def test_an_import_may_have_twice_as_many_entries_as_notes(app, user):
+    app.config["IMPORT_MAX_NOTES"] = 1
+    archive = _zip({"notes.json": _index([GOOD]), "notes/a.md": "a", "notes/b.md": "b"})
+    with pytest.raises(ImportError_, match="more than 2 files"):
+        import_zip(user, archive)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+
+
+def test_an_import_of_more_notes_than_a_batch_comes_back_whole(factory, user, notebook, monkeypatch):
+    _tricky_notebook(factory, user)
+    first = export_zip(user)
+    monkeypatch.setattr("app.notes.transfer.IMPORT_BATCH", 3)
+    newcomer = factory.user("newcomer@example.com")
+    assert import_zip(newcomer, io.BytesIO(first)).count == 16  # a file, as the views pass it
+    assert _snapshot(newcomer) == _snapshot(user)
+    assert export_zip(newcomer) == first
+
+
+def test_a_failure_in_a_later_batch_rolls_back_the_earlier_ones(user, monkeypatch):
+    monkeypatch.setattr("app.notes.transfer.IMPORT_BATCH", 2)
+    real = transfer._link_tags
+    calls = []
+
+    def fail_second(pairs):  # type: ignore[no-untyped-def]
+        calls.append(len(pairs))
+        if len(calls) == 2:
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 4
+            raise RuntimeError("disk full")
+        real(pairs)
+
+    monkeypatch.setattr("app.notes.transfer._link_tags", fail_second)
+    with pytest.raises(RuntimeError):
+        import_zip(user, _zip({"notes.json": _index([{**GOOD, "tags": ["new"]}] * 5)}))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Tag)) == 0
+
+
+def test_an_upload_is_spooled_to_disk_up_to_one_byte_past_the_limit(app):
+    app.config["IMPORT_MAX_BYTES"], app.config["ATTACHMENT_QUOTA_BYTES"] = 1000, 0
+    with transfer.spool_upload(io.BytesIO(b"x" * 5000)) as spooled:
+        assert spooled.fileno() >= 0 and spooled.read() == b"x" * 1001
+    with transfer.spool_upload(io.BytesIO(b"zip")) as spooled:
+        assert spooled.read() == b"zip"
+
+
+FRONT_TEXT = [
+    *("a", "Yes", "yes", "NO", "on", "Off", "null", "Null", "~", "y", "N", "true", "False", "Groceries", "Buy  milk"),
+    *("Buy milk ", " Buy", "Plan: later", "Plan #2", "# heading", "- item", "'quoted'", '"dq"', "2026-01-01", "12"),
+    *("0x1F", ".inf", "1e3", "Ünïcödé", "日记 ✨", "a\tb", "x" * 200, "Release v2 0", "Z9", "a b c d", "@home", "%x"),
+    *("!tag", "&anchor", "*alias", "|", ">", "?", "[x]", "{y}", "a,b", "<<", "="),
+]
+
+
+def test_the_front_matter_is_what_yaml_writes(user):
+    import random
+
+    import yaml
+
+    rng = random.Random(17)
+    times = ["2026-03-01T09:30:15.123456+00:00", "2026-03-01T09:30:15+00:00", "2026-03-01T09:30:15.123456+02:00",
+             "2026-03-01 09:30:15+00:00"]  # fmt: skip
+    alphabet = "aAzZ09 :#-'\"\\\n\t.,!?@&*|>%é日✨\u2028\x85"
+    texts = FRONT_TEXT + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(1500)]
+    for n, title in enumerate(texts):
+        front = {
+            "title": title,
+            "tags": rng.sample(FRONT_TEXT, rng.randint(0, 3)),
+            "pinned": n % 2 == 0,
+            "archived": n % 3 == 0,
+            "created_at": rng.choice(times),
+            "updated_at": rng.choice(times),
+        }
+        if n % 5 == 0:
+            front["deleted_at"] = rng.choice(times)
+        assert transfer._front_matter(front) == yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)

@@ -8,7 +8,6 @@ import time
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -30,7 +29,8 @@ from ..extensions import login_manager
 from ..http.forms import EmptyForm
 from ..http.limits import body_limit
 from ..http.security import is_safe_next
-from ..notes.transfer import ImportError_, archive_limit, export_zip, import_zip
+from ..notes.downloads import send_export
+from ..notes.transfer import ImportError_, archive_limit, export_file, import_zip
 from . import audit, twofactor
 from .forms import (
     ChangePasswordForm,
@@ -599,11 +599,7 @@ def delete() -> ResponseReturnValue:
 @login_required
 def export() -> ResponseReturnValue:
     """Download every note as a zip (Markdown files plus notes.json)."""
-    return Response(
-        export_zip(current_user),
-        mimetype="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
-    )
+    return send_export(export_file(current_user))
 
 
 @account.post("/import")
@@ -614,7 +610,8 @@ def import_notes() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _settings(400, import_form=form)
     try:
-        result = import_zip(current_user, form.archive.data.read(archive_limit() + 1))
+        # The form's file as werkzeug kept it (on disk when large), never read into memory here.
+        result = import_zip(current_user, form.archive.data.stream)
     except ImportError_ as exc:
         form.archive.errors = [str(exc)]
         return _settings(400, import_form=form)

@@ -3,6 +3,7 @@ delete forever, revisions, shares, attachments), /api/v1/tags, /api/v1/export an
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Response, abort, current_app, g, jsonify, request, url_for
@@ -25,7 +26,7 @@ from .attachments import (
     note_attachments,
     upload_body_limit,
 )
-from .downloads import send_attachment
+from .downloads import send_attachment, send_export
 from .history import Editor, get_revision, list_revisions, session_client, token_client
 from .models import Attachment, Note
 from .rules import TITLE_PATTERN, TagError, clean_tag_list
@@ -64,7 +65,7 @@ from .service import (
 )
 from .sharing import create_share, note_shares, revoke_share, user_shares
 from .tags import rename_tag, tag_counts
-from .transfer import ImportError_, archive_limit, export_zip, import_zip
+from .transfer import ImportError_, archive_limit, export_file, import_zip, spool_upload
 
 NOTE_ITEM = "/api/v1/notes/{note_id}"
 NOTE_LINKS = id_links(
@@ -495,11 +496,7 @@ def export() -> Any:
     One Markdown file per note with YAML front matter, and notes.json with
     everything, which /import reads.
     """
-    return Response(
-        export_zip(api_user()),
-        mimetype=ZIP,
-        headers={"Content-Disposition": 'attachment; filename="notes-export.zip"'},
-    )
+    return send_export(export_file(api_user()))
 
 
 @bp.route("/import", methods=["POST"])
@@ -524,8 +521,11 @@ def import_notes() -> Any:
     """Add the notes of an upload (the raw body), all or nothing: a Notes export zip, a zip of
     Markdown files (YAML front matter or #hashtags), a Google Keep Takeout zip, memos' ListMemos
     JSON, or an Evernote .enex."""
+    # Read from disk rather than memory, unless an Idempotency-Key had the body read already.
+    upload = io.BytesIO(request.get_data(cache=False)) if deferred() else spool_upload(request.stream)
     try:
-        result = import_zip(api_owner(), request.get_data(cache=False), commit=not deferred())
+        with upload:
+            result = import_zip(api_owner(), upload, commit=not deferred())
     except ImportError_ as exc:
         abort(422, str(exc))
     return {"imported": result.count, "source": result.source, "skipped": result.skipped}, 201

@@ -11,7 +11,9 @@ on the embedded default Flask sends it.
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from typing import IO
 from urllib.parse import quote
 
 from flask import Response, current_app, send_file
@@ -52,4 +54,17 @@ def send_attachment(attachment: Attachment, *, cache_control: str = "private, ma
     response.headers["Cache-Control"] = cache_control
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_CSP
+    return response
+
+
+def send_export(archive: IO[bytes]) -> Response:
+    """An export's zip (``transfer.export_file``) as a download with its Content-Length.
+
+    The response owns ``archive`` and closes it, deleting it, once sent or abandoned; under
+    gunicorn the bytes go out with sendfile, never through the worker's memory.
+    """
+    size = os.fstat(archive.fileno()).st_size
+    response = send_file(archive, mimetype="application/zip", conditional=False, etag=False, max_age=None)
+    response.content_length = size
+    response.headers["Content-Disposition"] = 'attachment; filename="notes-export.zip"'
     return response

@@ -14,16 +14,20 @@ note in one transaction: it never leaves half an import behind.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import IO, Any, cast
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -48,17 +52,43 @@ FORMAT = "notes-export"
 FORMAT_VERSION = 1
 INDEX_NAME = "notes.json"
 FILES_DIR = "files/"
-# For the notes themselves; an archive may be larger by what the user's
-# attachments may hold (ATTACHMENT_QUOTA_BYTES): archive_limit().
-MAX_ARCHIVE_BYTES = 20 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_ENTRIES = 20_000
-MAX_NOTES = 10_000
+# An import's limits come from the settings IMPORT_MAX_NOTES and IMPORT_MAX_MB
+# (app/config.py); the number of entries and what the text may expand to follow.
+ENTRIES_PER_NOTE = 2  # a Markdown file each, and room for as many files
+EXPANSION = 5  # what an archive's text may expand to, times the archive's allowance
+
+
+def max_notes() -> int:
+    """The most notes one import may hold (IMPORT_MAX_NOTES)."""
+    return int(current_app.config["IMPORT_MAX_NOTES"])
+
+
+def max_entries() -> int:
+    """The most entries an import's zip may have."""
+    return ENTRIES_PER_NOTE * max_notes()
+
+
+def max_expanded() -> int:
+    """What the text of an import's zip may expand to, in bytes, files aside."""
+    return EXPANSION * int(current_app.config["IMPORT_MAX_BYTES"])
 
 
 def archive_limit() -> int:
-    """The largest upload an import takes: the notes' allowance and a full quota of files."""
-    return MAX_ARCHIVE_BYTES + int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
+    """The largest upload an import takes: the notes' allowance (IMPORT_MAX_MB) and a full quota of files."""
+    return int(current_app.config["IMPORT_MAX_BYTES"]) + int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
+
+
+def spool_upload(stream: IO[bytes]) -> IO[bytes]:
+    """``stream`` copied into a temporary file (deleted when closed), read from its start, so that
+    an import reads the upload from disk rather than holding it in memory. It stops one byte
+    past archive_limit(): the import then refuses it as too large."""
+    spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    left = archive_limit() + 1
+    while left > 0 and (chunk := stream.read(min(left, 1024 * 1024))):
+        spooled.write(chunk)
+        left -= len(chunk)
+    spooled.seek(0)
+    return spooled
 
 
 class ImportError_(ValueError):
@@ -75,50 +105,172 @@ def _markdown_file(record: dict[str, Any]) -> str:
     front = {k: record[k] for k in ("title", "tags", "pinned", "archived", "created_at", "updated_at")}
     if record["deleted_at"]:
         front["deleted_at"] = record["deleted_at"]
-    header = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
-    return f"---\n{header}---\n\n{record['content']}"
+    return f"---\n{_front_matter(front)}---\n\n{record['content']}"
+
+
+def _yaml(front: dict[str, Any]) -> str:
+    return yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+
+
+# PyYAML's emitter was most of an export's time (docs/performance.md). A top-level
+# mapping is its entries one after the other, so each entry is written alone, and
+# the common shapes without PyYAML, exactly as it writes them: a time as an ISO
+# string in UTC, quoted (it would read as a timestamp); a flag; a title of letters,
+# digits and single spaces that no YAML reader takes for anything but a string.
+# tests/unit/notes/test_transfer.py checks them against yaml.safe_dump.
+_ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?\+00:00")
+_PLAIN = re.compile(r"[A-Za-z](?:[A-Za-z0-9]| (?=[A-Za-z0-9]))*")
+_RESERVED = frozenset({"yes", "no", "true", "false", "on", "off", "null", "y", "n"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _tags_entry(tags: tuple[str, ...]) -> str:
+    return _yaml({"tags": list(tags)})
+
+
+def _front_matter(front: dict[str, Any]) -> str:
+    """``yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)``, faster."""
+    parts = []
+    for key, value in front.items():
+        if isinstance(value, bool):
+            parts.append(f"{key}: {'true' if value else 'false'}\n")
+        elif key == "tags":
+            parts.append(_tags_entry(tuple(value)))
+        elif isinstance(value, str) and (
+            (key != "title" and _ISO_UTC.fullmatch(value))
+            or (key == "title" and _PLAIN.fullmatch(value) and value.lower() not in _RESERVED)
+        ):
+            parts.append(f"{key}: '{value}'\n" if key != "title" else f"{key}: {value}\n")
+        else:
+            parts.append(_yaml({key: value}))
+    return "".join(parts)
+
+
+def export_file(user: User) -> IO[bytes]:
+    """All of ``user``'s notes (live, archived and trashed) as a zip in a temporary file, read
+    from its start. The file has no name on disk: closing it (the response does) deletes it.
+
+    Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW,
+    before anything is read; an error while writing closes (deletes) the file and propagates.
+    """
+    owner_id = user.id  # before spending commits, which would have it read again
+    _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it: the response does)
+    try:
+        _write_export(owner_id, out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
 
 
 def export_zip(user: User) -> bytes:
-    """All of ``user``'s notes (live, archived and trashed) as zip bytes.
+    """``export_file``'s zip as bytes, whole in memory: for callers that want the archive
+    itself (tests, the CLI), never for a response. Fails as export_file does."""
+    with export_file(user) as fh:
+        return fh.read()
 
-    Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW.
+
+# Notes read at a time by an export: its memory stays that of one batch,
+# whatever the account holds, and its statements grow by a few per batch.
+EXPORT_BATCH = 500
+_INDEX_HEAD = f'{{\n  "format": {json.dumps(FORMAT)},\n  "version": {FORMAT_VERSION},\n  "notes": ['
+_INDEX_ITEM = "\n    "
+
+
+def _write_export(owner_id: int, out: IO[bytes]) -> None:
+    """Write the zip of the notes of ``owner_id`` into ``out``, batch by batch.
+
+    The entries come in the order one whole-in-memory pass gave (every file, then every
+    Markdown file, then notes.json), so the bytes are the same: notes.json, which follows
+    every Markdown file, goes to a second temporary file as the batches pass and is copied
+    into the zip at the end; it is the text ``json.dumps(index, ensure_ascii=False, indent=2)``
+    of the whole index, written a note at a time.
     """
-    _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
-    notes = sorted(user.notes, key=lambda n: (n.created_at, n.title, n.content))
-    records = [export_record(note) for note in notes]
-    # Each note's history, oldest first, in notes.json only (the Markdown files
-    # hold the notes as they are): one query for all of them.
-    history: dict[int, list[dict[str, Any]]] = {}
-    revisions = sa.select(NoteRevision).join(Note, Note.id == NoteRevision.note_id).where(Note.owner_id == user.id)
-    for revision in db.session.scalars(revisions.order_by(NoteRevision.note_id, NoteRevision.id)):
-        history.setdefault(revision.note_id, []).append(revision_record(revision))
-    for note, record in zip(notes, records, strict=True):
-        if note.id in history:
-            record["revisions"] = history[note.id]
+    order = _export_order(owner_id)
+    files = _attachments_by_note(owner_id)
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        tempfile.TemporaryFile() as index,
+    ):
+        kept: dict[int, list[dict[str, Any]]] = {}
+        for note_id in order:
+            if note_id in files:
+                records = _export_files(archive, files.pop(note_id))
+                if records:
+                    kept[note_id] = records
+        index.write(_INDEX_HEAD.encode())
+        latest = datetime(2000, 1, 1, tzinfo=UTC)
+        # Two notes' file names can only clash on the same day (the name starts with
+        # it), and the notes come by date: the names of one day are enough to remember.
+        day, used = "", set[str]()
+        first = True
+        for start in range(0, len(order), EXPORT_BATCH):
+            batch = order[start : start + EXPORT_BATCH]
+            notes, history = _export_batch(batch)
+            for note in notes:
+                record = export_record(note)
+                if note.id in history:
+                    record["revisions"] = history[note.id]
+                if note.id in kept:
+                    record["attachments"] = kept[note.id]
+                date = f"{note.created_at.astimezone(UTC):%Y-%m-%d}"
+                if date != day:
+                    day, used = date, set()
+                base = f"notes/{date}-{_slug(note.title)}"
+                name, n = f"{base}.md", 1
+                while name in used:
+                    n += 1
+                    name = f"{base}-{n}.md"
+                used.add(name)
+                archive.writestr(_entry(name, note.updated_at), _markdown_file(_linked_to_files(record)))
+                text = json.dumps(record, ensure_ascii=False, indent=2).replace("\n", _INDEX_ITEM)
+                index.write(("" if first else ",").encode() + (_INDEX_ITEM + text).encode())
+                latest = note.updated_at if first else max(latest, note.updated_at)
+                first = False
+                db.session.expunge(note)
+        index.write(("\n  ]\n}\n" if order else "]\n}\n").encode())
+        info = _entry(INDEX_NAME, latest)
+        # What writestr would have set: it decides whether the entry needs zip64.
+        info.file_size = index.tell()
+        index.seek(0)
+        with archive.open(info, "w") as entry:
+            shutil.copyfileobj(index, entry, 1024 * 1024)
+
+
+def _export_order(owner_id: int) -> list[int]:
+    """The ids of the notes of ``owner_id`` in the export's order: by creation, then title and
+    text in code point order (Python's, which Postgres gives under the "C" collation and
+    SQLite always), then id."""
+    texts: list[Any] = [Note.title, Note.content]
+    if db.session.get_bind().dialect.name == "postgresql":
+        texts = [sa.collate(column, "C") for column in texts]
+    statement = sa.select(Note.id).where(Note.owner_id == owner_id).order_by(Note.created_at, *texts, Note.id)
+    return list(db.session.scalars(statement))
+
+
+def _attachments_by_note(owner_id: int) -> dict[int, list[Attachment]]:
+    """Every file of ``owner_id``, by note, oldest first (their rows are few: the quota bounds them)."""
     files: dict[int, list[Attachment]] = {}
-    attachments = sa.select(Attachment).where(Attachment.owner_id == user.id).order_by(Attachment.id)
+    attachments = sa.select(Attachment).where(Attachment.owner_id == owner_id).order_by(Attachment.id)
     for attachment in db.session.scalars(attachments):
         files.setdefault(attachment.note_id, []).append(attachment)
-    buffer = io.BytesIO()
-    used: set[str] = set()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for note, record in zip(notes, records, strict=True):
-            kept = _export_files(archive, files.get(note.id, []))
-            if kept:
-                record["attachments"] = kept
-        for note, record in zip(notes, records, strict=True):
-            base = f"notes/{note.created_at.astimezone(UTC):%Y-%m-%d}-{_slug(note.title)}"
-            name, n = f"{base}.md", 1
-            while name in used:
-                n += 1
-                name = f"{base}-{n}.md"
-            used.add(name)
-            archive.writestr(_entry(name, note.updated_at), _markdown_file(_linked_to_files(record)))
-        index = {"format": FORMAT, "version": FORMAT_VERSION, "notes": records}
-        latest = max((n.updated_at for n in notes), default=datetime(2000, 1, 1, tzinfo=UTC))
-        archive.writestr(_entry(INDEX_NAME, latest), json.dumps(index, ensure_ascii=False, indent=2) + "\n")
-    return buffer.getvalue()
+    return files
+
+
+def _export_batch(ids: list[int]) -> tuple[list[Note], dict[int, list[dict[str, Any]]]]:
+    """The notes ``ids`` (with their tags), in that order, and the history of each, oldest
+    first: three statements, however many notes. The revisions leave the session at once;
+    the caller expunges the notes."""
+    position = {note_id: n for n, note_id in enumerate(ids)}
+    notes = sorted(db.session.scalars(sa.select(Note).where(Note.id.in_(ids))), key=lambda n: position[n.id])
+    history: dict[int, list[dict[str, Any]]] = {}
+    revisions = sa.select(NoteRevision).where(NoteRevision.note_id.in_(ids))
+    for revision in db.session.scalars(revisions.order_by(NoteRevision.note_id, NoteRevision.id)):
+        history.setdefault(revision.note_id, []).append(revision_record(revision))
+        db.session.expunge(revision)
+    return notes, history
 
 
 def _file_path(attachment: Attachment) -> str:
@@ -181,9 +333,14 @@ class Imported:
     skipped: list[str] = dataclasses.field(default_factory=list)
 
 
-def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
+# Notes written per statement by an import (all in one transaction).
+IMPORT_BATCH = 1000
+
+
+def import_zip(user: Owner, data: bytes | IO[bytes], *, commit: bool = True) -> Imported:
     """Recreate the notes of an export zip, or of another app's export
-    (app.notes.importers), for ``user``; all of them or none.
+    (app.notes.importers), for ``user``; all of them or none. ``data`` is the
+    upload's bytes or a seekable file of them (``spool_upload``), which the caller closes.
 
     Raises ImportError_ (nothing written) for anything but a sound upload:
     no format Notes knows, too large, a zip bomb, unsafe paths, bad encoding,
@@ -213,22 +370,28 @@ def import_zip(user: Owner, data: bytes, *, commit: bool = True) -> Imported:
     try:
         spend(**use, commit=False)
         tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
-        note_ids = _insert_notes(rows)
-        _set_versions(note_ids, rows)
-        _insert_revisions(
-            [
-                {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
-                for note_id, record in zip(note_ids, records, strict=True)
-                for revision in record.get("revisions") or []
-            ]
-        )
-        _link_tags(
-            [
-                {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
-                for note_id, record in zip(note_ids, records, strict=True)
-                for name in record["tags"]
-            ]
-        )
+        note_ids: list[int] = []
+        # In batches: a statement's parameters for a few notes at a time rather than
+        # for the whole archive at once, all in the one transaction.
+        for start in range(0, len(rows), IMPORT_BATCH):
+            batch = slice(start, start + IMPORT_BATCH)
+            ids = _insert_notes(rows[batch])
+            _set_versions(ids, rows[batch])
+            _insert_revisions(
+                [
+                    {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
+                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for revision in record.get("revisions") or []
+                ]
+            )
+            _link_tags(
+                [
+                    {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
+                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for name in record["tags"]
+                ]
+            )
+            note_ids.extend(ids)
         _insert_files(user, note_ids, files)
         if commit:
             db.session.commit()
@@ -362,12 +525,12 @@ NOT_KNOWN = (
 
 
 class _EntryReader:
-    """Reads a zip's entries within ``limit`` bytes in all (MAX_UNCOMPRESSED_BYTES unless told),
+    """Reads a zip's entries within ``limit`` bytes in all (max_expanded() unless told),
     whatever their sizes claim."""
 
     def __init__(self, limit: int | None = None) -> None:
         self.total = 0
-        self.limit = MAX_UNCOMPRESSED_BYTES if limit is None else limit
+        self.limit = max_expanded() if limit is None else limit
 
     def __call__(self, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
         budget = self.limit - self.total
@@ -392,15 +555,19 @@ def _too_expanded(limit: int) -> str:
     return f"The archive expands to more than {mebibytes(limit)} (a zip bomb?)."
 
 
-def _read_upload(data: bytes) -> Source:
-    """The notes of an upload, whichever format it is in; ImportError_ when none fits."""
-    if len(data) > archive_limit():
+def _read_upload(data: bytes | IO[bytes]) -> Source:
+    """The notes of an upload (its bytes, or a seekable file of them), whichever format it is in;
+    ImportError_ when none fits."""
+    upload = io.BytesIO(data) if isinstance(data, bytes) else data
+    if upload.seek(0, io.SEEK_END) > archive_limit():
         raise ImportError_(f"The file is larger than {mebibytes(archive_limit())}.")
+    upload.seek(0)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(upload)
     except zipfile.BadZipFile:
+        upload.seek(0)
         try:
-            source = foreign_file(data)
+            source = foreign_file(upload.read())
         except ImportProblem as exc:
             raise ImportError_(str(exc)) from exc
         if source is None:
@@ -408,8 +575,8 @@ def _read_upload(data: bytes) -> Source:
         return _within_limit(source)
     with archive:
         entries = archive.infolist()
-        if len(entries) > MAX_ENTRIES:
-            raise ImportError_(f"The archive has more than {MAX_ENTRIES} files.")
+        if len(entries) > max_entries():
+            raise ImportError_(f"The archive has more than {max_entries()} files.")
         # Attachments (files/...) have a budget of their own: the quota.
         quota = int(current_app.config["ATTACHMENT_QUOTA_BYTES"])
         text = files = 0
@@ -422,13 +589,13 @@ def _read_upload(data: bytes) -> Source:
         # A zip bomb packs a huge expansion into a small file: refuse by the
         # declared sizes before expanding anything, and below read no more
         # than the limit in case the declaration lies.
-        if text > MAX_UNCOMPRESSED_BYTES:
-            raise ImportError_(_too_expanded(MAX_UNCOMPRESSED_BYTES))
+        if text > max_expanded():
+            raise ImportError_(_too_expanded(max_expanded()))
         if files > quota:
             raise ImportError_(f"The archive's files come to more than your attachment quota ({mebibytes(quota)}).")
         read = _EntryReader()
         if INDEX_NAME in archive.namelist():
-            records = _export_records(read(archive, archive.getinfo(INDEX_NAME)))
+            records = _export_records(lambda: read(archive, archive.getinfo(INDEX_NAME)))
             _read_files(archive, _EntryReader(quota), records)
             return _within_limit(Source("a Notes export", records))
         source = foreign_zip(archive, read)
@@ -454,17 +621,20 @@ def _read_files(archive: zipfile.ZipFile, read: _EntryReader, records: list[Any]
 
 
 def _within_limit(source: Source) -> Source:
-    if len(source.records) > MAX_NOTES:
-        raise ImportError_(f"An import can hold at most {MAX_NOTES} notes.")
+    if len(source.records) > max_notes():
+        raise ImportError_(f"An import can hold at most {max_notes()} notes.")
     return source
 
 
-def _export_records(raw: bytes) -> list[dict[str, Any]]:
-    """The notes of a Notes export's notes.json."""
+def _export_records(read_index: Callable[[], bytes]) -> list[dict[str, Any]]:
+    """The notes of a Notes export's notes.json, given how to read it. Its bytes are let go
+    once decoded, and its text once parsed: never all three at once."""
     try:
-        index = jsonbody.loads(raw.decode("utf-8"))
+        text = read_index().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ImportError_(f"{INDEX_NAME} is not UTF-8 text.") from exc
+    try:
+        index = jsonbody.loads(text)
     except UnusableJSON as exc:
         raise ImportError_(f"{INDEX_NAME} cannot be imported: {exc.reason}") from exc
     except json.JSONDecodeError as exc:

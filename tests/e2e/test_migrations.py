@@ -510,3 +510,43 @@ def test_0017_tag_counts_on_postgres_up_and_down(fresh_database: Callable[[], An
         finally:
             engine.dispose()
             dispose(app)
+
+
+def test_0018_counts_tag_links_per_statement_and_back(fresh_database: Callable[[], Any]) -> None:
+    """The statement-level triggers keep the counts 0017's row-level one kept, and give way to it again."""
+    with fresh_database() as url:
+        app = create_app(e2e_config(url))
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        triggers = sa.text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'note_tags'::regclass AND tgname LIKE '%count%'"
+        )
+        count = sa.text("SELECT note_count FROM tags WHERE id = 1")
+        try:
+            _flask_db(app, "upgrade", "0017")
+            _user_with_two_notes(engine)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO tags (id, owner_id, name, name_key, created_at) VALUES (1, 1, 'a', 'a', now())"
+                    )
+                )
+                conn.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (1, 1)"))
+            _flask_db(app, "upgrade", "0018")
+            with engine.begin() as conn:
+                assert sorted(conn.execute(triggers).scalars()) == [
+                    "note_tags_count_delete",
+                    "note_tags_count_insert",
+                    "note_tags_count_update",
+                ]
+                assert conn.execute(count).scalar() == 1
+                conn.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (2, 1)"))
+                assert conn.execute(count).scalar() == 2
+            _flask_db(app, "downgrade", "0017")
+            with engine.begin() as conn:
+                assert list(conn.execute(triggers).scalars()) == ["note_tags_count"]
+                conn.execute(sa.text("DELETE FROM note_tags WHERE note_id = 2"))
+                assert conn.execute(count).scalar() == 1
+            _flask_db(app, "upgrade")
+        finally:
+            engine.dispose()
+            dispose(app)

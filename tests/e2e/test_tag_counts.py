@@ -7,11 +7,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from tests.helpers.data import Factory
 from tests.helpers.tag_counts import assert_counts_true, shown
 
 from app.models import Note, User, db, utcnow
+from app.notes.models import note_tags
 from app.notes.service import create_note, purge_expired_trash, purge_note, restore_note, trash_note, update_note
 from app.notes.tags import rename_tag
 from app.notes.transfer import export_zip, import_zip
@@ -82,3 +84,18 @@ def test_concurrent_saves_of_one_users_notes_keep_the_count(committed_app: Calla
         user = db.session.get(User, user_id)
         assert shown(user)["shared"] == len(ids)
         assert_counts_true(user)
+
+
+def test_a_bulk_insert_of_links_updates_each_tag_once(app: Flask, factory: Factory) -> None:
+    """One statement's links are counted once per tag, not once per link (app/notes/tag_counts.py):
+    per link, an import's tag rows grew chains of versions that every later update walked."""
+    user = factory.user("dora@example.com")
+    notes = [create_note(user, f"N{n}", tags=["a", "b", "c"] if n == 0 else []) for n in range(300)]
+    tags = {t.name: t.id for t in notes[0].tags}
+    updates = sa.text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tags'")
+    before = db.session.execute(updates).scalar()
+    links = [{"note_id": note.id, "tag_id": tags[name]} for note in notes[1:] for name in ("a", "b")]
+    db.session.execute(sa.insert(note_tags).values(links))  # one INSERT of 598 rows
+    assert db.session.execute(updates).scalar() - before <= len(tags)
+    assert shown(user) == {"a": 300, "b": 300, "c": 1}
+    assert_counts_true(user)

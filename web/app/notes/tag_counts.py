@@ -14,8 +14,9 @@ account):
   note_tags rows then go by cascade, and no longer find a live note),
   unless it goes with its account, whose tags go too.
 
-The same rules in PostgreSQL (plpgsql) and SQLite; migration 0017 holds the
-same statements for databases built by `flask db upgrade`, and
+The same rules in PostgreSQL (plpgsql; the links once per statement) and
+SQLite (once per row); migrations 0017 and 0018 hold the same statements for
+databases built by `flask db upgrade`, and
 ``db.create_all()`` gets them from ``init_app``.
 tests/integration/notes/test_tag_counts.py and tests/e2e/test_tag_counts.py
 check that the counts equal a recount after every kind of write.
@@ -27,21 +28,35 @@ import sqlalchemy as sa
 
 from .models import note_tags
 
+# PostgreSQL counts the links a statement added or removed once per
+# statement, from its transition tables: a row-level trigger updated the
+# same few tag rows once per link, and an import of 100,000 notes made each
+# of those rows a chain of thousands of versions within its transaction,
+# every update walking the chain (150 s; docs/performance.md).
 POSTGRES_DDL = [
     """CREATE FUNCTION notes_count_tag_links() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
-    UPDATE tags SET note_count = note_count - 1
-     WHERE id = OLD.tag_id AND EXISTS (SELECT 1 FROM notes WHERE id = OLD.note_id AND deleted_at IS NULL);
+    UPDATE tags SET note_count = note_count - gone.n
+      FROM (SELECT removed.tag_id, count(*) AS n FROM removed JOIN notes ON notes.id = removed.note_id
+             WHERE notes.deleted_at IS NULL GROUP BY removed.tag_id) AS gone
+     WHERE tags.id = gone.tag_id;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    UPDATE tags SET note_count = note_count + 1
-     WHERE id = NEW.tag_id AND EXISTS (SELECT 1 FROM notes WHERE id = NEW.note_id AND deleted_at IS NULL);
+    UPDATE tags SET note_count = note_count + came.n
+      FROM (SELECT added.tag_id, count(*) AS n FROM added JOIN notes ON notes.id = added.note_id
+             WHERE notes.deleted_at IS NULL GROUP BY added.tag_id) AS came
+     WHERE tags.id = came.tag_id;
   END IF;
   RETURN NULL;
 END $$""",
-    "CREATE TRIGGER note_tags_count AFTER INSERT OR UPDATE OR DELETE ON note_tags "
-    "FOR EACH ROW EXECUTE FUNCTION notes_count_tag_links()",
+    # A trigger with transition tables has one event.
+    "CREATE TRIGGER note_tags_count_insert AFTER INSERT ON note_tags REFERENCING NEW TABLE AS added "
+    "FOR EACH STATEMENT EXECUTE FUNCTION notes_count_tag_links()",
+    "CREATE TRIGGER note_tags_count_delete AFTER DELETE ON note_tags REFERENCING OLD TABLE AS removed "
+    "FOR EACH STATEMENT EXECUTE FUNCTION notes_count_tag_links()",
+    "CREATE TRIGGER note_tags_count_update AFTER UPDATE ON note_tags REFERENCING OLD TABLE AS removed "
+    "NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION notes_count_tag_links()",
     """CREATE FUNCTION notes_count_trash() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
@@ -66,7 +81,9 @@ END $$""",
 POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS notes_delete_count ON notes",
     "DROP TRIGGER IF EXISTS notes_trash_count ON notes",
-    "DROP TRIGGER IF EXISTS note_tags_count ON note_tags",
+    "DROP TRIGGER IF EXISTS note_tags_count_update ON note_tags",
+    "DROP TRIGGER IF EXISTS note_tags_count_delete ON note_tags",
+    "DROP TRIGGER IF EXISTS note_tags_count_insert ON note_tags",
     "DROP FUNCTION IF EXISTS notes_count_trash()",
     "DROP FUNCTION IF EXISTS notes_count_tag_links()",
 ]

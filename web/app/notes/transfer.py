@@ -512,10 +512,17 @@ def _insert_revisions(rows: list[dict[str, Any]]) -> None:
         db.session.execute(sa.insert(NoteRevision), rows)
 
 
+# Tag links per INSERT: a few hundred rows' parameters stay within every
+# SQLite's limit on a statement's variables.
+LINKS_PER_STATEMENT = 400
+
+
 def _link_tags(pairs: list[dict[str, int]]) -> None:
-    """Give the new notes their tags (not committed)."""
-    if pairs:
-        db.session.execute(sa.insert(note_tags), pairs)
+    """Give the new notes their tags (not committed), many rows per statement: PostgreSQL's
+    tag counts are kept once per statement (app/notes/tag_counts.py), where a list of
+    parameters would be one statement per row."""
+    for start in range(0, len(pairs), LINKS_PER_STATEMENT):
+        db.session.execute(sa.insert(note_tags).values(pairs[start : start + LINKS_PER_STATEMENT]))
 
 
 NOT_KNOWN = (

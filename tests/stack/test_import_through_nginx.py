@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -68,3 +69,27 @@ def test_an_import_over_nginxs_limit_is_refused_by_nginx(stack: Stack, account: 
     assert response.status_code == 413
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert "120 MiB for an import" in response.json()["detail"]
+
+
+def _location_blocks(config: str) -> dict[str, str]:
+    """Each location of nginx's running HTTPS server, as `nginx -T` prints it, by its match."""
+    blocks = {}
+    for match in re.finditer(r"\n    location ([^{]+?) \{\n(.*?)\n    \}", config, re.S):
+        blocks[match.group(1).strip()] = match.group(2)
+    return blocks
+
+
+def test_exports_and_imports_may_take_minutes_other_requests_35_s(stack: Stack) -> None:
+    """A large account's export is built before its first byte, and its import answers once every
+    note is written: nginx waits 300 s for those, and 35 s (past gunicorn's 30) for the rest."""
+    config = stack.compose("exec", "-T", "nginx", "nginx", "-T").stdout
+    server = config[config.index("listen 443 ssl;") :]
+    server = server[: server.index("\n}\n")]
+    assert re.search(r"\n    proxy_read_timeout 35s;", server)
+    blocks = _location_blocks(server)
+    transfers = ["= /api/v1/import", "= /account/import", "~ ^/(api/v1|account)/export$"]
+    for location in transfers:
+        assert "proxy_read_timeout 300s;" in blocks[location], location
+        assert "proxy_send_timeout 300s;" in blocks[location], location
+    others = [body for location, body in blocks.items() if location not in transfers]
+    assert others and not any("proxy_read_timeout" in body for body in others)

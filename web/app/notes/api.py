@@ -515,7 +515,9 @@ def export() -> Any:
 )
 @problem_response(409, IDEMPOTENCY_LOST)
 @bp.response(201, ImportResultSchema)
-@problem_response(413, "The upload is larger than 20 MiB plus your attachment quota")
+@problem_response(
+    413, "The upload is larger than the import limit (IMPORT_MAX_MB, 20 MiB by default) plus your attachment quota"
+)
 @problem_response(422, "Not a format Notes reads, or a note in it breaks a limit; nothing was imported")
 def import_notes() -> Any:
     """Add the notes of an upload (the raw body), all or nothing: a Notes export zip, a zip of

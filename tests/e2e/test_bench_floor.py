@@ -1,7 +1,8 @@
-"""bench/ceiling_app.py's data floor does api_list's work: same statements, same answer, on a real PostgreSQL.
+"""bench/ceiling_app.py's data floors do the real endpoints' work: same statements, same answer, on a real PostgreSQL.
 
-The bench compares GET /api/v1/notes with /floor; the comparison means
-something only while both return the same bytes for the same token.
+The bench compares GET /api/v1/notes with /floor, and GET /api/v1/notes?q=
+with /floor/search; each comparison means something only while both return
+the same bytes for the same token.
 """
 
 from __future__ import annotations
@@ -50,6 +51,31 @@ def test_the_floor_answers_what_the_api_list_answers(floor_and_app: tuple[Module
     assert floored.get_json() == listed.get_json()
 
 
+# "text" is in every note's content (more than a page of results, all ranked
+# alike); "quasar" only in the note the test adds.
+@pytest.mark.parametrize("word", ["text", "quasar"])
+def test_the_search_floor_answers_what_the_api_search_answers(
+    floor_and_app: tuple[ModuleType, Flask, str], word: str
+) -> None:
+    floor, app, secret = floor_and_app
+    client = app.test_client()
+    added = client.post(
+        f"{API}/notes", json={"title": "Far away", "content": "A quasar, and text."}, headers=bearer(secret)
+    )
+    assert added.status_code == 201
+    searched = client.get(f"{API}/notes", query_string={"q": word}, headers=bearer(secret))
+    floored = floor.app.test_client().get("/floor/search", query_string={"q": word}, headers=bearer(secret))
+
+    assert searched.status_code == floored.status_code == 200
+    items = searched.get_json()["items"]
+    assert len(items) == (20 if word == "text" else 1)
+    assert all("<mark>" in item["snippet"] for item in items)
+    assert all(item["tags"] == ["tag0", "Work"] for item in items if item["title"] != "Far away")
+    assert floored.get_json() == searched.get_json()
+
+
 def test_the_floor_refuses_an_unknown_token(floor_and_app: tuple[ModuleType, Flask, str]) -> None:
     floor, _, _ = floor_and_app
-    assert floor.app.test_client().get("/floor", headers=bearer("nt_not-a-token")).status_code == 401
+    client = floor.app.test_client()
+    assert client.get("/floor", headers=bearer("nt_not-a-token")).status_code == 401
+    assert client.get("/floor/search?q=text", headers=bearer("nt_not-a-token")).status_code == 401

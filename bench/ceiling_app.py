@@ -24,22 +24,56 @@ Notes itself costs.
   above), Flask-SQLAlchemy's scoped session, and the token's once-a-minute
   ``last_used_at`` write. It leaves out the API's other parameters (tag,
   archived, trashed, pinned, limit): the bench searches with ``q`` alone.
+- ``/notes/``, the data floor of the notes page (``GET /notes/`` with a login
+  cookie): the page's statements, imported, in a plain ORM session on the
+  same engine, and the app's own template rendered to the same HTML. That is:
+  the Flask session cookie (signed with the app's SECRET_KEY) read for the
+  login session id, the login session and its user
+  (``session_lookup_statement``), the first page of live notes
+  (``page_statement``) and their tags (the relationship's one more query),
+  and the sidebar's tags with their stored counts (``tag_counts_statement``);
+  the page's forms are the app's, with Flask-WTF's CSRF token. It is served
+  at the page's own path with the endpoint names of the URLs the template
+  builds, so the HTML is the same but for the CSRF token. What the page costs
+  beyond it is Notes' request path: Flask-Login and the app's hooks (2FA
+  check, request log, metrics, security headers), Flask-SQLAlchemy's scoped
+  session, the login session's expiry check and once-a-minute
+  ``last_seen_at`` write, and the page's query arguments (tag, q, cursor) and
+  search form, which the bench's page does not use.
 """
 
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, request
+from flask import Flask, abort, jsonify, render_template, request, session
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
+import app as notes_package
+from app.accounts.sessions import session_lookup_statement
 from app.accounts.tokens import token_lookup_statement
+from app.config import BaseConfig, ProdConfig
+from app.http.forms import EmptyForm
+from app.notes.forms import QuickNoteForm
 from app.models import ApiToken, utcnow
 from app.notes.search import search_notes
 from app.notes.serialize import note_dict, note_row_dict
 from app.notes.service import next_cursor, note_filters, page_params, page_statement
+from app.notes.tags import TagCount, tag_counts_statement
 
-app = Flask(__name__)
+NOTES_PACKAGE = Path(notes_package.__file__).parent
+app = Flask(__name__, template_folder=NOTES_PACKAGE / "templates", static_folder=NOTES_PACKAGE / "static")
+# What the notes page's floor needs to read the app's session cookie and make
+# CSRF tokens as the app does: the same key, cookie name and token lifetime.
+app.config.update(
+    SECRET_KEY=os.environ.get("SECRET_KEY"),
+    SESSION_COOKIE_NAME=os.environ.get("SESSION_COOKIE_NAME", ProdConfig.SESSION_COOKIE_NAME),
+    WTF_CSRF_TIME_LIMIT=BaseConfig.WTF_CSRF_TIME_LIMIT,
+)
+app.jinja_env.globals["csrf_token"] = generate_csrf
+NOTES_PER_PAGE = int(BaseConfig.NOTES_PER_PAGE)
 # Connects on first use: the ceiling's own route never does. AUTOCOMMIT, as
 # the app's GET requests run (app/db/session.py).
 engine = sa.create_engine(
@@ -80,6 +114,63 @@ def floor_search():  # type: ignore[no-untyped-def]
         hits = search_notes(filters, request.args.get("q", ""), limit=20, session=session)
         items = [note_dict(hit.note, str(hit.snippet)) for hit in hits]
     return jsonify({"items": items, "next_cursor": None})
+
+
+@app.get("/notes/", endpoint="notes.index")
+def floor_html_list():  # type: ignore[no-untyped-def]
+    sid = session.get("_user_id") or ""
+    if not sid or len(sid) > 100:
+        abort(401)
+    with Session(engine) as db_session:
+        login = db_session.scalar(session_lookup_statement(sid))
+        if login is None or login.user.is_disabled:
+            abort(401)
+        user = login.user
+        params = page_params(user, [], None, NOTES_PER_PAGE)
+        statement = page_statement("notes", engine.dialect.name, False, False, None, 0, cursor=False)
+        rows = list(db_session.scalars(statement, params))
+        # Rendered in the session: a note whose stored excerpt is stale reads its content.
+        return render_template(
+            "notes/list.html",
+            current_user=user,
+            view="index",
+            heading="Notes",
+            notes=rows[:NOTES_PER_PAGE],
+            hits=None,
+            query="",
+            active_tags=[],
+            tag_counts=[TagCount(tag, tag.note_count) for tag in db_session.scalars(tag_counts_statement(user))],
+            next_cursor=next_cursor(rows, NOTES_PER_PAGE),
+            action_form=EmptyForm(),
+            retention_days=BaseConfig.TRASH_RETENTION_DAYS,
+            quick_form=QuickNoteForm(formdata=None),
+        )
+
+
+def _elsewhere(**_: object) -> None:
+    abort(404)
+
+
+# The other pages the notes page links to: only their URLs are needed, for url_for.
+for endpoint, rule in {
+    "index": "/",
+    "notes.archive": "/notes/archive",
+    "notes.trash": "/notes/trash",
+    "notes.new": "/notes/new",
+    "notes.tags": "/notes/tags",
+    "notes.quick": "/notes/quick",
+    "notes.view": "/notes/<int:note_id>",
+    "notes.pin": "/notes/<int:note_id>/pin",
+    "notes.toggle_archive": "/notes/<int:note_id>/archive",
+    "notes.restore": "/notes/<int:note_id>/restore",
+    "notes.purge": "/notes/<int:note_id>/purge",
+    "auth.login": "/auth/login",
+    "auth.logout": "/auth/logout",
+    "auth.register": "/auth/register",
+    "account.settings": "/account/",
+    "admin.users": "/admin/users",
+}.items():
+    app.add_url_rule(rule, endpoint, _elsewhere)
 
 
 @app.get("/healthz")

@@ -47,7 +47,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, render_template, request, session
+from flask import Flask, Request, abort, jsonify, render_template, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
 
@@ -56,8 +57,8 @@ from app.accounts.sessions import session_lookup_statement
 from app.accounts.tokens import token_lookup_statement
 from app.config import BaseConfig, ProdConfig
 from app.http.forms import EmptyForm
-from app.notes.forms import QuickNoteForm
 from app.models import ApiToken, utcnow
+from app.notes.forms import QuickNoteForm
 from app.notes.search import search_notes
 from app.notes.serialize import note_dict, note_row_dict
 from app.notes.service import next_cursor, note_filters, page_params, page_statement
@@ -73,6 +74,20 @@ app.config.update(
     WTF_CSRF_TIME_LIMIT=BaseConfig.WTF_CSRF_TIME_LIMIT,
 )
 app.jinja_env.globals["csrf_token"] = generate_csrf
+
+
+class PageOnlySession(SecureCookieSessionInterface):
+    """The app's cookie session for the notes page's floor only.
+
+    Every other view keeps the null session it had before this app held a
+    SECRET_KEY, so the ceiling and the API floors cost what they did.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        return super().open_session(app, request) if request.path == "/notes/" else None
+
+
+app.session_interface = PageOnlySession()
 NOTES_PER_PAGE = int(BaseConfig.NOTES_PER_PAGE)
 # Connects on first use: the ceiling's own route never does. AUTOCOMMIT, as
 # the app's GET requests run (app/db/session.py).
@@ -107,6 +122,7 @@ def floor():  # type: ignore[no-untyped-def]
 
 @app.get("/floor/search")
 def floor_search():  # type: ignore[no-untyped-def]
+    """The API's search answer for ``q``; aborts 401 for an unusable token."""
     with Session(engine) as session:
         owner = token_owner(session.connection())
         # The API's filters when only q is given: live, unarchived notes, any tag.
@@ -118,6 +134,7 @@ def floor_search():  # type: ignore[no-untyped-def]
 
 @app.get("/notes/", endpoint="notes.index")
 def floor_html_list():  # type: ignore[no-untyped-def]
+    """The notes page's HTML; aborts 401 without a login session (ended ones too, and a disabled account's)."""
     sid = session.get("_user_id") or ""
     if not sid or len(sid) > 100:
         abort(401)

@@ -4,7 +4,7 @@
     BENCH_SECONDS=5 BENCH_REPEATS=3 BENCH_MATRIX=1 BENCH_KEEP=0   (the defaults)
 
 1. Starts docker-compose.yml + bench/docker-compose.bench.yml (production
-   settings: nginx TLS -> gunicorn -> Postgres, plus the framework ceiling and the data floor of
+   settings: nginx TLS -> gunicorn -> Postgres, plus the framework ceiling and the data floors of
    bench/ceiling_app.py)
    under its own project name, free loopback ports and a free frontend subnet.
 2. Seeds users with 1,000 and 100,000 notes (bench/seed.py, in the web container).
@@ -710,10 +710,16 @@ def main() -> int:
             "static": Endpoint("static", stack.base + css),
             "api_list": Endpoint("api_list", stack.base + "/api/v1/notes?limit=20", bearer(small)),
             "api_get": Endpoint("api_get", stack.base + f"/api/v1/notes/{small['note_ids'][0]}", bearer(small)),
+            # The search's statements and JSON in a bare view, next to the endpoint it is the floor of.
+            "floor_search": Endpoint(
+                "floor_search", stack.ceiling + f"/floor/search?q={seed['common_word']}", bearer(small)
+            ),
             "search_common": Endpoint(
                 "search_common", stack.base + f"/api/v1/notes?q={seed['common_word']}", bearer(small)
             ),
             "search_rare": Endpoint("search_rare", stack.base + f"/api/v1/notes?q={seed['rare_word']}", bearer(small)),
+            # The notes page's statements and template in a bare view, at the page's own path.
+            "floor_html_list": Endpoint("floor_html_list", stack.ceiling + "/notes/", {"Cookie": cookie}),
             "html_list": Endpoint("html_list", stack.base + "/notes/", {"Cookie": cookie}),
             "api_list_100k": Endpoint("api_list_100k", stack.base + "/api/v1/notes?limit=20", bearer(large)),
             "search_common_100k": Endpoint(
@@ -792,6 +798,9 @@ def main() -> int:
 
 # --- the report ----------------------------------------------------------------
 
+# Each endpoint that has a data floor (bench/ceiling_app.py), and that floor.
+FLOORS = {"api_list": "floor_list", "search_common": "floor_search", "html_list": "floor_html_list"}
+
 NAMES = [
     "api_list",
     "api_get",
@@ -824,7 +833,8 @@ def write_docs(report: dict[str, Any]) -> None:
         "commit": report["commit"],
         "ceiling_json_rps": results.get("ceiling_json", {}).get("rps"),
         "static_rps": results.get("static", {}).get("rps"),
-        "floor_list_rps": results.get("floor_list", {}).get("rps"),
+        **{f"{floor}_rps": results.get(floor, {}).get("rps") for floor in FLOORS.values()},
+        "x_floor": {name: ratio for name in FLOORS if (ratio := floor_ratio(results, name)) is not None},
         "endpoints": {
             name: {"rps": r["rps"], **{q: r["0.5"][q] for q in ("p50_ms", "p90_ms", "p99_ms")}}
             for name in [*NAMES, "search_rare_100k"]
@@ -883,6 +893,13 @@ def tails(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def floor_ratio(results: dict[str, Any], name: str) -> float | None:
+    """``name``'s max req/s over its data floor's, or None when either was not measured (or the floor gave 0)."""
+    floor = results.get(FLOORS.get(name, ""), {}).get("rps")
+    rps = results.get(name, {}).get("rps")
+    return round(rps / floor, 2) if rps and floor else None
+
+
 def render(report: dict[str, Any]) -> str:
     results = report.get("results", {})
     m, s = report["machine"], report["settings"]
@@ -900,8 +917,8 @@ def render(report: dict[str, Any]) -> str:
         f"`{report['seed']['rare_word']}` (~0.1 %).",
         "- Reproduce: `make bench` (or `BENCH_SECONDS=10 make bench` for longer points).",
         "",
-        "| endpoint | max req/s (wrk) | x ceiling | p50 / p90 / p99 ms at 25 % | at 50 % | at 75 % | failed |",
-        "| --- | ---: | ---: | --- | --- | --- | ---: |",
+        "| endpoint | max req/s (wrk) | x ceiling | x floor | p50 / p90 / p99 ms at 25 % | at 50 % | at 75 % | failed |",
+        "| --- | ---: | ---: | ---: | --- | --- | --- | ---: |",
     ]
     for name, r in results.items():
         cells = []
@@ -910,16 +927,21 @@ def render(report: dict[str, Any]) -> str:
             lag = " (client-bound)" if (p["send_lag_p99_ms"] or 0) > 5 else ""
             cells.append(f"{p['p50_ms']} / {p['p90_ms']} / {p['p99_ms']}{lag}")
         ratio = f"{r['rps'] / ceiling:.2f}" if ceiling else "-"
+        floor = floor_ratio(results, name)
         lines.append(
-            f"| {name} | {r['rps']:.0f} | {ratio} | {' | '.join(cells)} | {r['wrk_failed'] + sum(r[f]['failed'] for f in ('0.25', '0.5', '0.75'))} |"
+            f"| {name} | {r['rps']:.0f} | {ratio} | {'' if floor is None else f'{floor:.2f}'} | {' | '.join(cells)} | {r['wrk_failed'] + sum(r[f]['failed'] for f in ('0.25', '0.5', '0.75'))} |"
         )
     for name, error in report.get("errors", {}).items():
-        lines.append(f"| {name} | failed: {error[:150]} | | | | | |")
+        lines.append(f"| {name} | failed: {error[:150]} | | | | | | |")
     lines += [
         "",
-        "ceiling_json is a bare Flask view returning a constant (the framework ceiling); floor_list is a bare "
-        "Flask view that runs api_list's two statements on the same database and returns the same JSON "
-        "(the data floor, bench/ceiling_app.py); both run under the same gunicorn settings behind the same nginx.",
+        "ceiling_json is a bare Flask view returning a constant (the framework ceiling). The data floors are bare "
+        "Flask views that run an endpoint's own statements on the same database and answer the same "
+        "(bench/ceiling_app.py): floor_list api_list's two statements and JSON, floor_search the token lookup "
+        "and the app's search for the common word, floor_html_list the notes page's statements and template "
+        "(the same HTML but for the CSRF token). All run under the same gunicorn settings behind the same nginx. "
+        '"x floor" is api_list, search_common and html_list as a ratio of their floor: what Notes\' own request '
+        "path leaves of the bare data work.",
         "",
         "Percentiles are from the open-loop client (latency = completion - scheduled send). "
         '"client-bound": the client itself sent late (p99 lag > 5 ms), so those figures include the client\'s own delay.',

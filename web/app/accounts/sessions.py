@@ -78,6 +78,16 @@ def start_session(user: User, *, remember: bool, user_agent: str | None = None, 
     return sid
 
 
+def session_lookup_statement(sid: str) -> sa.Select[LoginSession]:
+    """The login session whose id is ``sid``, live or not, with its user; builds only, never runs.
+
+    A function of its own so that bench/ceiling_app.py's data floor looks a
+    session up exactly as every page does.
+    """
+    # The user comes in the same query: every page that asks needs it next.
+    return sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _hash(sid))
+
+
 def load_session_user(sid: str) -> User | None:
     """The user of a live session ``sid``, or None if it ended, timed out or its account is disabled.
 
@@ -85,10 +95,7 @@ def load_session_user(sid: str) -> User | None:
     """
     if not sid or len(sid) > 100:
         return None
-    # The user comes in the same query: every page that asks needs it next.
-    row = db.session.scalar(
-        sa.select(LoginSession).options(joinedload(LoginSession.user)).where(LoginSession.token_hash == _hash(sid))
-    )
+    row = db.session.scalar(session_lookup_statement(sid))
     if row is None:
         return None
     now = utcnow()

@@ -15,16 +15,21 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from markupsafe import Markup, escape
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..extensions import db
 from .models import Note
 from .rules import MAX_QUERY_LENGTH
 
-# Postgres ranks at most this many matches: the newest (pinned first). See _search_postgres.
+# Where a search's statements run: the app's scoped session, or a plain one.
+AnySession = Session | scoped_session[Any]
+
+# Postgres ranks at most this many matches: the newest (pinned first). See _postgres_statement.
 RANK_CANDIDATES = 200
 
 SQLITE_DDL = [
@@ -180,22 +185,48 @@ def highlight(text: str, markers: Markers) -> Markup:
     return Markup(marked)  # noqa: S704  # nosec B704  # escaped just above
 
 
-def search_notes(filters: list[ColumnElement[bool]], query: str, *, limit: int = 20) -> list[SearchHit]:
+def search_notes(
+    filters: list[ColumnElement[bool]],
+    query: str,
+    *,
+    limit: int = 20,
+    session: AnySession | None = None,
+) -> list[SearchHit]:
     """The best ``limit`` notes matching ``query`` among those ``filters`` select.
 
     ``filters`` come from app.notes.service.note_filters (owner, archive, trash,
     tags), so search can never reach another user's notes. An empty query
-    finds nothing.
+    finds nothing. The statements run in ``session``, the app's own unless
+    given: bench/ceiling_app.py's data floor passes a plain one, so that it
+    runs exactly these statements.
     """
     parsed = parse_query(query)
     if parsed.empty:
         return []
+    run: AnySession = db.session if session is None else session
+    dialect = db.engine.dialect.name if session is None else session.get_bind().dialect.name
     markers = Markers.new()
-    if db.engine.dialect.name == "postgresql":
-        hits = _search_postgres(filters, parsed, limit, markers)
+    statement = ranked_statement(dialect, filters, parsed, limit, markers)
+    if dialect == "postgresql":
+        hits = [
+            SearchHit(note, highlight(head if markers.start in (head or "") else note.content[:160], markers))
+            for note, head in run.execute(statement)
+        ]
     else:
-        hits = _search_sqlite(filters, parsed, limit, markers)
-    return hits or _search_substring(filters, query.strip(), limit, markers)
+        hits = [SearchHit(note, highlight(snip or note.title, markers)) for note, snip in run.execute(statement)]
+    return hits or _search_substring(run, filters, query.strip(), limit, markers)
+
+
+def ranked_statement(
+    dialect: str, filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int, markers: Markers
+) -> sa.Select[Note, Any]:
+    """The full-text search of ``parsed``: rows of (Note, snippet marked with ``markers``), best first.
+
+    Builds only, never runs: a query that ``parse_query`` found empty has no statement (search_notes returns []).
+    """
+    if dialect == "postgresql":
+        return _postgres_statement(filters, parsed, limit, markers)
+    return _sqlite_statement(filters, parsed, limit, markers)
 
 
 def _fts5_expression(parsed: ParsedQuery) -> str:
@@ -209,20 +240,19 @@ def _fts5_expression(parsed: ParsedQuery) -> str:
     return expression
 
 
-def _search_sqlite(
+def _sqlite_statement(
     filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int, markers: Markers
-) -> list[SearchHit]:
+) -> sa.Select[Note, Any]:
     fts = sa.table("notes_fts", sa.column("rowid"), sa.column("notes_fts"))
     rank = sa.func.bm25(sa.literal_column("notes_fts"), 10.0, 1.0)
     snippet = sa.func.snippet(sa.literal_column("notes_fts"), -1, markers.start, markers.stop, "…", 16)
-    stmt = (
+    return (
         sa.select(Note, snippet)
         .join(fts, fts.c.rowid == Note.id)
         .where(sa.literal_column("notes_fts").op("MATCH")(_fts5_expression(parsed)), *filters)
         .order_by(rank, Note.updated_at.desc())
         .limit(limit)
     )
-    return [SearchHit(note, highlight(snip or note.title, markers)) for note, snip in db.session.execute(stmt)]
 
 
 def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
@@ -240,9 +270,9 @@ def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
     return query
 
 
-def _search_postgres(
+def _postgres_statement(
     filters: list[ColumnElement[bool]], parsed: ParsedQuery, limit: int, markers: Markers
-) -> list[SearchHit]:
+) -> sa.Select[Note, Any]:
     vector: sa.ColumnElement[object] = sa.literal_column("notes.search_vector")
     query = _tsquery(parsed)
     # Ranking reads every match's tsvector: tens of milliseconds for a word
@@ -269,18 +299,20 @@ def _search_postgres(
     )
     headline = sa.func.ts_headline("english", Note.content, query, options)
     # ts_headline is costly, so it runs for the page of results only.
-    stmt = (
+    return (
         sa.select(Note, headline)
         .join(best, best.c.id == Note.id)
         .order_by(best.c.rank.desc(), best.c.updated_at.desc())
     )
-    return [
-        SearchHit(note, highlight(head if markers.start in (head or "") else note.content[:160], markers))
-        for note, head in db.session.execute(stmt)
-    ]
 
 
-def _search_substring(filters: list[ColumnElement[bool]], text: str, limit: int, markers: Markers) -> list[SearchHit]:
+def _search_substring(
+    session: AnySession,
+    filters: list[ColumnElement[bool]],
+    text: str,
+    limit: int,
+    markers: Markers,
+) -> list[SearchHit]:
     """Plain case-insensitive substring match, for what the word index misses."""
     text = text.strip('"').strip()
     if not text:
@@ -288,7 +320,7 @@ def _search_substring(filters: list[ColumnElement[bool]], text: str, limit: int,
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     match = sa.or_(Note.title.ilike(pattern, escape="\\"), Note.content.ilike(pattern, escape="\\"))
     stmt = sa.select(Note).where(match, *filters).order_by(Note.updated_at.desc()).limit(limit)
-    return [SearchHit(note, _substring_snippet(note, text, markers)) for note in db.session.scalars(stmt)]
+    return [SearchHit(note, _substring_snippet(note, text, markers)) for note in session.scalars(stmt)]
 
 
 def _substring_snippet(note: Note, text: str, markers: Markers, width: int = 60) -> Markup:

@@ -118,14 +118,18 @@ def tag_counts(user: Owner) -> list[TagCount]:
     The counts are kept by the database (app/notes/tag_counts.py): this reads
     the user's tags, however many notes they have.
     """
-    rows = db.session.scalars(
+    return [TagCount(tag, tag.note_count) for tag in db.session.scalars(tag_counts_statement(user))]
+
+
+def tag_counts_statement(user: Owner) -> sa.Select[Tag]:
+    """``tag_counts``' one query, built only, for bench/ceiling_app.py's data floor to run as the sidebar does."""
+    return (
         sa.select(Tag)
         .where(Tag.owner_id == user.id, Tag.note_count > 0)
         .order_by(Tag.name_key)
         # A Tag already in the session holds the count it was loaded with; the triggers may have moved it since.
         .execution_options(populate_existing=True)
     )
-    return [TagCount(tag, tag.note_count) for tag in rows]
 
 
 def get_user_tag(user: Owner, name: str) -> Tag | None:

@@ -63,6 +63,7 @@ from app.notes.search import search_notes
 from app.notes.serialize import note_dict, note_row_dict
 from app.notes.service import next_cursor, note_filters, page_params, page_statement
 from app.notes.tags import TagCount, tag_counts_statement
+from app.notes.views import list_url
 
 NOTES_PACKAGE = Path(notes_package.__file__).parent
 app = Flask(__name__, template_folder=NOTES_PACKAGE / "templates", static_folder=NOTES_PACKAGE / "static")
@@ -74,6 +75,8 @@ app.config.update(
     WTF_CSRF_TIME_LIMIT=BaseConfig.WTF_CSRF_TIME_LIMIT,
 )
 app.jinja_env.globals["csrf_token"] = generate_csrf
+# The template's own helper for the list's links to itself, as the app registers it.
+app.jinja_env.globals["list_url"] = list_url
 
 
 class PageOnlySession(SecureCookieSessionInterface):

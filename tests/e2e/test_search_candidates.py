@@ -63,3 +63,22 @@ def test_a_rarer_word_ranks_all_its_matches(factory, user):
     _bulk(user, 30, "plain", "one mango here", age_days=1)
     _bulk(user, RANK_CANDIDATES, "other", "no fruit", age_days=0.5)
     assert search(user, "mango ", limit=5)[0].note.title == "mango mango"
+
+
+def test_a_one_word_search_sends_the_database_no_empty_query(factory, user):
+    # The word being typed is a prefix and the only term: an empty
+    # websearch_to_tsquery beside it made PostgreSQL warn once per row tested.
+    _bulk(user, 30, "plain", "one kiwi here", age_days=1)
+    notices: list[str] = []
+    raw = db.session.connection().connection.dbapi_connection
+
+    def heard(diag) -> None:  # type: ignore[no-untyped-def]
+        notices.append(diag.message_primary or "")
+
+    raw.add_notice_handler(heard)
+    try:
+        hits = search(user, "kiw", limit=20)
+    finally:
+        raw.remove_notice_handler(heard)
+    assert len(hits) == 20
+    assert notices == []

@@ -263,11 +263,13 @@ def _tsquery(parsed: ParsedQuery) -> ColumnElement[object]:
     text += "".join(f' -"{t.text}"' if t.phrase else f" -{t.text}" for t in parsed.excluded)
     query: ColumnElement[object] = sa.func.websearch_to_tsquery("english", text)
     prefix = next((t for g in parsed.groups for t in g if t.prefix), None)
-    if prefix is not None:
-        word = re.sub(r"[^\w]", "", prefix.text)
-        if word:
-            query = query.op("&&")(sa.func.to_tsquery("english", word + ":*"))
-    return query
+    word = re.sub(r"[^\w]", "", prefix.text) if prefix is not None else ""
+    if not word:
+        return query
+    typed = sa.func.to_tsquery("english", word + ":*")
+    # A single word is only its prefix: websearch_to_tsquery('') would match
+    # the same, with a "no lexemes" notice for every row it is tested on.
+    return typed if not text.strip() else query.op("&&")(typed)
 
 
 def _postgres_statement(

@@ -554,7 +554,7 @@ def transfers(run: Any, users: dict[str, Any], archive_dir: str) -> dict[str, An
 
 def transfers_on_stack(stack: Stack, users: dict[str, Any]) -> dict[str, Any]:
     """TRANSFERS on the stack's Postgres, from inside the web container straight to its gunicorn
-    (nginx's 35 s read timeout and 120 MiB body limit are the stack's, not what is measured)."""
+    (nginx's timeouts and its 120 MiB body limit are the stack's, not what is measured)."""
 
     def run(action: str, token: str, archive: str) -> dict[str, Any]:
         out = stack.compose(

@@ -541,6 +541,9 @@ def test_0018_counts_tag_links_per_statement_and_back(fresh_database: Callable[[
                 assert conn.execute(count).scalar() == 1
                 conn.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (2, 1)"))
                 assert conn.execute(count).scalar() == 2
+                conn.execute(sa.text("DELETE FROM note_tags WHERE note_id = 2"))
+                assert conn.execute(count).scalar() == 1
+                conn.execute(sa.text("INSERT INTO note_tags (note_id, tag_id) VALUES (2, 1)"))
             _flask_db(app, "downgrade", "0017")
             with engine.begin() as conn:
                 assert list(conn.execute(triggers).scalars()) == ["note_tags_count"]

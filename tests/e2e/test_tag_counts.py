@@ -16,7 +16,7 @@ from app.models import Note, User, db, utcnow
 from app.notes.models import note_tags
 from app.notes.service import create_note, purge_expired_trash, purge_note, restore_note, trash_note, update_note
 from app.notes.tags import rename_tag
-from app.notes.transfer import export_zip, import_zip
+from app.notes.transfer import LINKS_PER_STATEMENT, export_zip, import_zip
 
 pytestmark = pytest.mark.e2e
 
@@ -98,4 +98,33 @@ def test_a_bulk_insert_of_links_updates_each_tag_once(app: Flask, factory: Facto
     db.session.execute(sa.insert(note_tags).values(links))  # one INSERT of 598 rows
     assert db.session.execute(updates).scalar() - before <= len(tags)
     assert shown(user) == {"a": 300, "b": 300, "c": 1}
+    assert_counts_true(user)
+
+
+def test_an_import_counts_its_links_a_few_hundred_at_a_time(app: Flask, factory: Factory) -> None:
+    """The import's links go many to an INSERT (transfer._link_tags): psycopg's executemany
+    would be one statement, and so one count update, per link."""
+    alice, bob = factory.user("erin@example.com"), factory.user("finn@example.com")
+    for n in range(LINKS_PER_STATEMENT + 10):
+        create_note(alice, f"N{n}", tags=["a"])
+    archive = export_zip(alice)
+    updates = sa.text("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = 'tags'")
+    before = db.session.execute(updates).scalar() or 0
+    import_zip(bob, archive, commit=False)
+    assert db.session.execute(updates).scalar() - before <= 2  # two INSERTs of links, one tag
+    assert shown(bob) == {"a": LINKS_PER_STATEMENT + 10}
+    assert_counts_true(bob)
+
+
+def test_links_moved_by_an_update_move_their_counts(app: Flask, factory: Factory) -> None:
+    """No code of the app updates a link in place, but the count follows one that is."""
+    user = factory.user("gail@example.com")
+    live = create_note(user, "Live", tags=["a"])
+    gone = create_note(user, "Gone", tags=["c"])
+    trash_note(gone)
+    tag_b = create_note(user, "B", tags=["b"]).tags[0]
+    db.session.execute(sa.update(note_tags).where(note_tags.c.note_id == live.id).values(tag_id=tag_b.id))
+    assert shown(user) == {"b": 2}  # tags with no live note are not shown
+    db.session.execute(sa.update(note_tags).where(note_tags.c.note_id == gone.id).values(note_id=live.id))
+    assert shown(user) == {"b": 2, "c": 1}
     assert_counts_true(user)

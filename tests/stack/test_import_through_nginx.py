@@ -93,3 +93,6 @@ def test_exports_and_imports_may_take_minutes_other_requests_35_s(stack: Stack) 
         assert "proxy_send_timeout 300s;" in blocks[location], location
     others = [body for location, body in blocks.items() if location not in transfers]
     assert others and not any("proxy_read_timeout" in body for body in others)
+    # A slow export is not started again on another replica: that would spend a second export.
+    assert re.search(r"\n    proxy_next_upstream error timeout;", server)
+    assert "proxy_next_upstream error;" in blocks["~ ^/(api/v1|account)/export$"]

@@ -22,7 +22,7 @@ def test_set_in_milliseconds(value, seconds):
     assert seconds == ProdConfig({**GOOD, "REQUEST_QUEUE_TIMEOUT_MS": value}).REQUEST_QUEUE_TIMEOUT
 
 
-@pytest.mark.parametrize("value", ["-5", "1.5", "one second", "1s"])
+@pytest.mark.parametrize("value", ["-5", "1.5", "one second", "1s", "2²"])
 def test_bad_values_refuse_to_start_with_a_fix(value):
     with pytest.raises(ConfigError, match=r"REQUEST_QUEUE_TIMEOUT_MS=.*set it like REQUEST_QUEUE_TIMEOUT_MS=1000"):
         ProdConfig({**GOOD, "REQUEST_QUEUE_TIMEOUT_MS": value})

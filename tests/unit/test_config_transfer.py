@@ -40,6 +40,8 @@ def test_all_come_from_the_environment(kind):
         ({"IMPORT_MAX_MB": "1.5"}, "set it like IMPORT_MAX_MB=20"),
         ({"IMPORTS_PER_WINDOW": "none"}, "set it like IMPORTS_PER_WINDOW=10"),
         ({"EXPORTS_PER_WINDOW": "0"}, "set it like EXPORTS_PER_WINDOW=30"),
+        # A digit to str.isdigit() but not to int(): still the message, not a traceback.
+        ({"IMPORT_MAX_NOTES": "5²"}, "IMPORT_MAX_NOTES='5²' is not a whole number above zero"),
     ],
 )
 def test_bad_values_refuse_to_start_with_a_fix(kind, env, message):

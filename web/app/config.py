@@ -518,12 +518,16 @@ def validate_registration(value: str) -> str:
     return mode
 
 
+# ASCII digits only: str.isdigit() also takes "²", which int() then refuses with a traceback.
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     """``env[name]`` as a whole number above zero; ConfigError otherwise."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
         raise ConfigError(f"{name}={raw!r} is not a whole number above zero; set it like {name}={default}")
     return int(raw)
 
@@ -533,7 +537,7 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    if not _DIGITS.fullmatch(raw):
         raise ConfigError(f"{name}={raw!r} is not a whole number (0 or more); set it like {name}={default}")
     return int(raw)
 

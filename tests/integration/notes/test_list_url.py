@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask, url_for
 
+from app.notes import views
 from app.notes.views import list_url
 
 ODD = ["plain", "two words", "ünïcødé", "a&b=c", "50%", "c++", "#hash", "a/b?c", "'quote'", "tab\there", "日本語"]
@@ -30,9 +31,19 @@ def test_every_combination_gives_url_fors_address(app: Flask, endpoint: str, pre
             assert list_url(endpoint, tags, q, cursor) == expected, (tags, q, cursor)
 
 
-def test_the_address_is_built_once_per_request(app: Flask) -> None:
+def test_the_address_is_built_once_per_request(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+
+    def counted(endpoint: str, **values: object) -> str:
+        built.append(endpoint)
+        return url_for(endpoint, **values)
+
+    monkeypatch.setattr(views, "url_for", counted)
     with app.test_request_context():
         first = list_url("notes.index")
         assert list_url("notes.index", ["x"]) == first + "?tag=x"
+        assert [list_url("notes.index", [t]) for t in "abc"] == [f"{first}?tag={t}" for t in "abc"]
+        list_url("notes.trash")
+    assert built == ["notes.index", "notes.trash"]
     with app.test_request_context(environ_overrides={"SCRIPT_NAME": "/other"}):
         assert list_url("notes.index") == "/other/notes/"

@@ -80,9 +80,16 @@ def test_connect_args_of_the_configuration_win_and_sqlite_gets_none() -> None:
     assert engine_options("sqlite:///notes.db", {}) == {}
 
 
-def test_postgres_sessions_plan_for_their_own_parameters_and_keep_the_urls_options() -> None:
+def test_postgres_sessions_plan_for_their_own_parameters_and_keep_the_operators_options(monkeypatch) -> None:
+    monkeypatch.delenv("PGOPTIONS", raising=False)
     assert engine_options("postgresql+psycopg://u:p@db/notes", {})["connect_args"]["options"] == SERVER_OPTIONS
+    # The operator's come last, so that their own -c plan_cache_mode would win.
     url = "postgresql+psycopg://u:p@db/notes?options=-c%20statement_timeout%3D5000"
-    assert engine_options(url, {})["connect_args"]["options"] == f"-c statement_timeout=5000 {SERVER_OPTIONS}"
+    assert engine_options(url, {})["connect_args"]["options"] == f"{SERVER_OPTIONS} -c statement_timeout=5000"
     own = engine_options("postgresql+psycopg://u:p@db/notes", {"connect_args": {"options": "-c work_mem=8MB"}})
-    assert own["connect_args"]["options"] == f"-c work_mem=8MB {SERVER_OPTIONS}"
+    assert own["connect_args"]["options"] == f"{SERVER_OPTIONS} -c work_mem=8MB"
+    # libpq reads PGOPTIONS only when no options are given: it is kept too.
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=3000")
+    assert engine_options("postgresql+psycopg://u:p@db/notes", {})["connect_args"]["options"] == (
+        f"{SERVER_OPTIONS} -c lock_timeout=3000"
+    )

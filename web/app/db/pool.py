@@ -56,31 +56,39 @@ POSTGRES_CONNECT_ARGS = {
 
 
 # Every session plans each statement for its own parameters. psycopg prepares
-# a statement on the server after its fifth run on a connection, and
-# PostgreSQL then may switch to a generic plan, one for any owner: with one
-# account of 100,000 notes beside small ones, a small account's search
-# took the big one's plan and three times as long (docs/performance.md,
-# "The pages people look at"). Planning costs a fraction of a millisecond;
-# psycopg's prepared statements still save the parsing. Sent at connection
-# start, so it costs no round trip. See
+# a statement on the server after a few runs on a connection, and PostgreSQL
+# may then switch to a generic plan, one for any owner: beside one large
+# account, a small account's search took a plan fit for the large one and
+# ran several times slower (docs/performance.md, "The pages people look
+# at"). Planning each time costs far less; psycopg's prepared statements
+# still save the parsing. Sent at connection start, so it costs no round
+# trip. An operator's own plan_cache_mode in the URL's options still wins
+# (the last -c wins). See
 # https://www.postgresql.org/docs/current/runtime-config-query.html#GUC-PLAN-CACHE-MODE
 SERVER_OPTIONS = "-c plan_cache_mode=force_custom_plan"
 
 
 def engine_options(database_uri: str, options: dict[str, Any]) -> dict[str, Any]:
     """``options`` for the app's engine, with POSTGRES_CONNECT_ARGS under any connect_args of its own,
-    and SERVER_OPTIONS after any ``options`` of the database URL or of the connect_args.
+    and SERVER_OPTIONS before any ``options`` of the connect_args, the database URL or PGOPTIONS.
 
     Only for PostgreSQL: SQLite takes none of these.
     """
     if not database_uri.startswith("postgresql"):
         return options
     connect_args = {**POSTGRES_CONNECT_ARGS, **options.get("connect_args", {})}
-    # connect_args would replace an ``options`` given in the URL, so theirs come first.
-    given = connect_args.get("options") or sa.engine.make_url(database_uri).query.get("options") or ""
+    # connect_args would replace an ``options`` given in the URL, and libpq
+    # reads PGOPTIONS only when no options are given: theirs are kept, after
+    # ours so that theirs win.
+    given = (
+        connect_args.get("options")
+        or sa.engine.make_url(database_uri).query.get("options")
+        or os.environ.get("PGOPTIONS")
+        or ""
+    )
     if isinstance(given, tuple):
         given = " ".join(given)
-    connect_args["options"] = f"{given} {SERVER_OPTIONS}".strip()
+    connect_args["options"] = f"{SERVER_OPTIONS} {given}".strip()
     return {**options, "connect_args": connect_args}
 
 

@@ -26,9 +26,9 @@ class EmptyForm(Form):
     """Carries only the CSRF token, for buttons that POST.
 
     A list page puts this one form behind dozens of buttons, and rendering its
-    hidden field through WTForms for each was a third of the notes page's
-    CPU; the token is the same for the whole request (Flask-WTF keeps it in
-    ``g``), so the markup is made once per form.
+    hidden field through WTForms for each was the largest part of the notes
+    page's CPU (docs/performance.md); the token is the same for the whole
+    request (Flask-WTF keeps it in ``g``), so the markup is made once per form.
     """
 
     _hidden: Markup | None = None

@@ -30,9 +30,9 @@ from .models import note_tags
 
 # PostgreSQL counts the links a statement added or removed once per
 # statement, from its transition tables: a row-level trigger updated the
-# same few tag rows once per link, and an import of 100,000 notes made each
-# of those rows a chain of thousands of versions within its transaction,
-# every update walking the chain (150 s; docs/performance.md).
+# same few tag rows once per link, and a large import made each of those
+# rows a chain of versions within its transaction, every update walking the
+# chain (docs/performance.md, "The pages people look at").
 POSTGRES_DDL = [
     """CREATE FUNCTION notes_count_tag_links() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -84,6 +84,7 @@ POSTGRES_DROP = [
     "DROP TRIGGER IF EXISTS note_tags_count_update ON note_tags",
     "DROP TRIGGER IF EXISTS note_tags_count_delete ON note_tags",
     "DROP TRIGGER IF EXISTS note_tags_count_insert ON note_tags",
+    "DROP TRIGGER IF EXISTS note_tags_count ON note_tags",  # migration 0017's, in a database made before 0018
     "DROP FUNCTION IF EXISTS notes_count_trash()",
     "DROP FUNCTION IF EXISTS notes_count_tag_links()",
 ]

@@ -138,8 +138,9 @@ def list_url(endpoint: str, tags: Iterable[str] = (), q: str | None = None, curs
 
     What ``url_for(endpoint, tag=tags, q=q, cursor=cursor)`` gives. A list
     links to itself for every tag of its sidebar and of its notes, and those
-    url_for calls were a fifth of the page's CPU, so the page's own address
-    is built once per request and only the query string per link.
+    url_for calls were a large part of the page's CPU (docs/performance.md),
+    so the page's own address is built once per request and only the query
+    string per link.
     """
     # Kept in the request's environ, not ``g``: an app context can outlive a request (tests, CLI).
     bases: dict[str, str] = request.environ.setdefault("notes.list_urls", {})

@@ -729,7 +729,7 @@ def _plan_export(user: Owner, export: _NotesExport) -> _Plan:
             entries = _file_entries(record, n, names)
             for file in entries:
                 file["data"] = read(archive, archive.getinfo(file["path"]))
-            _build(user, record, n)
+            _build(user, record, n, excerpt=False)
             for name in record["tags"]:
                 spellings.setdefault(tag_key(name), name)
             for f, file in enumerate(entries, start=1):
@@ -908,8 +908,9 @@ def _parse_time(value: Any, field: str, n: int, *, optional: bool = False) -> da
         raise ImportError_(f"Note {n}: {field} is out of range.") from exc
 
 
-def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
+def _build(user: Owner, record: Any, n: int, *, excerpt: bool = True) -> dict[str, Any]:
     """The row of note ``n`` of an import, checked against every rule; ImportError_ otherwise.
+    Without its excerpt unless ``excerpt``: a check that writes nothing need not render it.
 
     Cleans ``record["tags"]`` in place.
     """
@@ -938,7 +939,7 @@ def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
         "owner_id": user.id,
         "title": title,
         "content": content,
-        **excerpt_columns(content),  # a bulk insert passes Note's validator by
+        **(excerpt_columns(content) if excerpt else {}),  # a bulk insert passes Note's validator by
         "pinned": record["pinned"],
         "archived": record["archived"],
         "created_at": _parse_time(record.get("created_at"), "created_at", n),

@@ -826,7 +826,7 @@ class _Index:
             if key != "notes":
                 head[key] = stream.value()
             elif "notes" in head:
-                # json.loads would keep the last; the first was imported already.
+                # json.loads would keep the last; the first was read and let go by then.
                 raise ImportError_(f"{INDEX_NAME} has more than one list of notes.")
             else:
                 head["notes"] = listed = stream.peek() == "["

@@ -8,11 +8,11 @@ import zipfile
 
 import pytest
 import sqlalchemy as sa
-from tests.helpers.data import Factory
+from tests.helpers.data import Factory, export_archive, exported_note
 
 from app.models import Note, NoteRevision, db, utcnow
 from app.notes.service import update_note
-from app.notes.transfer import export_zip, import_zip
+from app.notes.transfer import IMPORT_BATCH, export_zip, import_zip
 
 pytestmark = pytest.mark.e2e
 
@@ -56,3 +56,27 @@ def test_the_export_orders_ties_by_code_point_in_batches_on_postgresql(
     assert titles == sorted(titles) == ["B", "Z", "a", "a", "b", "e", "ä", "é"]
     monkeypatch.setattr("app.notes.transfer.EXPORT_BATCH", 3)
     assert export_zip(alice) == whole
+
+
+def test_more_than_a_batch_with_history_round_trips_on_postgresql(app, factory: Factory) -> None:
+    # notes.json is read as a stream, twice: the second reading writes batch by batch.
+    revision = {
+        "note_version": 1,
+        "saved_at": "2026-01-01T00:00:00+00:00",
+        "title": "before",
+        "content": "older text",
+        "tags": ["old"],
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "last_save_at": "2026-01-01T00:00:00+00:00",
+    }
+    notes = [
+        exported_note(title=f"Note {i}", content=f"text {i}", tags=[f"t{i % 5}"], revisions=[revision])
+        for i in range(IMPORT_BATCH + 50)
+    ]
+    alice, bob = factory.user("alice@example.com"), factory.user("bob@example.com")
+    assert import_zip(alice, export_archive(notes)).count == IMPORT_BATCH + 50
+    first = export_zip(alice)
+    assert import_zip(bob, first).count == IMPORT_BATCH + 50
+    assert export_zip(bob) == first
+    versions = db.session.scalars(sa.select(Note.version).where(Note.owner_id == bob.id)).all()
+    assert versions == [2] * (IMPORT_BATCH + 50)

@@ -57,3 +57,25 @@ def _has_lone_surrogate(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def raw_decode(text: str, pos: int) -> tuple[Any, int]:
+    """The JSON value starting at ``text[pos]`` and the index just past it, as
+    ``json.JSONDecoder.raw_decode`` gives them; JSONDecodeError when none is there,
+    UnusableJSON for one the app cannot use (as ``loads``)."""
+    try:
+        value, end = _DECODER.raw_decode(text, pos)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError as exc:
+        raise UnusableJSON("The JSON is nested too deeply.", text) from exc
+    except ValueError as exc:
+        raise UnusableJSON("The JSON holds a number with too many digits.", text) from exc
+    if _SURROGATE_ESCAPE.search(text, pos, end) and _has_lone_surrogate(value):
+        raise UnusableJSON(
+            "A string holds a lone UTF-16 surrogate (such as \\ud800), which is not text; send valid Unicode.", text
+        )
+    return value, end
+
+
+_DECODER = json.JSONDecoder()

@@ -13,6 +13,8 @@ note in one transaction: it never leaves half an import behind.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -24,7 +26,7 @@ import tempfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any, cast
@@ -36,11 +38,11 @@ from flask import current_app
 
 from ..accounts.models import Owner, User
 from ..extensions import db
-from ..http import jsonbody
 from ..http.jsonbody import UnusableJSON
 from ..limits.service import check, spend
-from .attachments import AttachmentError, clean_upload, new_key, open_bytes, reserve_quota, store, taken_keys
+from .attachments import AttachmentError, Cleaned, clean_upload, new_key, open_bytes, reserve_quota, store, taken_keys
 from .importers import ImportProblem, Source, foreign_file, foreign_zip
+from .jsonstream import JSONStream
 from .markdown import ATTACHMENT_SCHEME
 from .models import Attachment, Note, NoteRevision, excerpt_columns, note_tags
 from .rules import TagError, clean_tag_list, content_problem, mebibytes, tag_key, title_problem
@@ -355,44 +357,52 @@ def import_zip(user: Owner, data: bytes | IO[bytes], *, commit: bool = True) -> 
         "what": "imports",
     }
     check(**use)  # reads only: nothing is written before the archive is checked
-    try:
-        source = _read_upload(data)
-        records = source.records
-        rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
-        files = _plan_files(user, records, rows)
-    except ImportError_:
-        spend(**use)  # a refused import counts too: reading the archive is the cost
-        raise
+    with contextlib.ExitStack() as opened:
+        try:
+            source = _read_upload(io.BytesIO(data) if isinstance(data, bytes) else data)
+            if isinstance(source, Source):
+                plan = _plan_source(user, source)
+            else:
+                # A Notes export's notes.json is read as a stream until it is written.
+                opened.callback(source.archive.close)
+                plan = _plan_export(user, source)
+        except ImportError_:
+            spend(**use)  # a refused import counts too: reading the archive is the cost
+            raise
+        return _write(user, plan, use, commit=commit)
+
+
+def _write(user: Owner, plan: _Plan, use: dict[str, Any], *, commit: bool) -> Imported:
+    """Write a checked import in one transaction (committed unless ``commit`` is False)."""
     # Everything is checked before the transaction starts, and the writes are
     # a few bulk statements: on SQLite the transaction holds the database's
     # one write lock, which every other user's write waits for. The use is
     # counted with the import itself, so an import cut short leaves no trace.
     try:
         spend(**use, commit=False)
-        tag_ids = ensure_tags(user.id, [name for record in records for name in record["tags"]])
+        tag_ids = ensure_tags(user.id, plan.tag_names)
         note_ids: list[int] = []
         # In batches: a statement's parameters for a few notes at a time rather than
         # for the whole archive at once, all in the one transaction.
-        for start in range(0, len(rows), IMPORT_BATCH):
-            batch = slice(start, start + IMPORT_BATCH)
-            ids = _insert_notes(rows[batch])
-            _set_versions(ids, rows[batch])
+        for rows, records in plan.batches():
+            ids = _insert_notes(rows)
+            _set_versions(ids, rows)
             _insert_revisions(
                 [
                     {**revision, "note_id": note_id, "author_id": user.id, "client": "import"}
-                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for note_id, record in zip(ids, records, strict=True)
                     for revision in record.get("revisions") or []
                 ]
             )
             _link_tags(
                 [
                     {"note_id": note_id, "tag_id": tag_ids[tag_key(name)]}
-                    for note_id, record in zip(ids, records[batch], strict=True)
+                    for note_id, record in zip(ids, records, strict=True)
                     for name in record["tags"]
                 ]
             )
             note_ids.extend(ids)
-        _insert_files(user, note_ids, files)
+        _insert_files(user, note_ids, plan.files, plan.file_bytes)
         if commit:
             db.session.commit()
         else:  # the caller commits it together with more (an Idempotency-Key's answer)
@@ -400,78 +410,133 @@ def import_zip(user: Owner, data: bytes | IO[bytes], *, commit: bool = True) -> 
     except Exception:
         db.session.rollback()
         raise
-    return Imported(len(rows), source.name, source.skipped)
+    return Imported(plan.count, plan.source, plan.skipped)
+
+
+@dataclass
+class _Plan:
+    """A checked import, ready to write: its notes come batch by batch from ``batches``
+    (their rows, and their records with the tags and revisions checked), and its files'
+    bytes from ``file_bytes``."""
+
+    count: int
+    source: str
+    skipped: list[str]
+    tag_names: list[str]
+    files: list[_File]
+    batches: Callable[[], Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]]
+    file_bytes: Callable[[_File], bytes]
+
+
+def _plan_source(user: Owner, source: Source) -> _Plan:
+    """The plan of an import whose records are all in memory (another app's export)."""
+    records = source.records
+    rows = [_build(user, record, n) for n, record in enumerate(records, start=1)]
+    files = _plan_files(user, records, rows)
+
+    def batches() -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        for start in range(0, len(rows), IMPORT_BATCH):
+            yield rows[start : start + IMPORT_BATCH], records[start : start + IMPORT_BATCH]
+
+    return _Plan(
+        count=len(rows),
+        source=source.name,
+        skipped=source.skipped,
+        tag_names=[name for record in records for name in record["tags"]],
+        files=files,
+        batches=batches,
+        file_bytes=lambda file: cast(bytes, file.data),
+    )
 
 
 @dataclass(frozen=True)
 class _File:
-    """An attachment of note ``index`` (0-based) of an import, checked, under the key it will have."""
+    """An attachment of note ``index`` (0-based) of an import, checked, under the key it will
+    have: its bytes (``size`` of them, as stored), or where in the archive they are (``path``)."""
 
     index: int
     key: str
     filename: str
     content_type: str
-    data: bytes
+    size: int
     created_at: datetime
+    data: bytes | None = None
+    path: str | None = None
+
+
+def _checked_file(where: str, file: dict[str, Any], n: int) -> tuple[str, str, Cleaned, datetime]:
+    """The key, file name, bytes (as they will be stored) and time of a file of note ``n``
+    whose ``data`` was read from the archive; ImportError_ for a bad one."""
+    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
+    old, filename, data = file.get("key"), file.get("filename"), file.get("data")
+    if not isinstance(old, str) or not isinstance(filename, str) or not isinstance(data, bytes):
+        raise ImportError_(f"{where}: its key and filename must be text, and its file in the archive.")
+    if file.get("sha256") != hashlib.sha256(data).hexdigest():
+        raise ImportError_(f"{where} ({filename}) is not the file that was exported (its SHA-256 differs).")
+    if len(data) > limit:
+        raise ImportError_(f"{where} ({filename}) is larger than {mebibytes(limit)}, the largest file allowed.")
+    try:
+        cleaned = clean_upload(data)
+    except AttachmentError as exc:
+        raise ImportError_(f"{where} ({filename}): {exc}") from exc
+    created = _parse_time(file.get("created_at"), "a file's created_at", n)
+    return old, filename, cleaned, created
+
+
+def _relinked(row: dict[str, Any], record: dict[str, Any], old: str, key: str) -> None:
+    """Point the ``attachment:`` links of a note (``row``) and of its revisions (``record``'s)
+    from file ``old`` to ``key``, in place."""
+    content = row["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
+    row.update(content=content, **excerpt_columns(content))
+    for revision in record["revisions"]:
+        revision["content"] = revision["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
 
 
 def _plan_files(user: Owner, records: list[Any], rows: list[dict[str, Any]]) -> list[_File]:
     """The checked attachments of an export's notes, with keys of their own. A key already in
     use gets a new one, and the note's and its revisions' ``attachment:`` links follow it
     (``rows`` and the records' revisions are changed in place). ImportError_ for a bad one."""
-    limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
     wanted = [f.get("key") for r in records for f in r.get("attachments") or [] if isinstance(f.get("key"), str)]
     taken = taken_keys(wanted)
     planned: list[_File] = []
     for index, record in enumerate(records):
         for f, file in enumerate(record.get("attachments") or [], start=1):
-            where = f"Note {index + 1}, file {f}"
-            old, filename, data = file.get("key"), file.get("filename"), file.get("data")
-            if not isinstance(old, str) or not isinstance(filename, str) or not isinstance(data, bytes):
-                raise ImportError_(f"{where}: its key and filename must be text, and its file in the archive.")
-            if file.get("sha256") != hashlib.sha256(data).hexdigest():
-                raise ImportError_(f"{where} ({filename}) is not the file that was exported (its SHA-256 differs).")
-            if len(data) > limit:
-                raise ImportError_(f"{where} ({filename}) is larger than {mebibytes(limit)}, the largest file allowed.")
-            try:
-                cleaned = clean_upload(data)
-            except AttachmentError as exc:
-                raise ImportError_(f"{where} ({filename}): {exc}") from exc
+            old, filename, cleaned, created = _checked_file(f"Note {index + 1}, file {f}", file, index + 1)
             key = old if is_key(old) and old not in taken else new_key()
             taken.add(key)
             if key != old:
-                content = rows[index]["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
-                rows[index].update(content=content, **excerpt_columns(content))
-                for revision in record["revisions"]:
-                    revision["content"] = revision["content"].replace(ATTACHMENT_SCHEME + old, ATTACHMENT_SCHEME + key)
-            created = _parse_time(file.get("created_at"), "a file's created_at", index + 1)
-            planned.append(_File(index, key, filename[:255], cleaned.content_type, cleaned.data, created))
+                _relinked(rows[index], record, old, key)
+            planned.append(
+                _File(index, key, filename[:255], cleaned.content_type, len(cleaned.data), created, data=cleaned.data)
+            )
     return planned
 
 
-def _insert_files(user: Owner, note_ids: list[int], files: list[_File]) -> None:
-    """Store the import's files and their rows (not committed; a rollback removes the bytes)."""
+def _insert_files(user: Owner, note_ids: list[int], files: list[_File], file_bytes: Callable[[_File], bytes]) -> None:
+    """Store the import's files, whose bytes ``file_bytes`` gives, and their rows (not
+    committed; a rollback removes the bytes). ImportError_ when they do not fit the quota."""
     if not files:
         return
     try:
-        reserve_quota(user.id, sum(len(f.data) for f in files))
+        reserve_quota(user.id, sum(f.size for f in files))
     except AttachmentError as exc:
         raise ImportError_(f"The archive's files do not fit: {exc}") from exc
+    rows = []
     for file in files:
-        store(file.key, file.data)
-    rows = [
-        {
-            "note_id": note_ids[file.index],
-            "owner_id": user.id,
-            "key": file.key,
-            "filename": file.filename,
-            "content_type": file.content_type,
-            "size": len(file.data),
-            "sha256": hashlib.sha256(file.data).hexdigest(),
-            "created_at": file.created_at,
-        }
-        for file in files
-    ]
+        data = file_bytes(file)
+        store(file.key, data)
+        rows.append(
+            {
+                "note_id": note_ids[file.index],
+                "owner_id": user.id,
+                "key": file.key,
+                "filename": file.filename,
+                "content_type": file.content_type,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "created_at": file.created_at,
+            }
+        )
     db.session.execute(sa.insert(Attachment), rows)
 
 
@@ -541,31 +606,36 @@ class _EntryReader:
 
     def __call__(self, archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bytes:
         budget = self.limit - self.total
-        try:
-            with archive.open(entry) as fh:
-                raw = fh.read(budget + 1)
-        except (RuntimeError, NotImplementedError) as exc:
-            # zipfile's words for an encrypted entry and a compression it cannot read.
-            raise ImportError_(
-                f"{entry.filename} is encrypted or compressed in a way Notes cannot read; "
-                "zip it again without a password."
-            ) from exc
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise ImportError_("The archive is damaged; make it again.") from exc
+        with _reading(entry), archive.open(entry) as fh:
+            raw = fh.read(budget + 1)
         self.total += len(raw)
         if self.total > self.limit:
             raise ImportError_(_too_expanded(self.limit))
         return raw
 
 
+@contextlib.contextmanager
+def _reading(entry: zipfile.ZipInfo) -> Iterator[None]:
+    """Turn zipfile's errors while reading ``entry`` into ImportError_."""
+    try:
+        yield
+    except (RuntimeError, NotImplementedError) as exc:
+        # zipfile's words for an encrypted entry and a compression it cannot read.
+        raise ImportError_(
+            f"{entry.filename} is encrypted or compressed in a way Notes cannot read; zip it again without a password."
+        ) from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise ImportError_("The archive is damaged; make it again.") from exc
+
+
 def _too_expanded(limit: int) -> str:
     return f"The archive expands to more than {mebibytes(limit)} (a zip bomb?)."
 
 
-def _read_upload(data: bytes | IO[bytes]) -> Source:
-    """The notes of an upload (its bytes, or a seekable file of them), whichever format it is in;
-    ImportError_ when none fits."""
-    upload = io.BytesIO(data) if isinstance(data, bytes) else data
+def _read_upload(upload: IO[bytes]) -> Source | _NotesExport:
+    """The notes of an upload (a seekable file of its bytes), whichever format it is in:
+    another app's, all read, or a Notes export, whose notes.json is left to read as a
+    stream (its archive open; the caller closes it). ImportError_ when none fits."""
     if upload.seek(0, io.SEEK_END) > archive_limit():
         raise ImportError_(f"The file is larger than {mebibytes(archive_limit())}.")
     upload.seek(0)
@@ -580,7 +650,7 @@ def _read_upload(data: bytes | IO[bytes]) -> Source:
         if source is None:
             raise ImportError_(NOT_KNOWN) from None
         return _within_limit(source)
-    with archive:
+    try:
         entries = archive.infolist()
         if len(entries) > max_entries():
             raise ImportError_(f"The archive has more than {max_entries()} files.")
@@ -600,31 +670,47 @@ def _read_upload(data: bytes | IO[bytes]) -> Source:
             raise ImportError_(_too_expanded(max_expanded()))
         if files > quota:
             raise ImportError_(f"The archive's files come to more than your attachment quota ({mebibytes(quota)}).")
-        read = _EntryReader()
         if INDEX_NAME in archive.namelist():
-            records = _export_records(lambda: read(archive, archive.getinfo(INDEX_NAME)))
-            _read_files(archive, _EntryReader(quota), records)
-            return _within_limit(Source("a Notes export", records))
-        source = foreign_zip(archive, read)
+            return _NotesExport(archive)
+        source = foreign_zip(archive, _EntryReader())
+    except BaseException:
+        archive.close()
+        raise
+    archive.close()
     if source is None:
         raise ImportError_(NOT_KNOWN)
     return _within_limit(source)
 
 
-def _read_files(archive: zipfile.ZipFile, read: _EntryReader, records: list[Any]) -> None:
-    """Put each attachment's bytes into its record (``data``), read from the path it names."""
-    names = set(archive.namelist())
-    for n, record in enumerate(records, start=1):
-        files = record.get("attachments") if isinstance(record, dict) else None
-        if files is None:
-            continue
-        if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
-            raise ImportError_(f"Note {n}: attachments must be a list of objects.")
-        for f, file in enumerate(files, start=1):
-            path = file.get("path")
-            if not isinstance(path, str) or path not in names:
-                raise ImportError_(f"Note {n}, file {f}: its path is not in the archive.")
-            file["data"] = read(archive, archive.getinfo(path))
+@dataclass(frozen=True)
+class _NotesExport:
+    """An upload that is a Notes export, its archive open."""
+
+    archive: zipfile.ZipFile
+
+
+def _file_entries(record: Any, n: int, archive: zipfile.ZipFile) -> list[dict[str, Any]]:
+    """The attachments of note ``n`` (a record of notes.json), each naming a path in
+    ``archive``; ImportError_ otherwise."""
+    files = record.get("attachments") if isinstance(record, dict) else None
+    if files is None:
+        return []
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        raise ImportError_(f"Note {n}: attachments must be a list of objects.")
+    for f, file in enumerate(files, start=1):
+        path = file.get("path")
+        if not isinstance(path, str) or not _holds(archive, path):
+            raise ImportError_(f"Note {n}, file {f}: its path is not in the archive.")
+    return files
+
+
+def _holds(archive: zipfile.ZipFile, path: str) -> bool:
+    # Rather than a set of its names: a 100k-note export has 200k of them.
+    try:
+        archive.getinfo(path)
+    except KeyError:
+        return False
+    return True
 
 
 def _within_limit(source: Source) -> Source:
@@ -633,25 +719,180 @@ def _within_limit(source: Source) -> Source:
     return source
 
 
-def _export_records(read_index: Callable[[], bytes]) -> list[dict[str, Any]]:
-    """The notes of a Notes export's notes.json, given how to read it. Its bytes are let go
-    once decoded, and its text once parsed: never all three at once."""
-    try:
-        text = read_index().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImportError_(f"{INDEX_NAME} is not UTF-8 text.") from exc
-    try:
-        index = jsonbody.loads(text)
-    except UnusableJSON as exc:
-        raise ImportError_(f"{INDEX_NAME} cannot be imported: {exc.reason}") from exc
-    except json.JSONDecodeError as exc:
-        raise ImportError_(f"{INDEX_NAME} is not valid JSON (line {exc.lineno}).") from exc
-    if not isinstance(index, dict) or index.get("format") != FORMAT or index.get("version") != FORMAT_VERSION:
-        raise ImportError_(f"{INDEX_NAME} is not a Notes export (format {FORMAT} version {FORMAT_VERSION}).")
-    records = index.get("notes")
-    if not isinstance(records, list):
-        raise ImportError_(f"{INDEX_NAME} has no list of notes.")
-    return records
+def _plan_export(user: Owner, export: _NotesExport) -> _Plan:
+    """Check every note of a Notes export as it comes from notes.json, keeping of each only
+    what writing it needs (its tags' names, its files); the plan reads notes.json again to
+    write the notes, a batch at a time. ImportError_ for anything import_zip refuses."""
+    archive = export.archive
+    read = _EntryReader(int(current_app.config["ATTACHMENT_QUOTA_BYTES"]))
+    spellings: dict[str, str] = {}
+    # Of each file only its facts: its bytes are read again when it is stored.
+    found: list[tuple[int, str, str, str, int, datetime, str]] = []
+    index = _Index(archive)
+    count = 0
+    for passes in range(2):
+        for n, record in index.records():
+            if n > max_notes():
+                raise ImportError_(f"An import can hold at most {max_notes()} notes.")
+            entries = _file_entries(record, n, archive)
+            for file in entries:
+                file["data"] = read(archive, archive.getinfo(file["path"]))
+            _build(user, record, n, excerpt=False)
+            for name in record["tags"]:
+                spellings.setdefault(tag_key(name), name)
+            for f, file in enumerate(entries, start=1):
+                old, filename, cleaned, created = _checked_file(f"Note {n}, file {f}", file, n)
+                facts = (cleaned.content_type, len(cleaned.data), created, file["path"])
+                found.append((n - 1, old, filename, *facts))
+            count = n
+        # notes.json said it was an export only after its notes: read them again, now knowing.
+        if not index.deferred or passes:
+            break
+        index = _Index(archive, known=True)
+    taken = taken_keys(old for _, old, *_ in found)
+    files: list[_File] = []
+    renamed: dict[int, list[tuple[str, str]]] = {}
+    for note, old, filename, content_type, size, created, path in found:
+        key = old if is_key(old) and old not in taken else new_key()
+        taken.add(key)
+        if key != old:
+            renamed.setdefault(note, []).append((old, key))
+        files.append(_File(note, key, filename[:255], content_type, size, created, path=path))
+    del found
+
+    def batches() -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        rows: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        for n, record in _Index(archive, known=True).records():
+            row = _build(user, record, n)
+            for old, key in renamed.get(n - 1, ()):
+                _relinked(row, record, old, key)
+            rows.append(row)
+            records.append(record)
+            if len(rows) == IMPORT_BATCH:
+                yield rows, records
+                rows, records = [], []
+        if rows:
+            yield rows, records
+
+    reread = _EntryReader(int(current_app.config["ATTACHMENT_QUOTA_BYTES"]))
+    return _Plan(
+        count=count,
+        source="a Notes export",
+        skipped=[],
+        tag_names=list(spellings.values()),
+        files=files,
+        batches=batches,
+        file_bytes=lambda file: clean_upload(reread(archive, archive.getinfo(cast(str, file.path)))).data,
+    )
+
+
+class _Index:
+    """notes.json of a Notes export, read as a stream: ``records`` gives its notes one at a
+    time, numbered from 1, and raises ImportError_ (after the last, when it only knows then)
+    when the file is not JSON, or not a Notes export. Until the file has said that it is an
+    export, the notes are skipped (``deferred``) unless the caller already ``known`` it."""
+
+    def __init__(self, archive: zipfile.ZipFile, *, known: bool = False) -> None:
+        self.archive = archive
+        self.known = known
+        self.deferred = False
+
+    def records(self) -> Iterator[tuple[int, Any]]:
+        with _index_text(self.archive) as read:
+            try:
+                yield from self._walk(JSONStream(read))
+            except UnusableJSON as exc:
+                raise ImportError_(f"{INDEX_NAME} cannot be imported: {exc.reason}") from exc
+            except json.JSONDecodeError as exc:
+                raise ImportError_(f"{INDEX_NAME} is not valid JSON (line {exc.lineno}).") from exc
+
+    def _walk(self, stream: JSONStream) -> Iterator[tuple[int, Any]]:
+        head: dict[str, Any] = {}
+        listed = False
+        if stream.peek() != "{":
+            stream.value()
+            stream.end()
+            raise ImportError_(_NOT_AN_EXPORT)
+        stream.expect("{", "'{'")
+        ended = stream.peek() == "}"
+        if ended:
+            stream.expect("}", "'}'")
+        while not ended:
+            if stream.peek() != '"':
+                raise stream.error("Expecting property name enclosed in double quotes")
+            key = stream.value()
+            stream.expect(":", "':' delimiter")
+            if key != "notes":
+                head[key] = stream.value()
+            elif "notes" in head:
+                # json.loads would keep the last; the first was read and let go by then.
+                raise ImportError_(f"{INDEX_NAME} has more than one list of notes.")
+            else:
+                head["notes"] = listed = stream.peek() == "["
+                if listed:
+                    yield from self._notes(stream, head)
+                else:
+                    stream.value()
+            ended = stream.expect(",}", "',' delimiter") == "}"
+        stream.end()
+        if not _is_export(head):
+            raise ImportError_(_NOT_AN_EXPORT)
+        if not listed:
+            raise ImportError_(f"{INDEX_NAME} has no list of notes.")
+
+    def _notes(self, stream: JSONStream, head: dict[str, Any]) -> Iterator[tuple[int, Any]]:
+        stream.expect("[", "'['")
+        n = 0
+        ended = stream.peek() == "]"
+        if ended:
+            stream.expect("]", "']'")
+        while not ended:
+            record = stream.value()
+            n += 1
+            if self.known or _is_export(head):
+                yield n, record
+            else:
+                self.deferred = True
+            ended = stream.expect(",]", "',' delimiter") == "]"
+
+
+_NOT_AN_EXPORT = f"{INDEX_NAME} is not a Notes export (format {FORMAT} version {FORMAT_VERSION})."
+
+
+def _is_export(head: dict[str, Any]) -> bool:
+    return head.get("format") == FORMAT and head.get("version") == FORMAT_VERSION
+
+
+@contextlib.contextmanager
+def _index_text(archive: zipfile.ZipFile) -> Iterator[Callable[[int], str]]:
+    """How to read notes.json's text, about ``n`` characters at a time ("" at its end), within
+    max_expanded() bytes; ImportError_ for an entry it cannot read, a damaged one, one that
+    expands past the limit, or one that is not UTF-8."""
+    limit = max_expanded()
+    entry = archive.getinfo(INDEX_NAME)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    total = 0
+    with _reading(entry):
+        fh = archive.open(entry)
+
+    def read(n: int) -> str:
+        nonlocal total
+        while True:
+            with _reading(entry):
+                raw = fh.read(n)
+            total += len(raw)
+            if total > limit:
+                raise ImportError_(_too_expanded(limit))
+            try:
+                text = decoder.decode(raw, final=not raw)
+            except UnicodeDecodeError as exc:
+                raise ImportError_(f"{INDEX_NAME} is not UTF-8 text.") from exc
+            if text or not raw:
+                return text
+
+    with fh:
+        yield read
 
 
 def _check_name(name: str) -> None:
@@ -675,8 +916,9 @@ def _parse_time(value: Any, field: str, n: int, *, optional: bool = False) -> da
         raise ImportError_(f"Note {n}: {field} is out of range.") from exc
 
 
-def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
+def _build(user: Owner, record: Any, n: int, *, excerpt: bool = True) -> dict[str, Any]:
     """The row of note ``n`` of an import, checked against every rule; ImportError_ otherwise.
+    Without its excerpt unless ``excerpt``: a check that writes nothing need not render it.
 
     Cleans ``record["tags"]`` in place.
     """
@@ -705,7 +947,7 @@ def _build(user: Owner, record: Any, n: int) -> dict[str, Any]:
         "owner_id": user.id,
         "title": title,
         "content": content,
-        **excerpt_columns(content),  # a bulk insert passes Note's validator by
+        **(excerpt_columns(content) if excerpt else {}),  # a bulk insert passes Note's validator by
         "pinned": record["pinned"],
         "archived": record["archived"],
         "created_at": _parse_time(record.get("created_at"), "created_at", n),

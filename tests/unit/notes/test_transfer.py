@@ -398,3 +398,21 @@ def test_the_front_matter_is_what_yaml_writes(user):
         if n % 5 == 0:
             front["deleted_at"] = rng.choice(times)
         assert transfer._front_matter(front) == yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def test_an_upload_cut_off_midway_leaves_no_temporary_file(app, monkeypatch):
+    made = []
+    real = transfer.tempfile.TemporaryFile
+
+    def tracked(*args, **kwargs):  # type: ignore[no-untyped-def]
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    class Gone(io.RawIOBase):
+        def read(self, size=-1):  # type: ignore[no-untyped-def]
+            raise ConnectionResetError("the client went away")
+
+    monkeypatch.setattr(transfer.tempfile, "TemporaryFile", tracked)
+    with pytest.raises(ConnectionResetError):
+        transfer.spool_upload(Gone())
+    assert len(made) == 1 and made[0].closed

@@ -85,10 +85,14 @@ def spool_upload(stream: IO[bytes]) -> IO[bytes]:
     an import reads the upload from disk rather than holding it in memory. It stops one byte
     past archive_limit(): the import then refuses it as too large."""
     spooled = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
-    left = archive_limit() + 1
-    while left > 0 and (chunk := stream.read(min(left, 1024 * 1024))):
-        spooled.write(chunk)
-        left -= len(chunk)
+    try:
+        left = archive_limit() + 1
+        while left > 0 and (chunk := stream.read(min(left, 1024 * 1024))):
+            spooled.write(chunk)
+            left -= len(chunk)
+    except BaseException:  # a client gone mid-upload: the file is not the caller's yet
+        spooled.close()
+        raise
     spooled.seek(0)
     return spooled
 

@@ -56,6 +56,7 @@ import app as notes_package
 from app.accounts.sessions import session_lookup_statement
 from app.accounts.tokens import token_lookup_statement
 from app.config import BaseConfig, ProdConfig
+from app.db.pool import engine_options
 from app.http.forms import EmptyForm
 from app.models import ApiToken, utcnow
 from app.notes.forms import QuickNoteForm
@@ -93,9 +94,13 @@ class PageOnlySession(SecureCookieSessionInterface):
 app.session_interface = PageOnlySession()
 NOTES_PER_PAGE = int(BaseConfig.NOTES_PER_PAGE)
 # Connects on first use: the ceiling's own route never does. AUTOCOMMIT, as
-# the app's GET requests run (app/db/session.py).
+# the app's GET requests run (app/db/session.py); the app's connection
+# settings (app/db/pool.py), so that PostgreSQL plans the floors' statements
+# as it plans the app's.
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 engine = sa.create_engine(
-    os.environ.get("DATABASE_URL", "sqlite://"), pool_size=5, max_overflow=5, isolation_level="AUTOCOMMIT"
+    DATABASE_URL,
+    **engine_options(DATABASE_URL, {"pool_size": 5, "max_overflow": 5, "isolation_level": "AUTOCOMMIT"}),
 )
 
 

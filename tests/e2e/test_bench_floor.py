@@ -141,3 +141,11 @@ def test_the_page_floor_renders_what_the_notes_page_renders(floor_and_app: tuple
 def test_the_page_floor_refuses_a_request_without_a_login(floor_and_app: tuple[ModuleType, Flask, str]) -> None:
     floor, _, _ = floor_and_app
     assert floor.app.test_client().get("/notes/").status_code == 401
+
+
+def test_the_floors_connect_as_the_app_does(floor_and_app: tuple[ModuleType, Flask, str]) -> None:
+    """Same connection settings, so PostgreSQL plans the floors' statements as it plans the app's
+    (a generic plan made one floor slower than the endpoint it is the floor of)."""
+    floor, _, _ = floor_and_app
+    with floor.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"

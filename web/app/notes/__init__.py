@@ -4,6 +4,7 @@
 - ``models``: the tables. ``service``, ``tags``, ``search``, ``transfer``,
   ``markdown``, ``serialize``: what can be done, as functions that return
   results or raise domain errors.
+- ``jsonstream``: an export's notes.json read a note at a time, for ``transfer``'s import.
 - ``sharing``: read-only links to a note. ``attachments``: files added to a note,
   kept in ``storage``.
 - ``views`` (pages), ``public`` (a shared note, /s/), ``api`` (/api/v1/notes, tags, shares, export, import),

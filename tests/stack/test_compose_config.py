@@ -156,3 +156,14 @@ def test_the_import_and_export_limits_reach_web(compose_available: None) -> None
     }
     web_env = rendered_compose(wanted)["services"]["web"]["environment"]
     assert {name: web_env.get(name) for name in wanted} == wanted
+
+
+def test_the_health_check_interval_applies_to_the_database_web_and_nginx(compose_available: None) -> None:
+    assert "HEALTHCHECK_INTERVAL" in documented_settings("db, web, nginx")
+    checked = ("db", "web", "nginx")
+    default = rendered_compose({})["services"]
+    assert {name: default[name]["healthcheck"]["interval"] for name in checked} == dict.fromkeys(checked, "5s")
+    fast = rendered_compose({"HEALTHCHECK_INTERVAL": "2s"})["services"]
+    assert {name: fast[name]["healthcheck"]["interval"] for name in checked} == dict.fromkeys(checked, "2s")
+    # web's and nginx's keep their images' checks: compose sets the interval alone.
+    assert "test" not in fast["web"]["healthcheck"] and "test" not in fast["nginx"]["healthcheck"]

@@ -190,6 +190,8 @@ fuzz: $(VENV)/.dev
 BACKUP_DIR ?= backups
 CHAOS_SECONDS ?= 30
 SOAK_SECONDS ?= 600
+# The drill runs on the stack's own archive_timeout (PG_ARCHIVE_TIMEOUT's default).
+PITR_ARCHIVE_TIMEOUT ?= 60
 PITR_LOAD_SECONDS ?= 75
 
 ## chaos: fault injection, overload and a soak on throwaway stacks (CHAOS_SECONDS 30, SOAK_SECONDS 600: ~20 min); writes docs/reliability.md
@@ -226,7 +228,7 @@ restore-offsite:
 
 ## pitr-drill: lose a throwaway stack's database volume under load, restore with pgBackRest, count, then the off-site path (~6 min); writes docs/reliability.md's PITR section
 pitr-drill: $(VENV)/.dev
-	TESTCONTAINERS_RYUK_DISABLED=true PITR_LOAD_SECONDS=$(PITR_LOAD_SECONDS) PITR_REPORT=docs/reliability.md \
+	TESTCONTAINERS_RYUK_DISABLED=true PITR_ARCHIVE_TIMEOUT=$(PITR_ARCHIVE_TIMEOUT) PITR_LOAD_SECONDS=$(PITR_LOAD_SECONDS) PITR_REPORT=docs/reliability.md \
 	  $(BIN)/pytest -m stack tests/stack/test_pitr.py tests/stack/test_offsite.py
 
 .PHONY: chaos backup restore pitr-drill backup-status restore-pitr backup-offsite restore-offsite

@@ -114,6 +114,8 @@ def test_postgres_archives_wal_and_the_backup_service_reaches_no_database_networ
     archiving = ("archive_mode=on", "archive_command=pgbackrest --stanza=notes archive-push %p", "archive_timeout=60")
     for setting in archiving:
         assert setting in command
+    assert "archive_timeout=15" in " ".join(rendered_compose({"PG_ARCHIVE_TIMEOUT": "15"})["services"]["db"]["command"])
+    assert "PG_ARCHIVE_TIMEOUT" in documented_settings("db")
     # The repository and the socket directory are shared; the network is not.
     db_volumes = {str(v.get("source")) for v in services["db"]["volumes"]}
     backup_volumes = {str(v.get("source")) for v in services["backup"]["volumes"]}

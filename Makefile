@@ -44,7 +44,7 @@ dev: $(VENV)/.runtime
 ## test: run tiers 1-3 (unit and integration across the CPUs, then e2e on Postgres)
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/integration
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/e2e
 
 ## test-unit: tier 1, fast unit tests
 test-unit: $(VENV)/.dev
@@ -151,7 +151,7 @@ test-stack: $(VENV)/.dev $(SSLYZE_VENV)/.installed
 
 ## test-e2e: tier 3, end to end on PostgreSQL (Docker postgres:17, or TEST_DATABASE_URL)
 test-e2e: $(VENV)/.dev
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/e2e
 
 .PHONY: test-e2e
 

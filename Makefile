@@ -41,7 +41,7 @@ dev: $(VENV)/.runtime
 	cd web && FLASK_APP=app:create_app ../$(BIN)/flask db upgrade
 	cd web && FLASK_APP=app:create_app FLASK_DEBUG=1 ../$(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
-## test: run tiers 1-3 (unit and integration across the CPUs, then e2e on Postgres)
+## test: run tiers 1-3 across the CPUs (unit and integration, then e2e on Postgres, a container per worker)
 test: $(VENV)/.dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit tests/integration
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/e2e

@@ -143,9 +143,17 @@ $(SSLYZE_VENV)/.installed: tests/stack/sslyze-requirements.txt
 	$(SSLYZE_VENV)/bin/pip install --quiet -r tests/stack/sslyze-requirements.txt
 	touch $@
 
+# The chaos tests measure the stack's maximum and load it, so they run alone,
+# first (building the images). The other modules mostly wait on Docker
+# (restores, restarts, upgrades): STACK_WORKERS run them side by side, a
+# module at a time each, every worker with stacks of its own. 0: one process.
+STACK_WORKERS ?= 2
+
 ## test-stack: tier 4, bring up the real compose stack and test it over HTTPS (with sslyze)
 test-stack: $(VENV)/.dev $(SSLYZE_VENV)/.installed
-	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack --durations=20 tests/stack
+	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack --durations=20 tests/stack/test_chaos.py
+	TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest -m stack -n $(STACK_WORKERS) --dist loadfile --durations=20 \
+	  --ignore=tests/stack/test_chaos.py tests/stack
 
 .PHONY: up down logs ps psql shell test-docker test-stack
 

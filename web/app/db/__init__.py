@@ -1,4 +1,4 @@
-"""The database plumbing: engine and pool tuning, read-only autocommit sessions, SQLite pragmas.
+"""The database plumbing: engine and pool tuning, read-only autocommit sessions, snapshots, SQLite pragmas.
 
 Everything here is about how the app talks to its database, nothing about
 what it stores: no module in ``app.db`` imports a domain (a contract in

@@ -37,6 +37,7 @@ import yaml
 from flask import current_app
 
 from ..accounts.models import Owner, User
+from ..db.snapshot import one_snapshot
 from ..extensions import db
 from ..http.jsonbody import UnusableJSON
 from ..limits.service import check, spend
@@ -156,6 +157,10 @@ def export_file(user: User) -> IO[bytes]:
     """All of ``user``'s notes (live, archived and trashed) as a zip in a temporary file, read
     from its start. The file has no name on disk: closing it (the response does) deletes it.
 
+    The notes are read in batches, all from one snapshot of the database: a note deleted,
+    edited or added while a long export runs is exported as it was when the export began
+    (or not at all), never half, and every file in the zip belongs to a note in it.
+
     Raises RateLimited once ``user`` has exported EXPORTS_PER_WINDOW times in USAGE_WINDOW,
     before anything is read; an error while writing closes (deletes) the file and propagates.
     """
@@ -163,7 +168,8 @@ def export_file(user: User) -> IO[bytes]:
     _spend("export", user, current_app.config["EXPORTS_PER_WINDOW"], "exports")
     out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it: the response does)
     try:
-        _write_export(owner_id, out)
+        with one_snapshot(db.session()):
+            _write_export(owner_id, out)
     except BaseException:
         out.close()
         raise

@@ -65,12 +65,15 @@ test-browser-local: $(VENV)/.dev
 test-browser-stack: $(VENV)/.dev
 	BROWSER_STACK=1 TESTCONTAINERS_RYUK_DISABLED=true $(BIN)/pytest tests/browser/test_journeys.py
 
-## lint: ruff, mypy and the import contracts of docs/architecture.md
+## lint: ruff, mypy, the import contracts of docs/architecture.md, and the slow tiers' tests collect
 lint: $(VENV)/.dev
 	$(BIN)/ruff check web tests acme db
 	$(BIN)/ruff format --check web tests acme db
 	$(BIN)/mypy
 	PYTHONPATH=web $(BIN)/lint-imports
+	@# The Docker and browser tiers run last in CI: a module they cannot import fails here, in seconds.
+	@out=$$($(BIN)/pytest --collect-only -qq -p no:warnings tests/stack tests/swarm tests/browser 2>&1) \
+	  || { printf '%s\n' "$$out"; echo "lint: the stack, swarm or browser tests do not collect (above)" >&2; exit 1; }
 
 ## openapi: rewrite the stored OpenAPI document after a deliberate API change (tests/integration/api/openapi.json)
 openapi: $(VENV)/.runtime

@@ -27,9 +27,7 @@ from tests.stack.test_attachments import (  # noqa: F401
     test_uploads_over_the_files_limit_are_refused_by_nginx_and_the_app,
 )
 from tests.stack.test_edge import (  # noqa: F401
-    test_a_share_link_through_nginx_is_private_redacted_and_rate_limited,
     test_api_docs_keep_their_looser_csp_without_a_duplicate,
-    test_credential_posts_are_rate_limited_with_429,
     test_http_redirects_everything_to_https_with_308,
     test_nginx_own_answers_carry_the_headers_too,
     test_security_headers_once_each,
@@ -37,6 +35,10 @@ from tests.stack.test_edge import (  # noqa: F401
     test_the_api_over_plain_http_is_refused_not_redirected,
     test_tls_offers_http2_and_modern_protocols_only,
     test_wrong_host_header_after_a_valid_handshake_is_not_served,
+)
+from tests.stack.test_edge_limits import (  # noqa: F401
+    test_a_share_link_through_nginx_is_private_redacted_and_rate_limited,
+    test_credential_posts_are_rate_limited_with_429,
 )
 
 pytestmark = pytest.mark.stack

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from tests.helpers.api import API
 from tests.helpers.data import Factory
+from tests.helpers.web import bearer
 
 import app.notes.transfer as transfer
 from app.models import Note, User, db
@@ -23,7 +25,7 @@ from app.notes.service import purge_note, trash_note, update_note
 
 
 def export_while_another_request_changes_it(app: Flask, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """Alice's export, one note per batch. Before its first batch is read, another thread
+    """Alice's export (GET /api/v1/export), one note per batch. Before its first batch is read, another thread
     (its own app context, session and connection) purges her trashed note, which has a file,
     renames another and adds a third. Returns the export's notes.json and its file names."""
     with app.app_context():
@@ -34,6 +36,7 @@ def export_while_another_request_changes_it(app: Flask, monkeypatch: pytest.Monk
         doomed = factory.note(alice, title="purged meanwhile")
         add_attachment(doomed, "doomed.txt", b"the purged note's file")
         trash_note(doomed)
+        _, secret = factory.token(alice)
         alice_id, ids = alice.id, (kept.id, renamed.id, doomed.id)
 
     failed: list[BaseException] = []
@@ -63,8 +66,11 @@ def export_while_another_request_changes_it(app: Flask, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(transfer, "EXPORT_BATCH", 1)
     monkeypatch.setattr(transfer, "_export_batch", batch_after_the_change)
-    with app.app_context():
-        data = transfer.export_zip(db.session.get(User, alice_id))
+    # Through the API, as a client asks for it: on PostgreSQL a GET reads in autocommit
+    # (app/db/session.py), and the snapshot must replace that.
+    response = app.test_client().get(f"{API}/export", headers=bearer(secret))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    data = response.get_data()
     assert changed == [True], "the other request did not purge the note before the export's first batch"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         index = json.loads(archive.read("notes.json"))

@@ -7,6 +7,14 @@
 # prints a setting and exits), and the server then starts as on any later
 # start: the password is never in the running server's environment.
 set -eu
+# docker-compose.yml passes PG_ARCHIVE_TIMEOUT both here and as `-c
+# archive_timeout=`: refused here, a bad value stops the start with what to set.
+case "${PG_ARCHIVE_TIMEOUT-60}" in
+    '' | *[!0-9]* | 0 | 0*)
+        echo "notes-db: PG_ARCHIVE_TIMEOUT=${PG_ARCHIVE_TIMEOUT} is not a whole number of seconds above 0; set it in .env (60 by default: what a lost volume can lose)" >&2
+        exit 1
+        ;;
+esac
 if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
     if [ -n "${POSTGRES_PASSWORD:-}" ]; then
         echo "notes-db: POSTGRES_PASSWORD and POSTGRES_PASSWORD_FILE are both set; unset one of them" >&2

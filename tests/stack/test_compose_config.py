@@ -114,7 +114,9 @@ def test_postgres_archives_wal_and_the_backup_service_reaches_no_database_networ
     archiving = ("archive_mode=on", "archive_command=pgbackrest --stanza=notes archive-push %p", "archive_timeout=60")
     for setting in archiving:
         assert setting in command
-    assert "archive_timeout=15" in " ".join(rendered_compose({"PG_ARCHIVE_TIMEOUT": "15"})["services"]["db"]["command"])
+    db = rendered_compose({"PG_ARCHIVE_TIMEOUT": "15"})["services"]["db"]
+    # The same value where db/entrypoint.sh checks it and where PostgreSQL reads it.
+    assert "archive_timeout=15" in " ".join(db["command"]) and db["environment"]["PG_ARCHIVE_TIMEOUT"] == "15"
     assert "PG_ARCHIVE_TIMEOUT" in documented_settings("db")
     # The repository and the socket directory are shared; the network is not.
     db_volumes = {str(v.get("source")) for v in services["db"]["volumes"]}
@@ -169,3 +171,7 @@ def test_the_health_check_interval_applies_to_the_database_web_and_nginx(compose
     assert {name: fast[name]["healthcheck"]["interval"] for name in checked} == dict.fromkeys(checked, "2s")
     # web's and nginx's keep their images' checks: compose sets the interval alone.
     assert "test" not in fast["web"]["healthcheck"] and "test" not in fast["nginx"]["healthcheck"]
+
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        rendered_compose({"HEALTHCHECK_INTERVAL": "5"})
+    assert 'healthcheck.interval\' time: missing unit in duration "5"' in refused.value.stderr

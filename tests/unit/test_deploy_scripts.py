@@ -10,6 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -56,7 +58,14 @@ def test_db_entrypoint_refuses_an_empty_password_file_on_first_start(tmp_path: P
     assert "is missing or empty" in result.stderr
 
 
-def _db_entrypoint_with_a_recording_base(tmp_path: Path, *args: str) -> list[str]:
+@pytest.mark.parametrize("value", ["", "soon", "1min", "0", "00", "-5"])
+def test_db_entrypoint_refuses_an_archive_timeout_that_is_not_whole_seconds(tmp_path: Path, value: str) -> None:
+    result = _run(ROOT / "db" / "entrypoint.sh", {"PG_ARCHIVE_TIMEOUT": value, "PGDATA": str(tmp_path)}, "postgres")
+    assert result.returncode == 1
+    assert f"PG_ARCHIVE_TIMEOUT={value} is not a whole number of seconds above 0; set it in .env" in result.stderr
+
+
+def _db_entrypoint_with_a_recording_base(tmp_path: Path, *args: str, **settings: str) -> list[str]:
     """Runs db/entrypoint.sh with a password file, the base image's entrypoint replaced by one that
     records each call: its arguments and the password variables it was given."""
     secret = tmp_path / "pw"
@@ -68,7 +77,7 @@ def _db_entrypoint_with_a_recording_base(tmp_path: Path, *args: str) -> list[str
     base.write_text(f'#!/bin/sh\necho "{record}" >> {calls}\n')
     base.chmod(0o755)
     env = {"PATH": f"{base.parent}:{os.environ['PATH']}", "POSTGRES_PASSWORD_FILE": str(secret),
-           "PGDATA": str(tmp_path / "data")}  # fmt: skip
+           "PGDATA": str(tmp_path / "data"), **settings}  # fmt: skip
     result = subprocess.run(
         ["sh", str(ROOT / "db" / "entrypoint.sh"), *args],
         capture_output=True, text=True, env=env, timeout=30, check=False,
@@ -82,6 +91,15 @@ def test_db_entrypoint_initialises_with_the_password_and_starts_the_server_witho
         "postgres -c archive_mode=on -C data_directory password=a-real-password file=none",
         "postgres -c archive_mode=on password=none file=none",
     ]
+
+
+def test_db_entrypoint_starts_with_a_whole_number_archive_timeout(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "PG_VERSION").write_text("17\n")
+    started = _db_entrypoint_with_a_recording_base(
+        tmp_path, "postgres", "-c", "archive_timeout=20", PG_ARCHIVE_TIMEOUT="20"
+    )
+    assert started == ["postgres -c archive_timeout=20 password=none file=none"]
 
 
 def test_db_entrypoint_leaves_the_password_out_once_the_cluster_exists(tmp_path: Path) -> None:
